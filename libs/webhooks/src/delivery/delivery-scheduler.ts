@@ -1,0 +1,166 @@
+import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
+
+export interface DeliveryJob {
+  attempt: WebhookAttempt;
+  /** Scheme + host + port of the destination: the unit of per-endpoint concurrency and fairness. */
+  endpoint: string;
+}
+
+interface EndpointQueue {
+  readonly key: string;
+  jobs: DeliveryJob[];
+  head: number;
+  active: number;
+  ready: boolean;
+}
+
+export interface DeliverySchedulerLimits {
+  concurrency: number;
+  perEndpointConcurrency: number;
+  maxQueued: number;
+}
+
+/**
+ * The in-process queue in front of the delivery worker. It runs at most `concurrency` jobs, at most
+ * `perEndpointConcurrency` per endpoint, and picks endpoints round-robin, so a slow or dead endpoint holds only
+ * its own slots and never delays the others. It holds at most `maxQueued` waiting jobs; `enqueue` refuses
+ * more (backpressure: the attempt stays in the store for a later claim).
+ */
+export class DeliveryScheduler {
+  private readonly endpoints = new Map<string, EndpointQueue>();
+  private readonly ready: EndpointQueue[] = [];
+  private readyHead = 0;
+  private readonly held = new Set<string>();
+  private running = 0;
+  private waiting = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly limits: DeliverySchedulerLimits,
+    private readonly run: (job: DeliveryJob) => Promise<void>,
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  get queued(): number {
+    return this.waiting;
+  }
+
+  get idle(): boolean {
+    return this.running === 0 && this.waiting === 0;
+  }
+
+  /** Room for more waiting jobs. */
+  get capacity(): number {
+    return Math.max(0, this.limits.maxQueued - this.waiting);
+  }
+
+  has(attemptId: string): boolean {
+    return this.held.has(attemptId);
+  }
+
+  /** Ids of attempts waiting or running here (their leases must be kept alive). */
+  heldIds(): string[] {
+    return [...this.held];
+  }
+
+  /** Adds a job; false when the queue is full or the attempt is already held. */
+  enqueue(job: DeliveryJob): boolean {
+    if (this.waiting >= this.limits.maxQueued || this.held.has(job.attempt.id)) return false;
+    let queue = this.endpoints.get(job.endpoint);
+    if (!queue) {
+      queue = { key: job.endpoint, jobs: [], head: 0, active: 0, ready: false };
+      this.endpoints.set(job.endpoint, queue);
+    }
+    queue.jobs.push(job);
+    this.held.add(job.attempt.id);
+    this.waiting++;
+    this.markReady(queue);
+    this.pump();
+    return true;
+  }
+
+  /** Removes every waiting job (not the running ones) and returns them. */
+  takeWaiting(): DeliveryJob[] {
+    const taken: DeliveryJob[] = [];
+    for (const queue of this.endpoints.values()) {
+      for (let i = queue.head; i < queue.jobs.length; i++) {
+        taken.push(queue.jobs[i]!);
+        this.held.delete(queue.jobs[i]!.attempt.id);
+      }
+      queue.jobs = [];
+      queue.head = 0;
+      queue.ready = false;
+    }
+    this.ready.length = 0;
+    this.readyHead = 0;
+    this.waiting = 0;
+    this.cleanup();
+    this.notifyIdle();
+    return taken;
+  }
+
+  /** Resolves when nothing is waiting or running. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private markReady(queue: EndpointQueue): void {
+    if (!queue.ready && queue.head < queue.jobs.length && queue.active < this.limits.perEndpointConcurrency) {
+      queue.ready = true;
+      this.ready.push(queue);
+    }
+  }
+
+  private pump(): void {
+    while (this.running < this.limits.concurrency && this.readyHead < this.ready.length) {
+      const queue = this.ready[this.readyHead++]!;
+      queue.ready = false;
+      const job = queue.jobs[queue.head]!;
+      queue.jobs[queue.head++] = undefined as unknown as DeliveryJob;
+      if (queue.head > 1024 && queue.head * 2 > queue.jobs.length) {
+        queue.jobs = queue.jobs.slice(queue.head);
+        queue.head = 0;
+      }
+      queue.active++;
+      this.running++;
+      this.waiting--;
+      this.markReady(queue);
+      void this.execute(queue, job);
+    }
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+      this.ready.splice(0, this.readyHead);
+      this.readyHead = 0;
+    }
+  }
+
+  private async execute(queue: EndpointQueue, job: DeliveryJob): Promise<void> {
+    try {
+      await this.run(job);
+    } catch {
+      // The runner records its own failures; a throw here must not stop the queue.
+    } finally {
+      queue.active--;
+      this.running--;
+      this.held.delete(job.attempt.id);
+      this.markReady(queue);
+      if (queue.active === 0 && queue.head >= queue.jobs.length) this.endpoints.delete(queue.key);
+      this.pump();
+      this.notifyIdle();
+    }
+  }
+
+  private cleanup(): void {
+    for (const [key, queue] of this.endpoints) if (queue.active === 0) this.endpoints.delete(key);
+  }
+
+  private notifyIdle(): void {
+    if (!this.idle || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,32 @@
+const ALWAYS_REDACTED = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'webhook-signature']);
+const TOKEN_LIKE_PARAM = /(token|secret|signature|password|passwd|pwd|key|auth|credential|session|sig)/i;
+export const REDACTED = '[redacted]';
+
+/** A copy of `headers` safe to store: credentials and signatures replaced by `[redacted]`. */
+export function redactHeaders(headers: Record<string, string>, extra: readonly string[] = []): Record<string, string> {
+  const result: Record<string, string> = {};
+  const extraSet = new Set(extra.map((h) => h.toLowerCase()));
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    result[name] = ALWAYS_REDACTED.has(lower) || extraSet.has(lower) ? REDACTED : value;
+  }
+  return result;
+}
+
+/** A URL safe to store or log: user-info and token-like query values masked. */
+export function redactUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (url.username || url.password) {
+    url.username = url.username ? REDACTED : '';
+    url.password = url.password ? REDACTED : '';
+  }
+  for (const [name] of url.searchParams) {
+    if (TOKEN_LIKE_PARAM.test(name)) url.searchParams.set(name, REDACTED);
+  }
+  return url.toString();
+}

@@ -1,0 +1,130 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { AxiosResponse } from 'axios';
+import type http from 'node:http';
+import type https from 'node:https';
+import type { Readable } from 'node:stream';
+import { WebhookDestinationValidator } from '../../destinations/webhook-destination.validator.js';
+import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
+import { createGuardedAgents } from './guarded-agents.js';
+import { classifyTransportError } from './transport-errors.js';
+import {
+  WebhookTransport,
+  WebhookTransportError,
+  type WebhookTransportLimits,
+  type WebhookTransportRequest,
+  type WebhookTransportResponse,
+} from './webhook-transport.js';
+
+class DeadlineExceeded extends Error {
+  readonly code = 'DEADLINE';
+}
+
+function flattenHeaders(headers: AxiosResponse['headers']): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined || value === null) continue;
+    result[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return result;
+}
+
+/**
+ * The `@nestjs/axios` transport: keep-alive agents behind the destination guard, no redirects (`maxRedirects:
+ * 0`, so axios uses plain `http` instead of follow-redirects), no proxy, a total deadline enforced by a timer
+ * that aborts the request or destroys the response stream (axios' `timeout` is only an idle timeout), and a
+ * response read that stops at the cap and destroys the socket.
+ */
+@Injectable()
+export class AxiosWebhookTransport extends WebhookTransport implements OnApplicationShutdown {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(
+    private readonly http: HttpService,
+    validator: WebhookDestinationValidator,
+    @Inject(WEBHOOKS_OPTIONS) options: ResolvedWebhooksOptions,
+  ) {
+    super();
+    ({ httpAgent: this.httpAgent, httpsAgent: this.httpsAgent } = createGuardedAgents(validator, options));
+  }
+
+  async send(request: WebhookTransportRequest, limits: WebhookTransportLimits): Promise<WebhookTransportResponse> {
+    const started = performance.now();
+    const controller = new AbortController();
+    let stream: Readable | undefined;
+    const onAbort = () => {
+      controller.abort(limits.signal?.reason);
+      stream?.destroy(new Error('aborted'));
+    };
+    limits.signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DeadlineExceeded());
+      stream?.destroy(new DeadlineExceeded());
+    }, limits.timeoutMs);
+    try {
+      const response = await this.http.axiosRef.request<Readable>({
+        method: request.method,
+        url: request.url,
+        headers: { Accept: '*/*', ...request.headers },
+        data: request.body,
+        transformRequest: [(data: unknown) => data],
+        responseType: 'stream',
+        decompress: false,
+        maxRedirects: 0,
+        proxy: false,
+        validateStatus: () => true,
+        signal: controller.signal,
+        httpAgent: this.httpAgent,
+        httpsAgent: this.httpsAgent,
+      });
+      stream = response.data;
+      const { body, truncated } = await readCapped(stream, limits.maxResponseBytes);
+      return {
+        statusCode: response.status,
+        reason: response.statusText ?? '',
+        headers: flattenHeaders(response.headers),
+        body,
+        truncated,
+        elapsedMs: performance.now() - started,
+      };
+    } catch (error) {
+      const elapsedMs = performance.now() - started;
+      if (timedOut) throw new WebhookTransportError('timeout', `no complete response within ${limits.timeoutMs} ms`, elapsedMs, { cause: error });
+      if (limits.signal?.aborted) throw new WebhookTransportError('aborted', 'the request was aborted (shutdown)', elapsedMs, { cause: error });
+      const code = classifyTransportError(error);
+      throw new WebhookTransportError(code, (error as Error)?.message || code, elapsedMs, { cause: error });
+    } finally {
+      clearTimeout(deadline);
+      limits.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/** Reads at most `max` bytes; past the cap the stream (and its socket) is destroyed. */
+export async function readCapped(stream: Readable, max: number): Promise<{ body: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const remaining = max - size;
+    if (chunk.length > remaining) {
+      if (remaining > 0) chunks.push(chunk.subarray(0, remaining));
+      size = max;
+      truncated = true;
+      stream.destroy();
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { body: Buffer.concat(chunks, size).toString('utf8'), truncated };
+}

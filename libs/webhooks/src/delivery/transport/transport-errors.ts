@@ -1,0 +1,28 @@
+import { WebhookDestinationError } from '../../destinations/destination.errors.js';
+import type { WebhookTransportErrorCode } from './webhook-transport.js';
+
+const BY_ERRNO: Record<string, WebhookTransportErrorCode> = {
+  ECONNREFUSED: 'connection-refused',
+  ECONNRESET: 'connection-reset',
+  EPIPE: 'connection-reset',
+  ECONNABORTED: 'connection-reset',
+  ENOTFOUND: 'unresolvable',
+  EAI_AGAIN: 'unresolvable',
+  EHOSTUNREACH: 'connection-refused',
+  ENETUNREACH: 'connection-refused',
+  ETIMEDOUT: 'connect-timeout',
+  HPE_HEADER_OVERFLOW: 'protocol',
+  ERR_HTTP_HEADERS_SENT: 'protocol',
+};
+
+/** Walks an error and its causes to a transport error code. */
+export function classifyTransportError(error: unknown): WebhookTransportErrorCode {
+  for (let e = error as { code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e instanceof WebhookDestinationError) return e.code === 'unresolvable' ? 'unresolvable' : 'blocked-address';
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (BY_ERRNO[code]) return BY_ERRNO[code];
+    if (code.startsWith('HPE_')) return 'protocol';
+    if (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('UNABLE_TO') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') return 'tls';
+  }
+  return 'unknown';
+}

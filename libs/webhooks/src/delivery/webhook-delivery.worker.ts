@@ -1,0 +1,200 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { WebhookAttempt, WebhookAttemptRequest, WebhookAttemptResponse } from '../attempts/webhook-attempt.js';
+import { WebhookClock } from '../clock.js';
+import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
+import type { PreparedWebhookRequest } from '../dialects/webhook-dialect.js';
+import { WebhookDestinationError } from '../destinations/destination.errors.js';
+import { WebhookDestinationValidator } from '../destinations/webhook-destination.validator.js';
+import { WebhookEventPublisher } from '../events/webhook-event-publisher.js';
+import { WebhookAttemptResolvedEvent } from '../events/webhook-events.js';
+import { type AttemptTryResult, WebhookStore } from '../storage/webhook-store.js';
+import { CANCELLED_ATTEMPT_MESSAGE, WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
+import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+import { AttemptMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { redactHeaders, redactUrl } from './redaction.js';
+import { decideRetry, type TryOutcome } from './retry-policy.js';
+import { SubscriptionHealth } from './subscription-health.js';
+import { WebhookTransport, WebhookTransportError, type WebhookTransportResponse } from './transport/webhook-transport.js';
+
+/** Describes an error for the attempt's exception history: class, code and message, never request data. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
+    return `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/**
+ * Sends one try of one attempt and writes its outcome back: check the destination, let the dialect build and
+ * sign the request with every live secret, send it through the transport, record the (redacted) request and
+ * the (capped) response, then resolve the attempt or schedule its next try, and apply the health rules.
+ */
+@Injectable()
+export class WebhookDeliveryWorker {
+  private readonly logger = new Logger('WebhookDelivery');
+
+  constructor(
+    @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+    private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly dialects: WebhookDialectRegistry,
+    private readonly destinations: WebhookDestinationValidator,
+    private readonly transport: WebhookTransport,
+    private readonly store: WebhookStore,
+    private readonly health: SubscriptionHealth,
+    private readonly events: WebhookEventPublisher,
+    private readonly clock: WebhookClock,
+  ) {}
+
+  /** Delivers one try. Never throws; returns the attempt as stored afterwards (null if it was already resolved). */
+  async deliver(attempt: WebhookAttempt, signal?: AbortSignal): Promise<WebhookAttempt | null> {
+    try {
+      const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId) ?? (await this.subscriptions.get(attempt.subscriptionId));
+      if (!subscription || !subscription.active) return await this.cancel(attempt);
+      return await this.sendTry(attempt, subscription, signal);
+    } catch (error) {
+      this.logger.error(`Delivery bookkeeping of attempt ${attempt.id} failed: ${describeError(error)}`);
+      return null;
+    }
+  }
+
+  private async sendTry(attempt: WebhookAttempt, subscription: WebhookSubscription, signal?: AbortSignal): Promise<WebhookAttempt | null> {
+    const startedAt = this.clock.now();
+    const started = performance.now();
+    const number = attempt.tries + 1;
+    let request: PreparedWebhookRequest | undefined;
+    let recordedRequest: WebhookAttemptRequest | null = null;
+    let response: WebhookTransportResponse | undefined;
+    let failure: { message: string; errorCode: string; retryable: boolean; error: unknown } | undefined;
+
+    try {
+      const target = this.destinations.parseTarget(subscription.url);
+      if (target.isIpLiteral) this.destinations.checkAddress(target.hostname, target.hostname);
+      const secrets = (await this.subscriptions.liveSecrets([subscription.id])).get(subscription.id) ?? [];
+      request = this.dialects.get(attempt.dialect).prepareRequest({
+        webhookId: attempt.webhookId,
+        attemptId: attempt.id,
+        eventName: attempt.eventName,
+        subscription,
+        body: attempt.payload,
+        secrets,
+        timestamp: startedAt,
+      });
+      recordedRequest = {
+        url: redactUrl(request.url),
+        method: request.method,
+        headers: redactHeaders(request.headers),
+        body: request.body,
+        sentAt: startedAt,
+      };
+    } catch (error) {
+      failure =
+        error instanceof WebhookDestinationError
+          ? { message: AttemptMessages.DestinationVerificationFailed, errorCode: error.code, retryable: !error.permanent, error }
+          : { message: AttemptMessages.LocalError, errorCode: 'dialect', retryable: false, error };
+    }
+
+    if (request && !failure) {
+      try {
+        response = await this.transport.send(
+          { method: request.method, url: request.url, headers: request.headers, body: request.body },
+          {
+            timeoutMs: this.options.delivery.timeoutMs,
+            connectTimeoutMs: this.options.delivery.connectTimeoutMs,
+            maxResponseBytes: this.options.delivery.maxStoredResponseBytes,
+            signal,
+          },
+        );
+      } catch (error) {
+        const code = error instanceof WebhookTransportError ? error.code : 'unknown';
+        if (code === 'aborted') return null; // shutdown: the claim is released and the try happens later.
+        const destination = code === 'blocked-address';
+        failure = {
+          message: destination ? AttemptMessages.DestinationVerificationFailed : AttemptMessages.RemoteError,
+          errorCode: code,
+          retryable: !destination,
+          error,
+        };
+      }
+    }
+
+    const now = this.clock.now();
+    let recordedResponse: WebhookAttemptResponse | null = null;
+    let outcome: TryOutcome;
+    let message: string;
+    let succeeded = false;
+    if (response) {
+      recordedResponse = {
+        statusCode: response.statusCode,
+        reason: response.reason,
+        headers: redactHeaders(response.headers),
+        body: response.body,
+        truncated: response.truncated,
+        elapsedMs: response.elapsedMs,
+        receivedAt: now,
+      };
+      succeeded = response.statusCode >= 200 && response.statusCode < 300;
+      message = `${response.statusCode} ${response.reason}`.trim();
+      outcome = { statusCode: response.statusCode, errorCode: null, retryable: true, retryAfter: response.headers['retry-after'] };
+    } else {
+      message = failure!.message;
+      outcome = { statusCode: null, errorCode: failure!.errorCode, retryable: failure!.retryable };
+    }
+
+    const schedule = subscription.retrySchedule ?? this.options.delivery.retrySchedule;
+    const decision = succeeded ? { retry: false as const } : decideRetry(number, outcome, schedule, this.options.delivery, now);
+    const result: AttemptTryResult = {
+      status: succeeded ? 'successful' : decision.retry ? 'pending' : 'failed',
+      message,
+      request: recordedRequest,
+      response: recordedResponse,
+      try: {
+        number,
+        startedAt,
+        elapsedMs: response?.elapsedMs ?? performance.now() - started,
+        statusCode: response?.statusCode ?? null,
+        message,
+        errorCode: outcome.errorCode,
+      },
+      nextAttemptAt: decision.retry ? new Date(now.getTime() + decision.delayMs) : null,
+      exception: failure ? describeError(failure.error) : null,
+    };
+    const updated = await this.store.recordTry(attempt.id, result, now);
+    if (!updated) return null;
+
+    await this.health.afterTry(subscription, succeeded);
+    if (response?.statusCode === 410) await this.health.gone(subscription);
+    if (updated.status !== 'pending') await this.resolved(updated, subscription);
+    return updated;
+  }
+
+  /** Announces a resolved attempt and applies the history rules. */
+  async resolved(attempt: WebhookAttempt, subscription: WebhookSubscription): Promise<void> {
+    await this.health.afterResolved(attempt);
+    const succeeded = attempt.status === 'successful';
+    const latest = (await this.subscriptions.get(subscription.id)) ?? subscription;
+    this.events.emit(
+      succeeded ? WebhookEvents.AttemptSucceeded : WebhookEvents.AttemptFailed,
+      new WebhookAttemptResolvedEvent(attempt, latest, succeeded),
+    );
+  }
+
+  private async cancel(attempt: WebhookAttempt): Promise<WebhookAttempt | null> {
+    const now = this.clock.now();
+    return this.store.recordTry(
+      attempt.id,
+      {
+        status: 'failed',
+        message: CANCELLED_ATTEMPT_MESSAGE,
+        request: null,
+        response: null,
+        try: { number: attempt.tries + 1, startedAt: now, elapsedMs: 0, statusCode: null, message: CANCELLED_ATTEMPT_MESSAGE, errorCode: 'cancelled' },
+        nextAttemptAt: null,
+        exception: null,
+      },
+      now,
+    );
+  }
+}

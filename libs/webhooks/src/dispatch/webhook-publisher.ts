@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
+import { WebhookClock } from '../clock.js';
+import { WebhookTransactions } from '../transactions/webhook-transactions.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+
+export interface WebhookPublishOptions {
+  /**
+   * A transactional EntityManager: the attempts are written in its transaction and sent after it commits; a
+   * rollback sends nothing. Defaults to the active `@Transactional()` transaction, if any.
+   */
+  manager?: EntityManager;
+  /** Kept in each attempt's internal info (seed: the transaction note, such as a request path). */
+  note?: string;
+  /** When the event happened. @default now */
+  occurredAt?: Date;
+}
+
+/**
+ * Explicit, transaction-bound publishing: the alternative to `EventEmitter2.emit` when the caller wants to
+ * pass an `EntityManager`, await phase 1, or get an error for an oversized payload.
+ *
+ * @example
+ * await dataSource.transaction(async (manager) => {
+ *   const order = await manager.save(Order, input);
+ *   await webhooks.publish('order.created', order, { manager });
+ * });
+ */
+@Injectable()
+export class WebhookPublisher {
+  constructor(
+    private readonly dispatcher: WebhookDispatcher,
+    private readonly transactions: WebhookTransactions,
+    private readonly clock: WebhookClock,
+  ) {}
+
+  /**
+   * Publishes `payload` as `eventName` to every applicable subscription. Throws `PayloadTooLargeError` (before
+   * anything is written) when the externalized payload is over `delivery.maxPayloadBytes`. Returns the
+   * attempts written now; when the work waits for a commit of another database, the list is empty.
+   */
+  publish(eventName: string, payload: unknown, options: WebhookPublishOptions = {}): Promise<WebhookAttempt[]> {
+    if (typeof eventName !== 'string' || eventName.length === 0) {
+      return Promise.reject(new TypeError('publish(eventName, payload): eventName must be a non-empty string'));
+    }
+    return this.dispatcher.publish(
+      { name: eventName, payload, occurredAt: options.occurredAt ?? this.clock.now(), note: options.note ?? null },
+      options.manager ?? this.transactions.current() ?? undefined,
+    );
+  }
+}

@@ -1,0 +1,45 @@
+import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
+import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+
+/** Payload of `webhooks.attempt.succeeded` and `webhooks.attempt.failed`. */
+export class WebhookAttemptResolvedEvent {
+  constructor(
+    readonly attempt: WebhookAttempt,
+    readonly subscription: WebhookSubscription,
+    readonly succeeded: boolean,
+  ) {}
+}
+
+/** Payload of `webhooks.subscription.created/updated/deleted/activated`. */
+export class WebhookSubscriptionEvent {
+  constructor(readonly subscription: WebhookSubscription) {}
+}
+
+/**
+ * Why a subscription stopped: `manual` (the manager was asked), `deleted`, `delivery-failures` (the seed's
+ * all-failed rule), `precondition-failures`, `gone` (the endpoint answered 410), `failing-too-long` (the
+ * time rule).
+ */
+export type WebhookDeactivationReason =
+  | 'manual'
+  | 'deleted'
+  | 'delivery-failures'
+  | 'precondition-failures'
+  | 'gone'
+  | 'failing-too-long';
+
+/** Payload of `webhooks.subscription.deactivated`. */
+export class WebhookSubscriptionDeactivatedEvent {
+  constructor(
+    readonly subscription: WebhookSubscription,
+    readonly reason: WebhookDeactivationReason,
+  ) {}
+}
+
+/** Payload of `webhooks.subscription.precondition-failure-limit-reached`. */
+export class WebhookPreconditionFailureLimitReachedEvent {
+  constructor(
+    readonly subscription: WebhookSubscription,
+    readonly failures: number,
+  ) {}
+}

@@ -1,0 +1,76 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type {
+  WebhookAttemptInternalInfo,
+  WebhookAttemptRequest,
+  WebhookAttemptResponse,
+  WebhookAttemptStatus,
+  WebhookAttemptTry,
+} from '../../../attempts/webhook-attempt.js';
+import { epochMillis, jsonWithDates } from '../column-transformers.js';
+
+/**
+ * A delivery attempt (table `webhook_attempt`): the outbox row. Pending rows with `next_attempt_at` in the
+ * past and no live lease are what workers claim.
+ */
+@Entity({ name: 'webhook_attempt' })
+@Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt'])
+@Index('idx_webhook_attempt_subscription', ['subscriptionId', 'id'])
+@Index('uq_webhook_attempt_idempotency', ['subscriptionId', 'idempotencyKey'], { unique: true })
+export class WebhookAttemptEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  id!: string;
+
+  @Column({ name: 'webhook_id', type: 'varchar', length: 64 })
+  webhookId!: string;
+
+  @Column({ name: 'subscription_id', type: 'varchar', length: 64 })
+  subscriptionId!: string;
+
+  @Column({ name: 'event_name', type: 'varchar', length: 200 })
+  eventName!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: WebhookAttemptStatus;
+
+  @Column({ type: 'text', nullable: true })
+  message!: string | null;
+
+  @Column({ type: 'text' })
+  payload!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  dialect!: string;
+
+  @Column({ type: 'text', nullable: true, transformer: jsonWithDates(['sentAt']) })
+  request!: WebhookAttemptRequest | null;
+
+  @Column({ type: 'text', nullable: true, transformer: jsonWithDates(['receivedAt']) })
+  response!: WebhookAttemptResponse | null;
+
+  @Column({ type: 'integer', default: 0 })
+  tries!: number;
+
+  @Column({ type: 'text', transformer: jsonWithDates(['startedAt']) })
+  history!: WebhookAttemptTry[];
+
+  @Column({ name: 'next_attempt_at', type: 'bigint', nullable: true, transformer: epochMillis })
+  nextAttemptAt!: Date | null;
+
+  @Column({ name: 'lease_owner', type: 'varchar', length: 128, nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'bigint', nullable: true })
+  leaseExpiresAt!: string | number | null;
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 200, nullable: true })
+  idempotencyKey!: string | null;
+
+  @Column({ type: 'text', transformer: jsonWithDates(['createdAt']) })
+  internal!: WebhookAttemptInternalInfo;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMillis })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMillis })
+  updatedAt!: Date;
+}

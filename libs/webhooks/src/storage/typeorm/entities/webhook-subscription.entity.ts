@@ -1,0 +1,59 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { epochMillis, jsonWithDates } from '../column-transformers.js';
+
+/** A stored subscription (table `webhook_subscription`). Its signing secrets are kept encrypted in `secrets`. */
+@Entity({ name: 'webhook_subscription' })
+export class WebhookSubscriptionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 2048 })
+  url!: string;
+
+  @Column({ type: 'text', transformer: jsonWithDates([]) })
+  events!: string[];
+
+  @Column({ name: 'payload_type', type: 'varchar', length: 200, nullable: true })
+  payloadType!: string | null;
+
+  @Index('idx_webhook_subscription_owner')
+  @Column({ name: 'owner_id', type: 'varchar', length: 200, nullable: true })
+  ownerId!: string | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  permission!: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  dialect!: string | null;
+
+  @Column({ type: 'boolean' })
+  active!: boolean;
+
+  @Column({ name: 'status_message', type: 'varchar', length: 500 })
+  statusMessage!: string;
+
+  @Column({ type: 'text', nullable: true })
+  description!: string | null;
+
+  @Column({ type: 'text', transformer: jsonWithDates([]) })
+  metadata!: Record<string, string>;
+
+  @Column({ name: 'retry_schedule', type: 'text', nullable: true, transformer: jsonWithDates([]) })
+  retrySchedule!: number[] | null;
+
+  @Column({ name: 'precondition_failures', type: 'integer', default: 0 })
+  preconditionFailures!: number;
+
+  @Column({ name: 'failing_since', type: 'bigint', nullable: true, transformer: epochMillis })
+  failingSince!: Date | null;
+
+  /** AES-256-GCM ciphertext of the JSON list of signing secrets (see `SecretCipher`). */
+  @Column({ type: 'text' })
+  secrets!: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMillis })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMillis })
+  updatedAt!: Date;
+}

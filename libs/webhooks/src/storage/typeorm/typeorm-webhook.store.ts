@@ -1,0 +1,511 @@
+import { Logger } from '@nestjs/common';
+import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
+import { SecretCipher } from '../../secrets/secret-cipher.js';
+import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
+import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
+import {
+  type AttemptClaim,
+  type AttemptCounts,
+  type AttemptQuery,
+  type AttemptTryResult,
+  type StoredSigningSecret,
+  type StoreWriteContext,
+  type SubscriptionPatch,
+  type SubscriptionQuery,
+  WebhookStore,
+} from '../webhook-store.js';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
+import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
+import { WEBHOOK_ENTITIES } from './index.js';
+
+const INSERT_CHUNK = 200;
+const BUSY_RETRY_LIMIT_MS = 30_000;
+
+interface SecretRecord {
+  id: string;
+  secret: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Stores subscriptions and attempts in TypeORM tables (`WEBHOOK_ENTITIES`, created by `WEBHOOK_MIGRATIONS`) of
+ * the application's DataSource, so attempts can be written in the application's own transactions.
+ *
+ * Every statement the store runs on its own is a single statement (atomic without a transaction). On SQLite,
+ * TypeORM funnels a DataSource through one connection and one query runner, so an open application transaction
+ * would swallow the store's writes; the store therefore opens a second connection to the same file for its own
+ * statements, with no busy wait (a blocking wait would stall the event loop that the application's transaction
+ * needs to finish) and asynchronous retries instead.
+ */
+export class TypeOrmWebhookStore extends WebhookStore {
+  readonly transactional = true;
+  private readonly logger = new Logger('TypeOrmWebhookStore');
+  private own!: DataSource;
+  private ownedConnection = false;
+  private cipher!: SecretCipher;
+  private ready: Promise<void> | null = null;
+  private isPostgres = false;
+
+  constructor(
+    private readonly app: DataSource,
+    private readonly options: ResolvedWebhooksOptions,
+  ) {
+    super();
+  }
+
+  override initialize(): Promise<void> {
+    this.ready ??= this.open();
+    return this.ready;
+  }
+
+  private async open(): Promise<void> {
+    if (this.options.secrets.encryptionKeys.length === 0) {
+      throw new Error(
+        'The TypeORM webhook store encrypts signing secrets at rest and needs a key: set secrets.encryptionKeys in WebhooksModule options, or WEBHOOKS_SECRET_KEY (base64 of 32 bytes)',
+      );
+    }
+    this.cipher = new SecretCipher(this.options.secrets.encryptionKeys);
+    if (!this.app.isInitialized) await this.app.initialize();
+    const type = this.app.options.type;
+    this.isPostgres = type === 'postgres';
+    const hasEntities = this.app.hasMetadata(WebhookAttemptEntity) && this.app.hasMetadata(WebhookSubscriptionEntity);
+    if (type === 'better-sqlite3' || (type as string) === 'sqlite') {
+      const database = (this.app.options as { database?: string }).database;
+      if (!database || database === ':memory:') {
+        throw new Error('The TypeORM webhook store needs a SQLite file database (not :memory:), because it opens a second connection to it');
+      }
+      this.own = new DataSource({
+        type: 'better-sqlite3',
+        database,
+        entities: WEBHOOK_ENTITIES,
+        timeout: 0,
+        enableWAL: (this.app.options as { enableWAL?: boolean }).enableWAL,
+      });
+      await this.own.initialize();
+      this.ownedConnection = true;
+    } else if (hasEntities) {
+      this.own = this.app;
+    } else {
+      this.own = new DataSource({ ...this.app.options, entities: WEBHOOK_ENTITIES, migrations: [], subscribers: [], migrationsRun: false, synchronize: false } as typeof this.app.options);
+      await this.own.initialize();
+      this.ownedConnection = true;
+    }
+    if (!hasEntities) {
+      this.logger.warn('The application DataSource does not list WEBHOOK_ENTITIES: attempts cannot join its transactions (no outbox atomicity)');
+    }
+    try {
+      await this.own.getRepository(WebhookSubscriptionEntity).count({ take: 1 });
+    } catch (error) {
+      throw new Error(`The webhook tables are missing; add WEBHOOK_MIGRATIONS to your DataSource's migrations and run them (${(error as Error).message})`);
+    }
+  }
+
+  override async close(): Promise<void> {
+    if (this.ownedConnection && this.own?.isInitialized) await this.own.destroy();
+  }
+
+  sharesTransactionsWith(manager: EntityManager): boolean {
+    return manager.connection === this.app && this.app.hasMetadata(WebhookAttemptEntity);
+  }
+
+  /** Runs one of the store's own statements, retrying while SQLite reports the database busy. */
+  private async run<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
+    await this.initialize();
+    const started = Date.now();
+    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+      try {
+        return await work(this.own);
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private subscriptions(ds: DataSource) {
+    return ds.getRepository(WebhookSubscriptionEntity);
+  }
+
+  private attempts(ds: DataSource | EntityManager) {
+    return ds.getRepository(WebhookAttemptEntity);
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  async insertSubscription(subscription: WebhookSubscription, secret: StoredSigningSecret): Promise<void> {
+    const entity = this.toSubscriptionEntity(subscription, this.encryptSecrets(subscription.id, [this.toSecretRecord(secret)]));
+    await this.run((ds) => this.subscriptions(ds).insert(entity));
+  }
+
+  async updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null> {
+    const values: Partial<WebhookSubscriptionEntity> = { ...patch } as Partial<WebhookSubscriptionEntity>;
+    if (patch.payloadType !== undefined && typeof patch.payloadType !== 'string' && patch.payloadType !== null) {
+      throw new Error('Stored subscriptions keep payload types by name');
+    }
+    if (Object.keys(values).length > 0) await this.run((ds) => this.subscriptions(ds).update({ id }, values));
+    return this.findSubscription(id);
+  }
+
+  async deleteSubscription(id: string): Promise<boolean> {
+    const result = await this.run((ds) => this.subscriptions(ds).delete({ id }));
+    await this.run((ds) => this.attempts(ds).delete({ subscriptionId: id }));
+    return (result.affected ?? 0) > 0;
+  }
+
+  async findSubscription(id: string): Promise<WebhookSubscription | null> {
+    const entity = await this.run((ds) => this.subscriptions(ds).findOneBy({ id }));
+    return entity ? this.toSubscription(entity) : null;
+  }
+
+  async listSubscriptions(query: SubscriptionQuery = {}): Promise<WebhookSubscription[]> {
+    const entities = await this.run((ds) =>
+      this.subscriptions(ds).find({
+        where: query.ownerId !== undefined ? { ownerId: query.ownerId } : {},
+        order: { createdAt: 'ASC', id: 'ASC' },
+        skip: query.offset,
+        take: query.limit,
+      }),
+    );
+    return entities.map((e) => this.toSubscription(e));
+  }
+
+  async incrementPreconditionFailures(id: string): Promise<number> {
+    await this.run((ds) => this.subscriptions(ds).increment({ id }, 'preconditionFailures', 1));
+    const entity = await this.run((ds) => this.subscriptions(ds).findOne({ where: { id }, select: { id: true, preconditionFailures: true } }));
+    return entity?.preconditionFailures ?? 0;
+  }
+
+  // ---------------------------------------------------------------- secrets
+
+  async addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void> {
+    for (;;) {
+      const entity = await this.run((ds) => this.subscriptions(ds).findOne({ where: { id: secret.subscriptionId }, select: { id: true, secrets: true } }));
+      if (!entity) return;
+      const others = this.decryptSecrets(entity.id, entity.secrets).map((s) => ({
+        ...s,
+        expiresAt: s.expiresAt !== null && s.expiresAt < expireOthersAt.getTime() ? s.expiresAt : expireOthersAt.getTime(),
+      }));
+      const next = this.encryptSecrets(entity.id, [this.toSecretRecord(secret), ...others]);
+      // Compare-and-set on the ciphertext, so two concurrent rotations cannot lose a secret.
+      const result = await this.run((ds) => this.subscriptions(ds).update({ id: entity.id, secrets: entity.secrets }, { secrets: next }));
+      if ((result.affected ?? 0) > 0) return;
+    }
+  }
+
+  async liveSecrets(subscriptionIds: readonly string[], now: Date): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>();
+    if (subscriptionIds.length === 0) return result;
+    const rows = await this.run((ds) => this.subscriptions(ds).find({ where: { id: In([...subscriptionIds]) }, select: { id: true, secrets: true } }));
+    for (const row of rows) {
+      const live = this.decryptSecrets(row.id, row.secrets)
+        .filter((s) => s.expiresAt === null || s.expiresAt > now.getTime())
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .map((s) => s.secret);
+      result.set(row.id, live);
+    }
+    return result;
+  }
+
+  /** Re-encrypts every stored secret with the current (first) key; returns how many rows changed. */
+  async reencryptSecrets(): Promise<number> {
+    const rows = await this.run((ds) => this.subscriptions(ds).find({ select: { id: true, secrets: true } }));
+    let changed = 0;
+    for (const row of rows) {
+      if (this.cipher.keyIdOf(row.secrets) === this.cipher.currentKeyId) continue;
+      const next = this.encryptSecrets(row.id, this.decryptSecrets(row.id, row.secrets));
+      const result = await this.run((ds) => this.subscriptions(ds).update({ id: row.id, secrets: row.secrets }, { secrets: next }));
+      changed += result.affected ?? 0;
+    }
+    return changed;
+  }
+
+  // ---------------------------------------------------------------- attempts
+
+  async insertAttempts(attempts: readonly WebhookAttempt[], context: StoreWriteContext = {}, claim?: AttemptClaim): Promise<void> {
+    if (attempts.length === 0) return;
+    const rows = attempts.map((a) => this.toAttemptEntity(a, claim));
+    const manager = context.manager && this.sharesTransactionsWith(context.manager) ? context.manager : undefined;
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      if (manager) await this.attempts(manager).insert(chunk);
+      else await this.run((ds) => this.attempts(ds).insert(chunk));
+    }
+  }
+
+  async findAttempt(id: string): Promise<WebhookAttempt | null> {
+    if (typeof id !== 'string') return null;
+    const entity = await this.run((ds) => this.attempts(ds).findOneBy({ id }));
+    return entity ? this.toAttempt(entity) : null;
+  }
+
+  async findAttempts(ids: readonly string[]): Promise<WebhookAttempt[]> {
+    if (ids.length === 0) return [];
+    const entities = await this.run((ds) => this.attempts(ds).findBy({ id: In([...ids]) }));
+    return entities.map((e) => this.toAttempt(e));
+  }
+
+  async listAttempts(subscriptionId: string, query: AttemptQuery = {}): Promise<WebhookAttempt[]> {
+    const entities = await this.run((ds) =>
+      this.attempts(ds).find({
+        where: {
+          subscriptionId,
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.before !== undefined ? { id: LessThan(query.before) } : {}),
+        },
+        order: { id: 'DESC' },
+        take: query.limit,
+      }),
+    );
+    return entities.map((e) => this.toAttempt(e));
+  }
+
+  async recordTry(id: string, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
+    const current = await this.findAttempt(id);
+    if (!current || current.status !== 'pending') return null;
+    const updated: WebhookAttempt = {
+      ...current,
+      status: result.status,
+      message: result.message,
+      request: result.request ?? current.request,
+      response: result.response,
+      tries: current.tries + 1,
+      history: [...current.history, result.try],
+      nextAttemptAt: result.status === 'pending' ? result.nextAttemptAt : null,
+      internal: result.exception
+        ? { ...current.internal, exceptionHistory: [...current.internal.exceptionHistory, result.exception] }
+        : current.internal,
+      updatedAt: now,
+    };
+    const values = this.toAttemptEntity(updated);
+    values.leaseOwner = null;
+    values.leaseExpiresAt = null;
+    const { id: _id, ...changes } = values;
+    // Only a still-pending attempt at the same try count is updated: an attempt resolves exactly once.
+    const outcome = await this.run((ds) => this.attempts(ds).update({ id, status: 'pending', tries: current.tries }, changes));
+    return (outcome.affected ?? 0) > 0 ? updated : null;
+  }
+
+  async countAttempts(subscriptionId: string): Promise<AttemptCounts> {
+    const rows = await this.run((ds) =>
+      this.attempts(ds)
+        .createQueryBuilder('a')
+        .select('a.status', 'status')
+        .addSelect('COUNT(*)', 'count')
+        .where('a.subscription_id = :subscriptionId', { subscriptionId })
+        .groupBy('a.status')
+        .getRawMany<{ status: WebhookAttempt['status']; count: string | number }>(),
+    );
+    const counts: AttemptCounts = { total: 0, pending: 0, failed: 0, successful: 0 };
+    for (const row of rows) {
+      counts[row.status] = Number(row.count);
+      counts.total += Number(row.count);
+    }
+    return counts;
+  }
+
+  async pruneAttempts(subscriptionId: string, keep: number): Promise<number> {
+    const { total } = await this.countAttempts(subscriptionId);
+    const excess = total - keep;
+    if (excess <= 0) return 0;
+    const oldest = await this.run((ds) =>
+      this.attempts(ds).find({
+        where: { subscriptionId, status: In(['successful', 'failed']) },
+        select: { id: true },
+        order: { id: 'ASC' },
+        take: excess,
+      }),
+    );
+    if (oldest.length === 0) return 0;
+    const result = await this.run((ds) => this.attempts(ds).delete({ id: In(oldest.map((o) => o.id)) }));
+    return result.affected ?? 0;
+  }
+
+  async clearAttempts(subscriptionId: string): Promise<number> {
+    const result = await this.run((ds) => this.attempts(ds).delete({ subscriptionId }));
+    return result.affected ?? 0;
+  }
+
+  // ---------------------------------------------------------------- claims
+
+  async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number): Promise<WebhookAttempt[]> {
+    const nowMs = now.getTime();
+    const untilMs = leaseUntil.getTime();
+    await this.run(async (ds) => {
+      const due = ds
+        .createQueryBuilder()
+        .subQuery()
+        .select('d.id')
+        .from(WebhookAttemptEntity, 'd')
+        .where('d.status = :pending')
+        .andWhere('d.next_attempt_at <= :now')
+        .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
+        .orderBy('d.next_attempt_at', 'ASC')
+        .limit(limit);
+      if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
+      await ds
+        .createQueryBuilder()
+        .update(WebhookAttemptEntity)
+        .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
+        .where(`id IN ${due.getQuery()}`)
+        .setParameters({ pending: 'pending', now: nowMs })
+        .execute();
+    });
+    // The lease value is unique to this claim (worker + expiry), so this reads back exactly what was taken.
+    const entities = await this.run((ds) =>
+      this.attempts(ds).find({ where: { leaseOwner: workerId, leaseExpiresAt: untilMs, status: 'pending' }, order: { nextAttemptAt: 'ASC' } }),
+    );
+    return entities.map((e) => this.toAttempt(e));
+  }
+
+  async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseExpiresAt: leaseUntil.getTime() }));
+    }
+  }
+
+  async releaseClaims(workerId: string, ids?: readonly string[]): Promise<void> {
+    if (ids === undefined) {
+      await this.run((ds) => this.attempts(ds).update({ leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
+      return;
+    }
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
+    }
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    const row = await this.run((ds) =>
+      this.attempts(ds).createQueryBuilder('a').select('MIN(a.next_attempt_at)', 'next').where('a.status = :status', { status: 'pending' }).getRawOne<{ next: string | number | null }>(),
+    );
+    return row?.next === null || row?.next === undefined ? null : new Date(Number(row.next));
+  }
+
+  async cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]> {
+    const pending = await this.run((ds) => this.attempts(ds).findBy({ subscriptionId, status: 'pending' }));
+    if (pending.length === 0) return [];
+    await this.run((ds) =>
+      this.attempts(ds).update(
+        { subscriptionId, status: 'pending' },
+        { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
+      ),
+    );
+    return pending.map((e) => ({ ...this.toAttempt(e), status: 'failed' as const, message, nextAttemptAt: null, updatedAt: now }));
+  }
+
+  // ---------------------------------------------------------------- mapping
+
+  private toSecretRecord(secret: StoredSigningSecret): SecretRecord {
+    return { id: secret.id, secret: secret.secret, createdAt: secret.createdAt.getTime(), expiresAt: secret.expiresAt?.getTime() ?? null };
+  }
+
+  private encryptSecrets(subscriptionId: string, secrets: SecretRecord[]): string {
+    // The subscription id is authenticated with the ciphertext, so a value copied to another row fails.
+    return this.cipher.encrypt(JSON.stringify(secrets), subscriptionId);
+  }
+
+  private decryptSecrets(subscriptionId: string, value: string): SecretRecord[] {
+    return JSON.parse(this.cipher.decrypt(value, subscriptionId)) as SecretRecord[];
+  }
+
+  private toSubscriptionEntity(s: WebhookSubscription, secrets: string): WebhookSubscriptionEntity {
+    if (s.payloadType !== null && typeof s.payloadType !== 'string') throw new Error('Stored subscriptions keep payload types by name');
+    return {
+      id: s.id,
+      url: s.url,
+      events: [...s.events],
+      payloadType: s.payloadType,
+      ownerId: s.ownerId,
+      permission: s.permission,
+      dialect: s.dialect,
+      active: s.active,
+      statusMessage: s.statusMessage,
+      description: s.description,
+      metadata: { ...s.metadata },
+      retrySchedule: s.retrySchedule ? [...s.retrySchedule] : null,
+      preconditionFailures: s.preconditionFailures,
+      failingSince: s.failingSince,
+      secrets,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+    };
+  }
+
+  private toSubscription(e: WebhookSubscriptionEntity): WebhookSubscription {
+    return Object.freeze({
+      id: e.id,
+      source: 'persistent' as const,
+      url: e.url,
+      events: e.events,
+      payloadType: e.payloadType,
+      ownerId: e.ownerId,
+      permission: e.permission,
+      dialect: e.dialect,
+      active: Boolean(e.active),
+      statusMessage: e.statusMessage,
+      description: e.description,
+      metadata: e.metadata ?? {},
+      retrySchedule: e.retrySchedule,
+      preconditionFailures: Number(e.preconditionFailures),
+      failingSince: e.failingSince,
+      createdAt: e.createdAt,
+      updatedAt: e.updatedAt,
+    });
+  }
+
+  private toAttemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptEntity {
+    return {
+      id: a.id,
+      webhookId: a.webhookId,
+      subscriptionId: a.subscriptionId,
+      eventName: a.eventName,
+      status: a.status,
+      message: a.message,
+      payload: a.payload,
+      dialect: a.dialect,
+      request: a.request,
+      response: a.response,
+      tries: a.tries,
+      history: [...a.history],
+      nextAttemptAt: a.nextAttemptAt,
+      leaseOwner: claim?.workerId ?? null,
+      leaseExpiresAt: claim?.leaseUntil.getTime() ?? null,
+      idempotencyKey: null,
+      internal: a.internal,
+      createdAt: a.createdAt,
+      updatedAt: a.updatedAt,
+    };
+  }
+
+  private toAttempt(e: WebhookAttemptEntity): WebhookAttempt {
+    return Object.freeze({
+      id: e.id,
+      webhookId: e.webhookId,
+      subscriptionId: e.subscriptionId,
+      eventName: e.eventName,
+      status: e.status,
+      message: e.message,
+      payload: e.payload,
+      dialect: e.dialect,
+      request: e.request,
+      response: e.response,
+      tries: Number(e.tries),
+      history: e.history ?? [],
+      nextAttemptAt: e.nextAttemptAt,
+      internal: e.internal,
+      createdAt: e.createdAt,
+      updatedAt: e.updatedAt,
+    });
+  }
+}
+

@@ -1,0 +1,142 @@
+import type { EntityManager } from 'typeorm';
+import type {
+  WebhookAttempt,
+  WebhookAttemptRequest,
+  WebhookAttemptResponse,
+  WebhookAttemptStatus,
+  WebhookAttemptTry,
+} from '../attempts/webhook-attempt.js';
+import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+
+/** A stored signing secret of a subscription. `expiresAt` is set on old secrets during a rotation overlap. */
+export interface StoredSigningSecret {
+  id: string;
+  subscriptionId: string;
+  /** The `whsec_…` secret in clear; stores encrypt it at rest. */
+  secret: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+}
+
+export type SubscriptionPatch = {
+  -readonly [K in Exclude<keyof WebhookSubscription, 'id' | 'source' | 'createdAt' | 'ownerId'>]?: WebhookSubscription[K];
+};
+
+export interface SubscriptionQuery {
+  ownerId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface AttemptQuery {
+  status?: WebhookAttemptStatus;
+  limit?: number;
+  /** Only attempts older than this attempt id (ids sort by creation time). */
+  before?: string;
+}
+
+/** The outcome of one try, written back by the delivery worker. */
+export interface AttemptTryResult {
+  /** New status; `pending` means another try is scheduled at `nextAttemptAt`. */
+  status: WebhookAttemptStatus;
+  message: string;
+  request: WebhookAttemptRequest | null;
+  response: WebhookAttemptResponse | null;
+  try: WebhookAttemptTry;
+  nextAttemptAt: Date | null;
+  exception: string | null;
+}
+
+export interface AttemptCounts {
+  total: number;
+  pending: number;
+  failed: number;
+  successful: number;
+}
+
+/**
+ * Options of a write that may join the caller's unit of work. With the TypeORM store, `manager` is the
+ * transactional `EntityManager` whose transaction the rows join (the outbox); other stores ignore it.
+ */
+export interface StoreWriteContext {
+  manager?: EntityManager;
+}
+
+/** A lease on attempts: who holds them and until when. */
+export interface AttemptClaim {
+  workerId: string;
+  leaseUntil: Date;
+}
+
+/**
+ * Persistence of subscriptions, their signing secrets and their delivery attempts. The library ships a
+ * memory store and a TypeORM store; an application may provide its own by overriding this provider.
+ */
+export abstract class WebhookStore {
+  /** True when rows can be written inside a caller's TypeORM transaction through `StoreWriteContext.manager`. */
+  abstract readonly transactional: boolean;
+
+  /** Opens connections and checks the schema; called once before first use. */
+  initialize(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Closes what `initialize` opened. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** True when this store writes through the given TypeORM `EntityManager`'s database. */
+  abstract sharesTransactionsWith(manager: EntityManager): boolean;
+
+  // Subscriptions (persistent ones; static subscriptions live in memory in the manager).
+  abstract insertSubscription(subscription: WebhookSubscription, secret: StoredSigningSecret): Promise<void>;
+  abstract updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null>;
+  abstract deleteSubscription(id: string): Promise<boolean>;
+  abstract findSubscription(id: string): Promise<WebhookSubscription | null>;
+  abstract listSubscriptions(query?: SubscriptionQuery): Promise<WebhookSubscription[]>;
+  /** Adds one to the subscription's precondition-failure counter and returns the new value. */
+  abstract incrementPreconditionFailures(id: string): Promise<number>;
+
+  // Signing secrets.
+  abstract addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void>;
+  /** Secrets that sign at `now`, newest first, for each subscription id. */
+  abstract liveSecrets(subscriptionIds: readonly string[], now: Date): Promise<Map<string, string[]>>;
+
+  // Attempts (of static and persistent subscriptions alike).
+  /** Inserts new pending attempts, leased to `claim.workerId` when given (the fast path sends them at once). */
+  abstract insertAttempts(
+    attempts: readonly WebhookAttempt[],
+    context?: StoreWriteContext,
+    claim?: AttemptClaim,
+  ): Promise<void>;
+  abstract findAttempt(id: string): Promise<WebhookAttempt | null>;
+  abstract findAttempts(ids: readonly string[]): Promise<WebhookAttempt[]>;
+  /** Attempts of a subscription, newest first. */
+  abstract listAttempts(subscriptionId: string, query?: AttemptQuery): Promise<WebhookAttempt[]>;
+  /**
+   * Applies a try's outcome if the attempt is still pending; returns the updated attempt, or `null` when it
+   * had already been resolved (or deleted), so an attempt resolves exactly once.
+   */
+  abstract recordTry(id: string, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null>;
+  abstract countAttempts(subscriptionId: string): Promise<AttemptCounts>;
+  /** Deletes the oldest resolved attempts until at most `keep` attempts remain; pending ones are never pruned. */
+  abstract pruneAttempts(subscriptionId: string, keep: number): Promise<number>;
+  /** Deletes every attempt of a subscription (seed `clear()`). */
+  abstract clearAttempts(subscriptionId: string): Promise<number>;
+
+  // Claims: the outbox is the source of truth; a worker leases due attempts before sending them.
+  /**
+   * Leases up to `limit` pending attempts that are due at `now` and not leased by a live worker (no lease,
+   * or an expired one) to `workerId` until `leaseUntil`, oldest due first, and returns them.
+   */
+  abstract claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number): Promise<WebhookAttempt[]>;
+  /** Extends the lease of attempts this worker still holds. */
+  abstract renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void>;
+  /** Gives up this worker's leases (all of them, or only `ids`) so any worker can claim them at once. */
+  abstract releaseClaims(workerId: string, ids?: readonly string[]): Promise<void>;
+  /** The earliest `nextAttemptAt` of pending attempts, to know when to look again. */
+  abstract nextDueAt(): Promise<Date | null>;
+  /** Resolves every pending attempt of a subscription as failed with `message`; returns them. */
+  abstract cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]>;
+}

@@ -1,0 +1,50 @@
+import type { Type } from '@nestjs/common';
+
+/** Where a subscription lives: declared in code (memory only) or stored through the configured store. */
+export type WebhookSubscriptionSource = 'static' | 'persistent';
+
+/**
+ * A payload type a subscription is for: a class (instances of it and of its subclasses match) or the name a
+ * class was registered under with `@WebhookPayload()` / `payloadTypes` (matches the same way). Stored
+ * subscriptions can only hold names.
+ */
+export type WebhookPayloadTypeRef = string | Type<unknown>;
+
+/**
+ * A subscription as callers see it (seed `IWebhookSubscription`). It never carries the signing secret:
+ * secrets are write-only and returned once, by `create` and `rotateSecret`.
+ */
+export interface WebhookSubscription {
+  readonly id: string;
+  readonly source: WebhookSubscriptionSource;
+  /** Destination URL (seed `to`). */
+  readonly url: string;
+  /** EventEmitter2 patterns with `.` delimiter (seed `when`); `['**']` matches every event. */
+  readonly events: readonly string[];
+  /** Payload type (seed `for_`); `null` matches any payload. */
+  readonly payloadType: WebhookPayloadTypeRef | null;
+  readonly ownerId: string | null;
+  readonly permission: string | null;
+  /** Name of the dialect; `null` means the module's default dialect. */
+  readonly dialect: string | null;
+  /** Changed only through `WebhookSubscriptionManager.activate/deactivate`. */
+  readonly active: boolean;
+  readonly statusMessage: string;
+  readonly description: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Per-subscription retry schedule in milliseconds; `null` uses the module's schedule. */
+  readonly retrySchedule: readonly number[] | null;
+  /** Precondition failures counted since the last activation (seed `applicable_precondition_failure_limit`). */
+  readonly preconditionFailures: number;
+  /** When every delivery started failing (cleared by a success); drives the time-based disable rule. */
+  readonly failingSince: Date | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** The result of creating a subscription or rotating its secret: the only time a secret is shown. */
+export interface WebhookSubscriptionWithSecret {
+  subscription: WebhookSubscription;
+  /** `whsec_` + base64 of the raw key: what receivers pass to `standardwebhooks`/`svix`. */
+  secret: string;
+}

@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+
+/** Work tied to a transaction: done before its outermost commit, after it, or dropped on rollback. */
+export interface TransactionWork {
+  /** Runs inside the transaction just before the outermost COMMIT; a throw fails the commit. */
+  beforeCommit?(manager: EntityManager): Promise<void>;
+  /** Runs after the outermost COMMIT succeeded; must not throw. */
+  afterCommit?(): void;
+}
+
+interface Enlisted {
+  depth: number;
+  work: TransactionWork;
+}
+
+const OUTBOX = Symbol('nest-webhooks:transaction-outbox');
+type RunnerData = Record<PropertyKey, unknown> & { [OUTBOX]?: Enlisted[] };
+
+/** The nesting depth of a query runner's transaction (1 = outermost; TypeORM does not type it publicly). */
+const depthOf = (runner: QueryRunner): number => (runner as unknown as { transactionDepth: number }).transactionDepth;
+
+/** Shape of `TransactionHost` from `@nestjs-cls/transactional` that is used here. */
+interface TransactionHostLike {
+  isTransactionActive(): boolean;
+  readonly tx: unknown;
+}
+
+/**
+ * Ties webhook work to the application's TypeORM transactions. It finds the active transaction of
+ * `@nestjs-cls/transactional` (when installed), and subscribes to the transaction events of each DataSource it
+ * sees, keeping enlisted work in `queryRunner.data` per nesting depth: a savepoint rollback drops the work of
+ * that savepoint, the outermost commit runs it, the outermost rollback drops everything. The entry in
+ * `queryRunner.data` is removed at the end (TypeORM does not clear it, and SQLite reuses one query runner).
+ */
+@Injectable()
+export class WebhookTransactions implements OnModuleInit {
+  private readonly logger = new Logger('WebhookTransactions');
+  private readonly attached = new WeakSet<DataSource>();
+  private host: TransactionHostLike | null = null;
+
+  constructor(
+    @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const configured = this.options.transactions.transactionHostToken;
+    if (configured === false) return;
+    let token = configured;
+    if (token === undefined) {
+      try {
+        token = (await import('@nestjs-cls/transactional')).TransactionHost;
+      } catch {
+        return; // The optional integration is not installed.
+      }
+    }
+    try {
+      this.host = this.moduleRef.get(token, { strict: false }) as TransactionHostLike;
+    } catch {
+      if (configured !== undefined) throw new Error(`transactions.transactionHostToken ${String(configured)} is not a provider`);
+    }
+  }
+
+  /** The EntityManager of the transaction active in the current `@Transactional()` context, if any. */
+  current(): EntityManager | null {
+    try {
+      if (!this.host?.isTransactionActive()) return null;
+      const tx = this.host.tx as Partial<EntityManager> | undefined;
+      return tx?.queryRunner?.isTransactionActive ? (tx as EntityManager) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** True when `manager` is inside an open transaction. */
+  isActive(manager: EntityManager | undefined | null): manager is EntityManager {
+    return !!manager?.queryRunner?.isTransactionActive;
+  }
+
+  /** Enlists work in the transaction of `manager`; false when `manager` has no open transaction. */
+  enlist(manager: EntityManager, work: TransactionWork): boolean {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) return false;
+    this.attach(manager.connection);
+    const data = runner.data as RunnerData;
+    (data[OUTBOX] ??= []).push({ depth: depthOf(runner), work });
+    return true;
+  }
+
+  private attach(dataSource: DataSource): void {
+    if (this.attached.has(dataSource)) return;
+    this.attached.add(dataSource);
+    const subscriber: EntitySubscriberInterface = {
+      beforeTransactionCommit: (event: TransactionCommitEvent) => this.beforeCommit(event.queryRunner),
+      afterTransactionCommit: (event: TransactionCommitEvent) => this.afterCommit(event.queryRunner),
+      beforeTransactionRollback: (event: TransactionRollbackEvent) => this.beforeRollback(event.queryRunner),
+      afterTransactionRollback: (event: TransactionRollbackEvent) => this.afterRollback(event.queryRunner),
+    };
+    (dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
+  }
+
+  private entries(runner: QueryRunner): Enlisted[] | undefined {
+    return (runner.data as RunnerData | undefined)?.[OUTBOX];
+  }
+
+  private async beforeCommit(runner: QueryRunner): Promise<void> {
+    const entries = this.entries(runner);
+    if (!entries?.length) return;
+    const depth = depthOf(runner);
+    if (depth > 1) {
+      // A savepoint is released: its work now belongs to the enclosing level.
+      for (const entry of entries) if (entry.depth >= depth) entry.depth = depth - 1;
+      return;
+    }
+    // Work may enlist more work (a flush that publishes); run until nothing new appears.
+    for (let i = 0; i < entries.length; i++) await entries[i]!.work.beforeCommit?.(runner.manager);
+  }
+
+  private afterCommit(runner: QueryRunner): void {
+    if (runner.isTransactionActive) return; // a savepoint was released, the transaction goes on
+    const entries = this.entries(runner);
+    delete (runner.data as RunnerData)[OUTBOX];
+    for (const entry of entries ?? []) {
+      try {
+        entry.work.afterCommit?.();
+      } catch (error) {
+        this.logger.error(`After-commit webhook work failed: ${(error as Error)?.stack ?? String(error)}`);
+      }
+    }
+  }
+
+  private beforeRollback(runner: QueryRunner): void {
+    const entries = this.entries(runner);
+    if (!entries) return;
+    const depth = depthOf(runner);
+    const kept = entries.filter((entry) => entry.depth < depth);
+    (runner.data as RunnerData)[OUTBOX] = kept;
+  }
+
+  private afterRollback(runner: QueryRunner): void {
+    if (!runner.isTransactionActive) delete (runner.data as RunnerData)[OUTBOX];
+  }
+}

@@ -1,0 +1,45 @@
+/** Injection token of the resolved module options (`ResolvedWebhooksOptions`). */
+export const WEBHOOKS_OPTIONS = Symbol('WEBHOOKS_OPTIONS');
+
+/** Name of the dialect every module has; it is also the default dialect. */
+export const STANDARD_DIALECT = 'standard';
+
+/** Every event the library itself emits starts with this prefix; such events are never delivered. */
+export const WEBHOOKS_EVENT_PREFIX = 'webhooks.';
+
+/** Names of the events the library emits on the application's EventEmitter2. */
+export const WebhookEvents = {
+  /** An attempt resolved as `successful`. Payload: `WebhookAttemptResolvedEvent`. */
+  AttemptSucceeded: 'webhooks.attempt.succeeded',
+  /** An attempt resolved as `failed` (after its last try). Payload: `WebhookAttemptResolvedEvent`. */
+  AttemptFailed: 'webhooks.attempt.failed',
+  /** A subscription was created. Payload: `WebhookSubscriptionEvent`. */
+  SubscriptionCreated: 'webhooks.subscription.created',
+  /** A subscription was changed through `update`. Payload: `WebhookSubscriptionEvent`. */
+  SubscriptionUpdated: 'webhooks.subscription.updated',
+  /** A subscription was deleted. Payload: `WebhookSubscriptionEvent`. */
+  SubscriptionDeleted: 'webhooks.subscription.deleted',
+  /** A subscription became active. Payload: `WebhookSubscriptionEvent`. */
+  SubscriptionActivated: 'webhooks.subscription.activated',
+  /** A subscription stopped receiving events. Payload: `WebhookSubscriptionDeactivatedEvent`. */
+  SubscriptionDeactivated: 'webhooks.subscription.deactivated',
+  /** The precondition-failure counter reached its limit. Payload: `WebhookPreconditionFailureLimitReachedEvent`. */
+  PreconditionFailureLimitReached: 'webhooks.subscription.precondition-failure-limit-reached',
+} as const;
+
+/** Status messages of subscriptions; the automatic ones are the exact texts of `nti.webhooks`. */
+export const SubscriptionStatusMessages = {
+  Active: 'Active',
+  TooManyDeliveryFailures: 'Delivery suspended due to too many delivery failures.',
+  TooManyPreconditionFailures: 'Delivery suspended due to too many precondition failures.',
+  Deactivated: 'Deactivated',
+  EndpointGone: 'Delivery suspended because the endpoint answered 410 Gone.',
+  FailingTooLong: 'Delivery suspended because every delivery failed for too long.',
+} as const;
+
+/** The three fixed failure texts of attempts (from `nti.webhooks`). */
+export const AttemptMessages = {
+  DestinationVerificationFailed: 'Verification of the destination URL failed. Please check the domain.',
+  RemoteError: 'Contacting the remote server experienced an unexpected error.',
+  LocalError: 'Unexpected error handling the response from the server.',
+} as const;

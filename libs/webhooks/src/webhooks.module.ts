@@ -1,0 +1,120 @@
+import { HttpModule } from '@nestjs/axios';
+import { Inject, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { WebhookClock } from './clock.js';
+import { SubscriptionHealth } from './delivery/subscription-health.js';
+import { AxiosWebhookTransport } from './delivery/transport/axios.transport.js';
+import { WebhookTransport } from './delivery/transport/webhook-transport.js';
+import { WebhookDeliveryManager } from './delivery/webhook-delivery.manager.js';
+import { WebhookDeliveryWorker } from './delivery/webhook-delivery.worker.js';
+import { WebhookDestinationValidator } from './destinations/webhook-destination.validator.js';
+import { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';
+import { AllowAllWebhookAuthorizer, WebhookAuthorizer } from './dispatch/webhook-authorizer.js';
+import { WebhookDispatcher } from './dispatch/webhook-dispatcher.js';
+import { WebhookEventListener } from './dispatch/webhook-event.listener.js';
+import { WebhookPublisher } from './dispatch/webhook-publisher.js';
+import { WebhookEventPublisher } from './events/webhook-event-publisher.js';
+import { WebhookPayloadSerializers } from './payloads/webhook-payload.serializers.js';
+import { MemoryWebhookStore } from './storage/memory/memory-webhook.store.js';
+import { TypeOrmWebhookStore } from './storage/typeorm/typeorm-webhook.store.js';
+import { WebhookStore } from './storage/webhook-store.js';
+import { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
+import { WebhookTransactions } from './transactions/webhook-transactions.js';
+import { resolveWebhooksOptions } from './webhooks-options.resolver.js';
+import { WEBHOOKS_OPTIONS } from './webhooks.constants.js';
+import { ConfigurableWebhooksModule, WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition.js';
+import type { ResolvedWebhooksOptions, WebhooksModuleOptions } from './webhooks.options.js';
+
+const optionsProvider: Provider = {
+  provide: WEBHOOKS_OPTIONS,
+  inject: [WEBHOOKS_MODULE_OPTIONS],
+  useFactory: (options: WebhooksModuleOptions) => resolveWebhooksOptions(options),
+};
+
+const storeProvider: Provider = {
+  provide: WebhookStore,
+  inject: [WEBHOOKS_OPTIONS, ModuleRef],
+  useFactory: (options: ResolvedWebhooksOptions, moduleRef: ModuleRef): WebhookStore => {
+    if (options.storage.type === 'memory') return new MemoryWebhookStore();
+    const token = options.storage.dataSourceToken ?? DataSource;
+    let dataSource: DataSource;
+    try {
+      dataSource = moduleRef.get<DataSource>(token, { strict: false });
+    } catch {
+      throw new Error(`storage.type 'typeorm' needs a TypeORM DataSource provider (${String((token as { name?: string }).name ?? token)}); import TypeOrmModule.forRoot() or set storage.dataSourceToken`);
+    }
+    return new TypeOrmWebhookStore(dataSource, options);
+  },
+};
+
+const transportProvider: Provider = {
+  provide: WebhookTransport,
+  inject: [WEBHOOKS_OPTIONS, ModuleRef],
+  useFactory: async (options: ResolvedWebhooksOptions, moduleRef: ModuleRef) => {
+    const transport = options.delivery.transport;
+    return moduleRef.create(transport === 'axios' ? AxiosWebhookTransport : (transport as typeof AxiosWebhookTransport));
+  },
+};
+
+/**
+ * Outbound webhooks for a Nest application.
+ *
+ * @example
+ * ＠Module({
+ *   imports: [
+ *     EventEmitterModule.forRoot(),
+ *     WebhooksModule.forRoot({ subscriptions: [{ url: 'https://example.com/hooks', events: ['order.*'], secret }] }),
+ *   ],
+ * })
+ * export class AppModule {}
+ */
+@Module({
+  imports: [DiscoveryModule, HttpModule.register({})],
+  providers: [
+    optionsProvider,
+    WebhookClock,
+    storeProvider,
+    WebhookEventPublisher,
+    WebhookDialectRegistry,
+    WebhookPayloadSerializers,
+    WebhookDestinationValidator,
+    { provide: WebhookAuthorizer, useClass: AllowAllWebhookAuthorizer },
+    WebhookSubscriptionManager,
+    transportProvider,
+    SubscriptionHealth,
+    WebhookDeliveryWorker,
+    WebhookDeliveryManager,
+    WebhookTransactions,
+    WebhookDispatcher,
+    WebhookPublisher,
+    WebhookEventListener,
+  ],
+  exports: [
+    WEBHOOKS_OPTIONS,
+    WebhookClock,
+    WebhookStore,
+    WebhookDialectRegistry,
+    WebhookPayloadSerializers,
+    WebhookDestinationValidator,
+    WebhookAuthorizer,
+    WebhookSubscriptionManager,
+    WebhookDeliveryManager,
+    WebhookPublisher,
+  ],
+})
+export class WebhooksModule extends ConfigurableWebhooksModule implements OnApplicationShutdown {
+  private readonly logger = new Logger('WebhooksModule');
+
+  constructor(@Inject(WebhookStore) private readonly store: WebhookStore) {
+    super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      await this.store.close();
+    } catch (error) {
+      this.logger.warn(`Closing the webhook store failed: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import type { InjectionToken, Type } from '@nestjs/common';
+import type { LookupFunction } from 'node:net';
+import type { WebhookDialect } from './dialects/webhook-dialect.js';
+import type { WebhookPayloadSerializer } from './payloads/webhook-payload-serializer.js';
+import type { SecretEncryptionKey } from './secrets/secret-cipher.js';
+import type { StaticWebhookSubscription } from './subscriptions/subscription-input.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Which application events may become webhooks. The library's own `webhooks.*` events never do. */
+export class WebhookEventFilterOptions {
+  /** Patterns of events that may be delivered. @default ['**'] */
+  include: string[] = ['**'];
+  /** Patterns of events that are never delivered, checked after `include`. @default [] */
+  exclude: string[] = [];
+}
+
+/** Where subscriptions and attempts are kept. */
+export class WebhookStorageOptions {
+  /**
+   * `memory`: in process, lost on restart. `typeorm`: tables in the application's TypeORM `DataSource`
+   * (entities in `WEBHOOK_ENTITIES`, migrations in `WEBHOOK_MIGRATIONS`); attempts published inside a
+   * transaction of that DataSource are written in that transaction (outbox).
+   * @default 'memory'
+   */
+  type: 'memory' | 'typeorm' = 'memory';
+  /** The DataSource's injection token (`getDataSourceToken(name)` of `@nestjs/typeorm`). @default DataSource */
+  dataSourceToken?: InjectionToken;
+}
+
+/** Which destinations may receive webhooks. */
+export class WebhookDestinationOptions {
+  /** Allow `http://` destinations. Development only. @default false */
+  allowHttp = false;
+  /**
+   * Private, loopback, link-local, CGNAT, metadata and reserved addresses are refused. `true` allows all of
+   * them (never in production); a list of CIDRs (`['127.0.0.1/32']`) allows just those.
+   * @default false
+   */
+  allowPrivateNetworks: boolean | string[] = false;
+  /** Ports a destination may use; empty means any port. @default [] */
+  allowedPorts: number[] = [];
+  /** DNS resolver with the `dns.lookup` signature (called with `all: true`). @default dns.lookup */
+  lookup?: LookupFunction;
+  /** How long a name's resolution is cached by `validateTarget`. @default 60000 */
+  resolveCacheTtlMs = MINUTE;
+  /** Extra certificate authorities to trust (PEM), for tests and private PKI. @default undefined */
+  tls?: { ca?: string | Buffer | Array<string | Buffer> };
+}
+
+/** How deliveries are sent. */
+export class WebhookDeliveryOptions {
+  /** HTTP client: `axios` (`@nestjs/axios`) or a `WebhookTransport` class. @default 'axios' */
+  transport: 'axios' | Type<unknown> = 'axios';
+  /** Total deadline of one try, from connect to the last byte read. @default 15000 */
+  timeoutMs = 15 * SECOND;
+  /** Deadline for opening the connection (TCP + TLS). @default 10000 */
+  connectTimeoutMs = 10 * SECOND;
+  /** Requests in flight at once in this process. @default 64 */
+  concurrency = 64;
+  /** Requests in flight at once to one endpoint (scheme + host + port). @default 8 */
+  perEndpointConcurrency = 8;
+  /** Delays before each retry, in milliseconds: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. `[]` disables retries. */
+  retrySchedule: number[] = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
+  /** Random spread applied to each retry delay (0.2 = ±20 %). @default 0.2 */
+  retryJitter = 0.2;
+  /** Minimum delay after a timeout or a 429/503 answer. @default 60000 */
+  overloadDelayMs = MINUTE;
+  /** Largest externalized payload accepted at publish. @default 262144 (256 KiB) */
+  maxPayloadBytes = 256 * 1024;
+  /** Response bytes read and stored per try; the connection is closed past it. @default 20000 */
+  maxStoredResponseBytes = 20_000;
+  /** Attempts held in memory waiting for a slot; the rest stay in the store until claimed. @default 10000 */
+  maxQueuedAttempts = 10_000;
+  /** How long a claim on an attempt lasts before another worker may take it over. @default 60000 */
+  leaseMs = MINUTE;
+  /** How often the store is polled for due attempts (retries, orphans of crashed processes). @default 1000 */
+  pollIntervalMs = SECOND;
+  /** On shutdown, how long in-flight requests may take to finish. @default 10000 */
+  shutdownTimeoutMs = 10 * SECOND;
+  /** Whether this process sends deliveries (false for a process that only publishes). @default true */
+  worker = true;
+}
+
+/** History limits and automatic deactivation. */
+export class WebhookLimitOptions {
+  /** Attempts kept per subscription; also the all-failed deactivation threshold (seed). @default 50 */
+  attemptLimit = 50;
+  /** Precondition failures before the subscription is deactivated (seed). @default 50 */
+  preconditionFailureLimit = 50;
+  /** A subscription whose deliveries all failed for this long is deactivated. `0` disables the rule. @default 5 days */
+  disableAfterFailingForMs = 5 * DAY;
+}
+
+/** Owner and permission checks. */
+export class WebhookAuthorizationOptions {
+  /** Permission ids a subscription may name; any other is rejected at creation. @default ['webhooks.view'] */
+  permissions: string[] = ['webhooks.view'];
+  /** Permission applied when a subscription has an owner but no permission (seed's documented default). @default 'webhooks.view' */
+  defaultPermission: string | null = 'webhooks.view';
+}
+
+/** Signing secrets. */
+export class WebhookSecretOptions {
+  /**
+   * Keys that encrypt secrets at rest (AES-256-GCM); the first encrypts, all decrypt. Required by the TypeORM
+   * store. Unset: a single key from `WEBHOOKS_SECRET_KEY` (base64 of 32 bytes), if set.
+   * @default []
+   */
+  encryptionKeys: SecretEncryptionKey[] = [];
+  /** After `rotateSecret`, how long the old secret keeps signing beside the new one. @default 86400000 (24 h) */
+  rotationOverlapMs = DAY;
+}
+
+/** Removing an owner's subscriptions when the application says the owner is gone. */
+export class WebhookOwnerRemovalOptions {
+  /** The event that announces an owner's removal, such as `user.deleted`. @default undefined (off) */
+  event?: string;
+  /** How to read the owner id from that event's payload. @default payload itself if a string, else `payload.id` */
+  ownerId?: (payload: unknown) => string | null | undefined;
+}
+
+/** Integration with `@nestjs-cls/transactional`. */
+export class WebhookTransactionOptions {
+  /**
+   * Token of the `TransactionHost` whose active transaction `emit()` joins. `undefined` looks up the default
+   * `TransactionHost` when `@nestjs-cls/transactional` is installed; `false` disables the integration.
+   * @default undefined
+   */
+  transactionHostToken?: InjectionToken | false;
+}
+
+/** Options of `WebhooksModule.forRoot()` / `forRootAsync()`. Every field is optional. */
+export interface WebhooksModuleOptions {
+  /** Subscriptions declared in code (seed `staticSubscription`): in memory, never persisted. @default [] */
+  subscriptions?: StaticWebhookSubscription[];
+  /** Extra dialects by name; classes decorated with `@WebhookDialect(name)` are found too. @default {} */
+  dialects?: Record<string, WebhookDialect>;
+  /** Dialect of subscriptions that name none. @default 'standard' */
+  defaultDialect?: string;
+  /** Payload classes by name (same as `@WebhookPayload(name)`). @default {} */
+  payloadTypes?: Record<string, Type<unknown>>;
+  /** Functions that say what is sent for a payload type. @default [] */
+  serializers?: WebhookPayloadSerializer[];
+  events?: Partial<WebhookEventFilterOptions>;
+  storage?: Partial<WebhookStorageOptions>;
+  destinations?: Partial<WebhookDestinationOptions>;
+  delivery?: Partial<WebhookDeliveryOptions>;
+  limits?: Partial<WebhookLimitOptions>;
+  authorization?: Partial<WebhookAuthorizationOptions>;
+  secrets?: Partial<WebhookSecretOptions>;
+  ownerRemoval?: Partial<WebhookOwnerRemovalOptions>;
+  transactions?: Partial<WebhookTransactionOptions>;
+}
+
+/** The options after defaults are applied; inject with `@Inject(WEBHOOKS_OPTIONS)`. */
+export interface ResolvedWebhooksOptions {
+  subscriptions: StaticWebhookSubscription[];
+  dialects: Record<string, WebhookDialect>;
+  defaultDialect: string;
+  payloadTypes: Record<string, Type<unknown>>;
+  serializers: WebhookPayloadSerializer[];
+  events: WebhookEventFilterOptions;
+  storage: WebhookStorageOptions;
+  destinations: WebhookDestinationOptions;
+  delivery: WebhookDeliveryOptions;
+  limits: WebhookLimitOptions;
+  authorization: WebhookAuthorizationOptions;
+  secrets: WebhookSecretOptions;
+  ownerRemoval: WebhookOwnerRemovalOptions;
+  transactions: WebhookTransactionOptions;
+}
