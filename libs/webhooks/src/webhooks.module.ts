@@ -38,12 +38,18 @@ const storeProvider: Provider = {
   useFactory: (options: ResolvedWebhooksOptions, moduleRef: ModuleRef): WebhookStore => {
     if (options.storage.type === 'memory') return new MemoryWebhookStore();
     const token = options.storage.dataSourceToken ?? DataSource;
-    let dataSource: DataSource;
-    try {
-      dataSource = moduleRef.get<DataSource>(token, { strict: false });
-    } catch {
-      throw new Error(`storage.type 'typeorm' needs a TypeORM DataSource provider (${String((token as { name?: string }).name ?? token)}); import TypeOrmModule.forRoot() or set storage.dataSourceToken`);
-    }
+    const dataSource = (): DataSource => {
+      let found: DataSource | undefined;
+      try {
+        found = moduleRef.get<DataSource>(token, { strict: false });
+      } catch {
+        // reported below
+      }
+      if (!found) {
+        throw new Error(`storage.type 'typeorm' needs a TypeORM DataSource provider (${String((token as { name?: string }).name ?? token)}); import TypeOrmModule.forRoot() or set storage.dataSourceToken`);
+      }
+      return found;
+    };
     return new TypeOrmWebhookStore(dataSource, options);
   },
 };

@@ -54,9 +54,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private cipher!: SecretCipher;
   private ready: Promise<void> | null = null;
   private isPostgres = false;
+  private app!: DataSource;
 
+  /** `dataSource` is resolved on first use: TypeORM's provider may still be initializing when this is built. */
   constructor(
-    private readonly app: DataSource,
+    private readonly dataSource: () => DataSource,
     private readonly options: ResolvedWebhooksOptions,
   ) {
     super();
@@ -74,6 +76,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       );
     }
     this.cipher = new SecretCipher(this.options.secrets.encryptionKeys);
+    this.app = this.dataSource();
     if (!this.app.isInitialized) await this.app.initialize();
     const type = this.app.options.type;
     this.isPostgres = type === 'postgres';
@@ -114,7 +117,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   sharesTransactionsWith(manager: EntityManager): boolean {
-    return manager.connection === this.app && this.app.hasMetadata(WebhookAttemptEntity);
+    return !!this.app && manager.connection === this.app && this.app.hasMetadata(WebhookAttemptEntity);
   }
 
   /** Runs one of the store's own statements, retrying while SQLite reports the database busy. */

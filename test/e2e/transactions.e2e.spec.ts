@@ -1,0 +1,127 @@
+import type { INestApplication } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, WebhookAttemptEntity } from '@app/webhooks';
+import { TestReceiver } from '../support/receiver.js';
+import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
+import { createWebhooksApp } from '../support/webhooks-app.js';
+
+@Entity({ name: 'tx_order' })
+class TxOrder {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: 'varchar' })
+  item!: string;
+}
+
+class Rollback extends Error {}
+
+describe('transaction-bound delivery on SQLite', () => {
+  let app: INestApplication;
+  let receiver: TestReceiver;
+  let db: { path: string; cleanup: () => void };
+  let subscriptionId: string;
+
+  beforeEach(async () => {
+    db = tempSqliteFile();
+    receiver = await TestReceiver.start();
+    app = await createWebhooksApp({
+      before: [
+        TypeOrmModule.forRoot({ ...sqliteDataSourceOptions(db.path, [TxOrder]), synchronize: false }),
+        ClsModule.forRoot({
+          global: true,
+          plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })],
+        }),
+      ],
+      webhooks: { storage: { type: 'typeorm' }, secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] } },
+    });
+    await app.get(DataSource).query('CREATE TABLE tx_order (id INTEGER PRIMARY KEY AUTOINCREMENT, item VARCHAR NOT NULL)');
+    ({ subscription: { id: subscriptionId } } = await app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'] }));
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await receiver.close();
+    db.cleanup();
+  });
+
+  const attemptRows = () => app.get(DataSource).getRepository(WebhookAttemptEntity).countBy({ subscriptionId });
+
+  it('publish({ manager }) in a rolled-back transaction sends nothing and leaves no attempt row', async () => {
+    const dataSource = app.get(DataSource);
+    await expect(
+      dataSource.transaction(async (manager) => {
+        const order = await manager.save(TxOrder, { item: 'book' });
+        await app.get(WebhookPublisher).publish('order.created', order, { manager });
+        throw new Rollback();
+      }),
+    ).rejects.toBeInstanceOf(Rollback);
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests).toHaveLength(0);
+    expect(await attemptRows()).toBe(0);
+    expect(await dataSource.getRepository(TxOrder).count()).toBe(0);
+  });
+
+  it('publish({ manager }) writes the attempt in that transaction and delivers exactly once after commit', async () => {
+    await app.get(DataSource).transaction(async (manager) => {
+      const order = await manager.save(TxOrder, { item: 'book' });
+      await app.get(WebhookPublisher).publish('order.created', order, { manager });
+      // The row is part of the open transaction: visible through it, not yet to the store's own connection.
+      expect(await manager.countBy(WebhookAttemptEntity, { subscriptionId })).toBe(1);
+      expect(await app.get(WebhookDeliveryManager).listAttempts(subscriptionId)).toHaveLength(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(receiver.requests).toHaveLength(0);
+    });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests).toHaveLength(1);
+    expect(await attemptRows()).toBe(1);
+  });
+
+  it('emit() inside a @nestjs-cls/transactional transaction: rollback sends nothing, commit sends once', async () => {
+    const txHost = app.get(TransactionHost);
+    const emitter = app.get(EventEmitter2);
+    await expect(
+      txHost.withTransaction(async () => {
+        const order = await txHost.tx.save(TxOrder, { item: 'lost' });
+        emitter.emit('order.created', order);
+        throw new Rollback();
+      }),
+    ).rejects.toBeInstanceOf(Rollback);
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests).toHaveLength(0);
+    expect(await attemptRows()).toBe(0);
+
+    await txHost.withTransaction(async () => {
+      const order = await txHost.tx.save(TxOrder, { item: 'kept' });
+      emitter.emit('order.created', order);
+      // Nothing is written before the commit: the attempt row joins the transaction at commit time.
+      expect(await app.get(WebhookDeliveryManager).listAttempts(subscriptionId)).toHaveLength(0);
+    });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests).toHaveLength(1);
+    expect(JSON.parse(receiver.requests[0]!.body).data).toMatchObject({ item: 'kept' });
+    expect(await attemptRows()).toBe(1);
+  });
+
+  it('a rolled-back savepoint drops only its own events', async () => {
+    const txHost = app.get(TransactionHost);
+    const emitter = app.get(EventEmitter2);
+    await txHost.withTransaction(async () => {
+      emitter.emit('order.created', { item: 'outer' });
+      await expect(
+        txHost.withTransaction('NESTED' as never, async () => {
+          emitter.emit('order.updated', { item: 'inner' });
+          throw new Rollback();
+        }),
+      ).rejects.toBeInstanceOf(Rollback);
+    });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests.map((r) => JSON.parse(r.body).type)).toEqual(['order.created']);
+  });
+});
