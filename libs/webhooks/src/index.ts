@@ -30,6 +30,14 @@ export {
 export { WebhookPublisher, type WebhookPublishOptions } from './dispatch/webhook-publisher.js';
 export { WebhookAuthorizer, WebhookAuthorization, type WebhookAuthorizationRequest } from './dispatch/webhook-authorizer.js';
 
+// Access to subscriptions and attempts
+export {
+  WebhookAccessPolicy,
+  OwnerWebhookAccessPolicy,
+  type WebhookAccessAction,
+  type WebhookPrincipal,
+} from './access/webhook-access.policy.js';
+
 // Payloads and dialects
 export { WebhookPayload } from './payloads/webhook-payload.decorator.js';
 export type { WebhookPayloadSerializer, WebhookPayloadSource, WebhookSerializationContext } from './payloads/webhook-payload-serializer.js';

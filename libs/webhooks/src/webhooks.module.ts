@@ -2,6 +2,7 @@ import { HttpModule } from '@nestjs/axios';
 import { Inject, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
+import { OwnerWebhookAccessPolicy, WebhookAccessPolicy } from './access/webhook-access.policy.js';
 import { WebhookClock } from './clock.js';
 import { SubscriptionHealth } from './delivery/subscription-health.js';
 import { AxiosWebhookTransport } from './delivery/transport/axios.transport.js';
@@ -86,6 +87,7 @@ const transportProvider: Provider = {
     WebhookPayloadSerializers,
     WebhookDestinationValidator,
     { provide: WebhookAuthorizer, useClass: AllowAllWebhookAuthorizer },
+    { provide: WebhookAccessPolicy, useClass: OwnerWebhookAccessPolicy },
     WebhookSubscriptionManager,
     transportProvider,
     SubscriptionHealth,
@@ -104,6 +106,7 @@ const transportProvider: Provider = {
     WebhookPayloadSerializers,
     WebhookDestinationValidator,
     WebhookAuthorizer,
+    WebhookAccessPolicy,
     WebhookSubscriptionManager,
     WebhookDeliveryManager,
     WebhookPublisher,
