@@ -84,7 +84,7 @@ describe('transaction-bound delivery on SQLite', () => {
   });
 
   it('emit() inside a @nestjs-cls/transactional transaction: rollback sends nothing, commit sends once', async () => {
-    const txHost = app.get(TransactionHost);
+    const txHost = app.get<TransactionHost<TransactionalAdapterTypeOrm>>(TransactionHost);
     const emitter = app.get(EventEmitter2);
     await expect(
       txHost.withTransaction(async () => {
@@ -110,7 +110,7 @@ describe('transaction-bound delivery on SQLite', () => {
   });
 
   it('a rolled-back savepoint drops only its own events', async () => {
-    const txHost = app.get(TransactionHost);
+    const txHost = app.get<TransactionHost<TransactionalAdapterTypeOrm>>(TransactionHost);
     const emitter = app.get(EventEmitter2);
     await txHost.withTransaction(async () => {
       emitter.emit('order.created', { item: 'outer' });
