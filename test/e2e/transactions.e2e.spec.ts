@@ -6,7 +6,7 @@ import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transaction
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, WebhookAttemptEntity } from '@app/webhooks';
+import { StandardWebhookDialect, WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, WebhookAttemptEntity } from '@app/webhooks';
 import { TestReceiver } from '../support/receiver.js';
 import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
@@ -21,6 +21,12 @@ class TxOrder {
 }
 
 class Rollback extends Error {}
+
+class ExplodingDialect extends StandardWebhookDialect {
+  override externalize(): string {
+    throw new Error('cannot externalize');
+  }
+}
 
 describe('transaction-bound delivery on SQLite', () => {
   let app: INestApplication;
@@ -39,7 +45,11 @@ describe('transaction-bound delivery on SQLite', () => {
           plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })],
         }),
       ],
-      webhooks: { storage: { type: 'typeorm' }, secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] } },
+      webhooks: {
+        storage: { type: 'typeorm' },
+        secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },
+        dialects: { exploding: new ExplodingDialect() },
+      },
     });
     await app.get(DataSource).query('CREATE TABLE tx_order (id INTEGER PRIMARY KEY AUTOINCREMENT, item VARCHAR NOT NULL)');
     ({ subscription: { id: subscriptionId } } = await app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'] }));
@@ -107,6 +117,23 @@ describe('transaction-bound delivery on SQLite', () => {
     expect(receiver.requests).toHaveLength(1);
     expect(JSON.parse(receiver.requests[0]!.body).data).toMatchObject({ item: 'kept' });
     expect(await attemptRows()).toBe(1);
+  });
+
+  it('a dialect that throws at commit time fails its attempt, not the application\'s commit', async () => {
+    const txHost = app.get<TransactionHost<TransactionalAdapterTypeOrm>>(TransactionHost);
+    const subscriptions = app.get(WebhookSubscriptionManager);
+    await subscriptions.deactivate(subscriptionId);
+    const { subscription } = await subscriptions.create({ url: receiver.url, dialect: 'exploding' });
+    await txHost.withTransaction(async () => {
+      await txHost.tx.save(TxOrder, { item: 'still committed' });
+      app.get(EventEmitter2).emit('order.created', { item: 'x' });
+    });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(await app.get(DataSource).getRepository(TxOrder).countBy({ item: 'still committed' })).toBe(1);
+    const attempts = await app.get(WebhookDeliveryManager).listAttempts(subscription.id);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ status: 'failed', message: 'The payload could not be externalized for delivery.' });
+    expect(receiver.requests).toHaveLength(0);
   });
 
   it('a rolled-back savepoint drops only its own events', async () => {
