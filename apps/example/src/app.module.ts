@@ -1,17 +1,81 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { WebhooksModule } from '@app/webhooks';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { DataSource } from 'typeorm';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhooksModule } from '@app/webhooks';
+import { API_KEYS, ApiKeys } from './auth/api-keys.js';
+import type { AppConfig } from './config/app-config.js';
+import { HealthController } from './health/health.controller.js';
+import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
+import { Order } from './orders/order.entity.js';
+import { OrderOwnerAuthorizer } from './orders/order-owner.authorizer.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { OrdersService } from './orders/orders.service.js';
+import { AttemptsController } from './webhooks/attempts.controller.js';
+import { OwnedSubscriptions } from './webhooks/owned-subscriptions.js';
+import { SubscriptionsController } from './webhooks/subscriptions.controller.js';
+import { WebhookErrorsFilter } from './webhooks/webhook-errors.filter.js';
 
-@Controller()
-class HealthController {
-  @Get('health')
-  health() {
-    return { status: 'ok' };
-  }
+/** Everything the module needs beyond the environment: resolved keys and test hooks. */
+export interface ExampleAppSettings {
+  config: AppConfig;
+  apiKeys: Map<string, string>;
+  secretKey: string;
+  /** Delivery options for tests (e.g. a short retry schedule). */
+  delivery?: Parameters<typeof WebhooksModule.forRoot>[0]['delivery'];
 }
 
-@Module({
-  imports: [EventEmitterModule.forRoot({ wildcard: true }), WebhooksModule.forRoot({})],
-  controllers: [HealthController],
-})
-export class AppModule {}
+function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
+  const common = {
+    entities: [...WEBHOOK_ENTITIES, Order],
+    migrations: [...WEBHOOK_MIGRATIONS, CreateExampleOrders1764300100000],
+    migrationsRun: true,
+    synchronize: false,
+  };
+  return config.database.type === 'sqlite'
+    ? { type: 'better-sqlite3', database: config.database.path, enableWAL: true, ...common }
+    : { type: 'postgres', url: config.database.url, ...common };
+}
+
+/** The example application: management API, demo orders, health and OpenAPI. */
+@Module({})
+export class AppModule {
+  static register(settings: ExampleAppSettings): DynamicModule {
+    const { config } = settings;
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot(typeOrmOptions(config)),
+        TypeOrmModule.forFeature([Order]),
+        ClsModule.forRoot({
+          global: true,
+          middleware: { mount: true },
+          plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })],
+        }),
+        EventEmitterModule.forRoot({ wildcard: true }),
+        WebhooksModule.forRoot({
+          storage: { type: 'typeorm' },
+          secrets: { encryptionKeys: [{ id: 'primary', key: settings.secretKey }] },
+          destinations: {
+            allowHttp: config.allowHttp,
+            allowPrivateNetworks: config.allowPrivateNetworks,
+            tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
+          },
+          delivery: settings.delivery,
+          authorizer: OrderOwnerAuthorizer,
+        }),
+      ],
+      controllers: [SubscriptionsController, AttemptsController, OrdersController, HealthController],
+      providers: [
+        OrdersService,
+        OwnedSubscriptions,
+        { provide: API_KEYS, useValue: new ApiKeys(settings.apiKeys) },
+        { provide: APP_FILTER, useClass: WebhookErrorsFilter },
+      ],
+    };
+  }
+}

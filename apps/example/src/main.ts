@@ -1,13 +1,38 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
+import { createExampleApp } from './app.factory.js';
+import { ConfigError, loadAppConfig } from './config/app-config.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port);
-  console.log(`nest-webhooks example listening on http://localhost:${port}`);
+  let config;
+  try {
+    config = loadAppConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const { app, developmentApiKey } = await createExampleApp(config);
+  await app.listen(config.port);
+  const { port } = app.getHttpServer().address() as { port: number };
+  const base = `http://localhost:${port}`;
+  console.log(`nest-webhooks example listening on ${base} (API docs: ${base}/docs)`);
+  if (developmentApiKey) {
+    console.log(
+      [
+        '',
+        `Development API key (owner "developer", stored beside the database): ${developmentApiKey}`,
+        'Try:',
+        `  curl -s -X POST ${base}/webhooks/subscriptions -H 'Authorization: Bearer ${developmentApiKey}' \\`,
+        `       -H 'Content-Type: application/json' -d '{"url":"https://example.com/webhooks","events":["order.*"]}'`,
+        '',
+      ].join('\n'),
+    );
+  }
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  console.error(`Failed to start: ${(error as Error)?.message ?? String(error)}`);
+  process.exit(1);
+});

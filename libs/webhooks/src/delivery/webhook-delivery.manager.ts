@@ -14,6 +14,7 @@ import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js'
 import { WebhookPayloadSerializers } from '../payloads/webhook-payload.serializers.js';
 import { type AttemptQuery, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
+import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 import { DeliveryScheduler, type DeliveryJob } from './delivery-scheduler.js';
@@ -210,7 +211,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     const original = await this.store.findAttempt(attemptId);
     if (!original) throw new WebhookAttemptNotFoundError(attemptId);
     const subscription = await this.subscriptions.require(original.subscriptionId);
-    if (!subscription.active) throw new Error(`Subscription "${subscription.id}" is not active; activate it before redelivering`);
+    if (!subscription.active) throw new WebhookSubscriptionOperationError(`Subscription "${subscription.id}" is not active; activate it before redelivering`);
     const now = this.clock.now();
     const id = uuidv7();
     const attempt: WebhookAttempt = {

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
+import { WebhookDeliveryManager } from '../delivery/webhook-delivery.manager.js';
+import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
+import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
 import { WebhookTransactions } from '../transactions/webhook-transactions.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
@@ -33,7 +36,22 @@ export class WebhookPublisher {
     private readonly dispatcher: WebhookDispatcher,
     private readonly transactions: WebhookTransactions,
     private readonly clock: WebhookClock,
+    private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly delivery: WebhookDeliveryManager,
   ) {}
+
+  /**
+   * Sends an event to one subscription, bypassing matching and the authorizer (for "send a test event" and
+   * operator tools). The subscription must be active. Returns the attempt.
+   */
+  async publishTo(subscriptionId: string, eventName: string, payload: unknown, options: Omit<WebhookPublishOptions, 'manager'> = {}): Promise<WebhookAttempt> {
+    const subscription = await this.subscriptions.require(subscriptionId);
+    if (!subscription.active) throw new WebhookSubscriptionOperationError(`Subscription "${subscriptionId}" is not active`);
+    const event = { name: eventName, payload, occurredAt: options.occurredAt ?? this.clock.now(), note: options.note ?? null };
+    const shipment = await this.delivery.createShipmentInfo([{ subscription, event }], {}, { strict: true });
+    this.delivery.acceptForDelivery(shipment);
+    return shipment.pending[0] ?? shipment.failed[0]!;
+  }
 
   /**
    * Publishes `payload` as `eventName` to every applicable subscription. Throws `PayloadTooLargeError` (before

@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+
+/** The example application's configuration, read from the environment (DESIGN.md §4). */
+export interface AppConfig {
+  port: number;
+  database: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
+  redisUrl: string | null;
+  /** Owner id by API key; `null` means "generate a development key". */
+  apiKeys: Map<string, string> | null;
+  allowHttp: boolean;
+  allowPrivateNetworks: boolean | string[];
+  tlsCa: string | null;
+  secretKey: string | null;
+}
+
+/** A configuration value is wrong; the message is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const CIDR = /^[0-9a-fA-F:.]+(\/\d{1,3})?$/;
+
+function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigError(`${name} must be "true" or "false", got "${value}"`);
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value === '') return 3000;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be an integer from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+function parseDatabase(value: string | undefined): AppConfig['database'] {
+  const url = value === undefined || value === '' ? 'sqlite:./data/webhooks.sqlite' : value;
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path === '' || path === ':memory:') throw new ConfigError(`DATABASE_URL must name a SQLite file, as in sqlite:./data/webhooks.sqlite (got "${url}")`);
+    return { type: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError(`DATABASE_URL is not a valid postgres:// URL`);
+    }
+    return { type: 'postgres', url };
+  }
+  throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres:// (got "${url.replace(/\/\/[^@]*@/, '//***@')}")`);
+}
+
+function parseApiKeys(value: string | undefined): Map<string, string> | null {
+  if (value === undefined || value.trim() === '') return null;
+  const keys = new Map<string, string>();
+  for (const entry of value.split(',')) {
+    const separator = entry.indexOf(':');
+    const owner = entry.slice(0, separator).trim();
+    const key = entry.slice(separator + 1).trim();
+    if (separator <= 0 || !owner || !key) throw new ConfigError('WEBHOOKS_API_KEYS must be a comma-separated list of owner:key pairs');
+    if (/\s/.test(owner)) throw new ConfigError(`WEBHOOKS_API_KEYS: owner "${owner}" contains whitespace`);
+    if (key.length < 16) throw new ConfigError(`WEBHOOKS_API_KEYS: the key of owner "${owner}" must be at least 16 characters`);
+    if (keys.has(key)) throw new ConfigError(`WEBHOOKS_API_KEYS: a key is listed twice`);
+    keys.set(key, owner);
+  }
+  return keys;
+}
+
+function parsePrivateNetworks(value: string | undefined): boolean | string[] {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const cidr of list) if (!CIDR.test(cidr)) throw new ConfigError(`WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "${cidr}" is not an IP address or CIDR`);
+  return list;
+}
+
+function parseCaFile(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (!existsSync(value)) throw new ConfigError(`WEBHOOKS_TLS_CA_FILE: file "${value}" does not exist`);
+  const pem = readFileSync(value, 'utf8');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`WEBHOOKS_TLS_CA_FILE: "${value}" holds no PEM certificate`);
+  return pem;
+}
+
+function parseSecretKey(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (Buffer.from(value, 'base64').length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
+    throw new ConfigError('WEBHOOKS_SECRET_KEY must be the base64 of 32 bytes (openssl rand -base64 32)');
+  }
+  return value;
+}
+
+/** Reads and checks every variable; throws `ConfigError` with a one-line message on the first bad one. */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return {
+    port: parsePort(env.PORT),
+    database: parseDatabase(env.DATABASE_URL),
+    redisUrl: env.REDIS_URL ? env.REDIS_URL : null,
+    apiKeys: parseApiKeys(env.WEBHOOKS_API_KEYS),
+    allowHttp: parseBoolean('WEBHOOKS_ALLOW_HTTP', env.WEBHOOKS_ALLOW_HTTP, false),
+    allowPrivateNetworks: parsePrivateNetworks(env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS),
+    tlsCa: parseCaFile(env.WEBHOOKS_TLS_CA_FILE),
+    secretKey: parseSecretKey(env.WEBHOOKS_SECRET_KEY),
+  };
+}

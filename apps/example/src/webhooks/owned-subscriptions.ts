@@ -1,0 +1,40 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import {
+  type WebhookAccessAction,
+  WebhookAccessPolicy,
+  type WebhookAttempt,
+  WebhookDeliveryManager,
+  type WebhookSubscription,
+  WebhookSubscriptionManager,
+} from '@app/webhooks';
+
+/**
+ * Looks up subscriptions and attempts on behalf of an owner. Anything the owner may not act on answers
+ * exactly like something that does not exist (404), so ids of other owners reveal nothing.
+ */
+@Injectable()
+export class OwnedSubscriptions {
+  constructor(
+    private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly delivery: WebhookDeliveryManager,
+    private readonly access: WebhookAccessPolicy,
+  ) {}
+
+  async subscription(ownerId: string, id: string, action: WebhookAccessAction): Promise<WebhookSubscription> {
+    const subscription = await this.subscriptions.get(id);
+    if (!subscription || !this.access.can({ id: ownerId }, action, subscription)) throw new NotFoundException();
+    return subscription;
+  }
+
+  async attempt(ownerId: string, id: string, action: WebhookAccessAction): Promise<WebhookAttempt> {
+    const attempt = await this.delivery.getAttempt(id);
+    const subscription = attempt ? await this.subscriptions.get(attempt.subscriptionId) : null;
+    if (!attempt || !this.access.can({ id: ownerId }, action, subscription)) throw new NotFoundException();
+    return attempt;
+  }
+
+  async list(ownerId: string): Promise<WebhookSubscription[]> {
+    const owned = await this.subscriptions.list({ ownerId, source: 'persistent' });
+    return owned.filter((s) => this.access.can({ id: ownerId }, 'view', s));
+  }
+}

@@ -1,0 +1,58 @@
+import { redactWebhookUrl, type WebhookAttempt, type WebhookSubscription } from '@app/webhooks';
+import type { AttemptDetailResponse, AttemptSummaryResponse } from './dto/attempt.dto.js';
+import type { SubscriptionResponse } from './dto/subscription.dto.js';
+
+/** What the API shows of a subscription: never a secret, URL credentials masked. */
+export function subscriptionView(s: WebhookSubscription): SubscriptionResponse {
+  return {
+    id: s.id,
+    url: redactWebhookUrl(s.url),
+    events: [...s.events],
+    payloadType: typeof s.payloadType === 'string' ? s.payloadType : null,
+    dialect: s.dialect,
+    ownerId: s.ownerId ?? '',
+    active: s.active,
+    statusMessage: s.statusMessage,
+    description: s.description,
+    metadata: { ...s.metadata },
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}
+
+export function attemptSummaryView(a: WebhookAttempt): AttemptSummaryResponse {
+  return {
+    id: a.id,
+    webhookId: a.webhookId,
+    subscriptionId: a.subscriptionId,
+    eventName: a.eventName,
+    status: a.status,
+    message: a.message,
+    statusCode: a.response?.statusCode ?? null,
+    tries: a.tries,
+    nextAttemptAt: a.nextAttemptAt,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+  };
+}
+
+/** Attempt detail: the stored request (headers already redacted) and the capped response; no internal info. */
+export function attemptDetailView(a: WebhookAttempt): AttemptDetailResponse {
+  return {
+    ...attemptSummaryView(a),
+    request: a.request
+      ? { url: redactWebhookUrl(a.request.url), method: a.request.method, headers: { ...a.request.headers }, body: a.request.body, sentAt: a.request.sentAt }
+      : null,
+    response: a.response
+      ? {
+          statusCode: a.response.statusCode,
+          reason: a.response.reason,
+          headers: { ...a.response.headers },
+          body: a.response.body,
+          truncated: a.response.truncated,
+          elapsedMs: a.response.elapsedMs,
+        }
+      : null,
+    history: a.history.map((t) => ({ ...t })),
+  };
+}

@@ -1,0 +1,145 @@
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebhookDeliveryManager } from '@app/webhooks';
+import { eventually, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
+import { TestReceiver } from '../support/receiver.js';
+
+describe('example app: subscribe, order, verified delivery, attempts, redeliver (over HTTP only)', () => {
+  let api: RunningExampleApp;
+  let receiver: TestReceiver;
+
+  beforeEach(async () => {
+    receiver = await TestReceiver.start();
+    api = await startExampleApp();
+  });
+  afterEach(async () => {
+    await api.close();
+    await receiver.close();
+  });
+
+  it('delivers order.created signed for both verifiers, records it, and redelivers with the same webhook-id', async () => {
+    const created = await api.request('POST', '/webhooks/subscriptions', { body: { url: `${receiver.url}/hooks`, events: ['order.*'], description: 'orders' } });
+    expect(created.status).toBe(201);
+    const { id, secret } = created.body;
+    expect(secret).toMatch(/^whsec_/);
+    expect(created.body).toMatchObject({ url: `${receiver.url}/hooks`, events: ['order.*'], ownerId: 'alice', active: true, statusMessage: 'Active' });
+
+    const order = await api.request('POST', '/orders', { body: { item: 'book', quantity: 2 } });
+    expect(order.status).toBe(201);
+    await receiver.waitForRequests(1);
+
+    const delivery = receiver.requests[0]!;
+    const verified = new StandardWebhook(secret).verify(delivery.body, delivery.headers) as { type: string; data: { id: string; item: string } };
+    expect(verified).toMatchObject({ type: 'order.created', data: { id: order.body.id, item: 'book', quantity: 2 } });
+    expect(() => new SvixWebhook(secret).verify(delivery.body, delivery.headers)).not.toThrow();
+    expect(() => new SvixWebhook(secret).verify(delivery.body.replace('book', 'boot'), delivery.headers)).toThrow();
+
+    const attempts = await eventually(async () => {
+      const page = await api.request('GET', `/webhooks/subscriptions/${id}/attempts`);
+      expect(page.body.data[0]).toMatchObject({ status: 'successful', statusCode: 200, message: '200 OK' });
+      return page.body;
+    });
+    expect(attempts.data).toHaveLength(1);
+    const attemptId = attempts.data[0].id;
+    expect(attempts.data[0].webhookId).toBe(delivery.headers['webhook-id']);
+
+    const detail = await api.request('GET', `/webhooks/attempts/${attemptId}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.request.headers['webhook-signature']).toBe('[redacted]');
+    expect(detail.body.response).toMatchObject({ statusCode: 200, reason: 'OK' });
+    expect(detail.body).not.toHaveProperty('internal');
+
+    const redelivered = await api.request('POST', `/webhooks/attempts/${attemptId}/redeliver`);
+    expect(redelivered.status).toBe(202);
+    await receiver.waitForRequests(2);
+    const again = receiver.requests[1]!;
+    expect(again.headers['webhook-id']).toBe(delivery.headers['webhook-id']);
+    expect(again.body).toBe(delivery.body);
+    expect(new StandardWebhook(secret).verify(again.body, again.headers)).toMatchObject({ type: 'order.created' });
+
+    const successful = await eventually(async () => {
+      const page = await api.request('GET', `/webhooks/subscriptions/${id}/attempts?status=successful`);
+      expect(page.body.data).toHaveLength(2);
+      return page.body.data;
+    });
+    expect(successful.map((a: { webhookId: string }) => a.webhookId)).toEqual([delivery.headers['webhook-id'], delivery.headers['webhook-id']]);
+  });
+
+  it('order.updated and order.deleted follow, and a test event reaches only the chosen subscription', async () => {
+    const first = (await api.request('POST', '/webhooks/subscriptions', { body: { url: `${receiver.url}/a` } })).body;
+    const second = (await api.request('POST', '/webhooks/subscriptions', { body: { url: `${receiver.url}/b`, events: ['order.deleted'] } })).body;
+    const order = (await api.request('POST', '/orders', { body: { item: 'pen', quantity: 1 } })).body;
+    expect((await api.request('PATCH', `/orders/${order.id}`, { body: { quantity: 3 } })).status).toBe(200);
+    expect((await api.request('DELETE', `/orders/${order.id}`)).status).toBe(204);
+    await receiver.waitForRequests(4);
+    const seen = receiver.requests.map((r) => `${r.path} ${JSON.parse(r.body).type}`).sort();
+    expect(seen).toEqual(['/a order.created', '/a order.deleted', '/a order.updated', '/b order.deleted']);
+
+    const test = await api.request('POST', `/webhooks/subscriptions/${second.id}/test`);
+    expect(test.status).toBe(202);
+    await receiver.waitForRequests(5);
+    const testDelivery = receiver.requests[4]!;
+    expect(testDelivery.path).toBe('/b');
+    expect(new StandardWebhook(second.secret).verify(testDelivery.body, testDelivery.headers)).toMatchObject({ type: 'webhook.test' });
+    expect(first.id).not.toBe(second.id);
+  });
+
+  it('pages attempts newest first with a cursor', async () => {
+    const { id } = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
+    for (let i = 0; i < 5; i++) await api.request('POST', `/webhooks/subscriptions/${id}/test`);
+    await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    const first = (await api.request('GET', `/webhooks/subscriptions/${id}/attempts?limit=2`)).body;
+    const second = (await api.request('GET', `/webhooks/subscriptions/${id}/attempts?limit=2&before=${first.nextCursor}`)).body;
+    const third = (await api.request('GET', `/webhooks/subscriptions/${id}/attempts?limit=2&before=${second.nextCursor}`)).body;
+    const ids = [...first.data, ...second.data, ...third.data].map((a: { id: string }) => a.id);
+    expect(ids).toHaveLength(5);
+    expect([...ids].sort().reverse()).toEqual(ids);
+    expect(third.nextCursor).toBeNull();
+  });
+
+  it('deactivate, activate, update and delete work and answer with the subscription', async () => {
+    const { id } = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
+    expect((await api.request('POST', `/webhooks/subscriptions/${id}/deactivate`)).body).toMatchObject({ active: false, statusMessage: 'Deactivated' });
+    await api.request('POST', '/orders', { body: { item: 'ignored', quantity: 1 } });
+    expect((await api.request('POST', `/webhooks/subscriptions/${id}/activate`)).body).toMatchObject({ active: true, statusMessage: 'Active' });
+    const patched = await api.request('PATCH', `/webhooks/subscriptions/${id}`, { body: { events: ['order.created'], description: 'changed' } });
+    expect(patched.body).toMatchObject({ events: ['order.created'], description: 'changed' });
+    const badUrl = await api.request('PATCH', `/webhooks/subscriptions/${id}`, { body: { url: 'https://10.0.0.1/' } });
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.body.message).toMatch(/url/);
+    expect((await api.request('DELETE', `/webhooks/subscriptions/${id}`)).status).toBe(204);
+    expect((await api.request('GET', `/webhooks/subscriptions/${id}`)).status).toBe(404);
+    await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('answers 401 without a valid key and serves /health and the OpenAPI document', async () => {
+    expect((await api.request('GET', '/webhooks/subscriptions', { key: null })).status).toBe(401);
+    expect((await api.request('GET', '/webhooks/subscriptions', { key: 'wrong-key-0123456789' })).status).toBe(401);
+    const health = await api.request('GET', '/health', { key: null });
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok', database: 'up', deliveryQueue: { queued: 0, active: 0 } } });
+    const doc = await api.request('GET', '/docs-json', { key: null });
+    expect(doc.status).toBe(200);
+    const paths = Object.keys(doc.body.paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/webhooks/subscriptions',
+        '/webhooks/subscriptions/{id}',
+        '/webhooks/subscriptions/{id}/activate',
+        '/webhooks/subscriptions/{id}/deactivate',
+        '/webhooks/subscriptions/{id}/rotate-secret',
+        '/webhooks/subscriptions/{id}/test',
+        '/webhooks/subscriptions/{id}/attempts',
+        '/webhooks/attempts/{id}',
+        '/webhooks/attempts/{id}/redeliver',
+        '/orders',
+        '/orders/{id}',
+        '/health',
+      ]),
+    );
+    expect(doc.body.paths['/webhooks/subscriptions'].post.security).toEqual([{ bearer: [] }]);
+    expect(doc.body.components.schemas.CreateSubscriptionDto.required).toEqual(['url']);
+    expect((await fetch(`${api.baseUrl}/docs`)).status).toBe(200);
+  });
+});
