@@ -110,11 +110,12 @@ export class WebhookDeliveryWorker {
       } catch (error) {
         const code = error instanceof WebhookTransportError ? error.code : 'unknown';
         if (code === 'aborted') return null; // shutdown: the claim is released and the try happens later.
-        const destination = code === 'blocked-address';
+        // The guard refused the resolved address (permanent), or the name did not resolve (may recover).
+        const destination = code === 'blocked-address' || code === 'unresolvable';
         failure = {
           message: destination ? AttemptMessages.DestinationVerificationFailed : AttemptMessages.RemoteError,
           errorCode: code,
-          retryable: !destination,
+          retryable: code !== 'blocked-address',
           error,
         };
       }

@@ -1,0 +1,115 @@
+import Database from 'better-sqlite3';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebhookDeliveryManager } from '@app/webhooks';
+import { eventually, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
+import { TestReceiver, type ReceivedRequest } from '../support/receiver.js';
+
+const verifies = (secret: string, request: ReceivedRequest): boolean => {
+  let standard = true;
+  let svix = true;
+  try {
+    new StandardWebhook(secret).verify(request.body, request.headers);
+  } catch {
+    standard = false;
+  }
+  try {
+    new SvixWebhook(secret).verify(request.body, request.headers);
+  } catch {
+    svix = false;
+  }
+  expect(svix).toBe(standard);
+  return standard;
+};
+
+describe('example app: signing secrets are write-only', () => {
+  let api: RunningExampleApp;
+  let receiver: TestReceiver;
+
+  beforeEach(async () => {
+    receiver = await TestReceiver.start();
+    api = await startExampleApp();
+  });
+  afterEach(async () => {
+    await api.close();
+    await receiver.close();
+  });
+
+  it('shows the secret only in the create and rotate responses, never in reads, attempts or stored rows', async () => {
+    const created = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
+    const secrets: string[] = [created.secret];
+    await api.request('POST', '/orders', { body: { item: 'book', quantity: 1 } });
+    await receiver.waitForRequests(1);
+    const rotated = await api.request('POST', `/webhooks/subscriptions/${created.id}/rotate-secret`, { body: {} });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(created.secret);
+    secrets.push(rotated.body.secret);
+    await api.request('POST', `/webhooks/subscriptions/${created.id}/test`);
+    await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+
+    const reads = [
+      await api.request('GET', '/webhooks/subscriptions'),
+      await api.request('GET', `/webhooks/subscriptions/${created.id}`),
+      await api.request('PATCH', `/webhooks/subscriptions/${created.id}`, { body: { description: 'x' } }),
+      await api.request('POST', `/webhooks/subscriptions/${created.id}/deactivate`),
+      await api.request('POST', `/webhooks/subscriptions/${created.id}/activate`),
+      await api.request('GET', `/webhooks/subscriptions/${created.id}/attempts`),
+    ];
+    const attemptIds: string[] = reads[5]!.body.data.map((a: { id: string }) => a.id);
+    expect(attemptIds.length).toBe(2);
+    for (const id of attemptIds) reads.push(await api.request('GET', `/webhooks/attempts/${id}`));
+    for (const read of reads) {
+      const text = JSON.stringify(read.body);
+      for (const secret of secrets) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(secret.slice('whsec_'.length));
+      }
+      expect(read.body).not.toHaveProperty('secret');
+    }
+
+    // What is stored: attempt rows keep no signature and no secret; the subscription row holds only ciphertext.
+    const db = new Database(api.databasePath, { readonly: true });
+    try {
+      const dump = JSON.stringify([
+        db.prepare('SELECT * FROM webhook_attempt').all(),
+        db.prepare('SELECT * FROM webhook_subscription').all(),
+      ]);
+      for (const secret of secrets) {
+        expect(dump).not.toContain(secret);
+        expect(dump).not.toContain(secret.slice('whsec_'.length));
+      }
+      const stored = db.prepare('SELECT secrets FROM webhook_subscription WHERE id = ?').get(created.id) as { secrets: string };
+      expect(stored.secrets).toMatch(/^v1\.primary\./);
+      for (const row of db.prepare('SELECT request FROM webhook_attempt').all() as Array<{ request: string }>) {
+        expect(JSON.parse(row.request).headers['webhook-signature']).toBe('[redacted]');
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('after rotation both secrets verify during the overlap, and only the new one after it', async () => {
+    const { id, secret: oldSecret } = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
+    const { secret: newSecret } = (await api.request('POST', `/webhooks/subscriptions/${id}/rotate-secret`, { body: { overlapSeconds: 2 } })).body;
+
+    await api.request('POST', `/webhooks/subscriptions/${id}/test`);
+    await receiver.waitForRequests(1);
+    const during = receiver.requests[0]!;
+    expect(during.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(verifies(oldSecret, during)).toBe(true);
+    expect(verifies(newSecret, during)).toBe(true);
+
+    // Past the overlap (real time: the app's own clock), only the new secret signs.
+    await eventually(async () => {
+      await api.request('POST', `/webhooks/subscriptions/${id}/test`);
+      await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+      const latest = receiver.requests.at(-1)!;
+      expect(latest.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+    }, 10_000);
+    const after = receiver.requests.at(-1)!;
+    expect(verifies(newSecret, after)).toBe(true);
+    expect(verifies(oldSecret, after)).toBe(false);
+  });
+});
