@@ -130,7 +130,7 @@ describe('seed scenarios 69–72: externalization, principal ids, timestamps', (
     expect(Object.keys(okJson).sort()).toEqual(
       [
         'id', 'webhookId', 'subscriptionId', 'eventName', 'status', 'message', 'payload', 'dialect', 'request', 'response',
-        'tries', 'history', 'nextAttemptAt', 'internal', 'createdAt', 'updatedAt',
+        'tries', 'history', 'nextAttemptAt', 'idempotencyKey', 'internal', 'createdAt', 'updatedAt',
       ].sort(),
     );
     expect(okJson).toMatchObject({

@@ -4,6 +4,8 @@ import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { OwnerWebhookAccessPolicy, WebhookAccessPolicy } from './access/webhook-access.policy.js';
 import { WebhookClock } from './clock.js';
+import { InProcessDeliveryQueue } from './delivery/queue/in-process-delivery.queue.js';
+import { WebhookDeliveryQueue } from './delivery/queue/webhook-delivery.queue.js';
 import { SubscriptionHealth } from './delivery/subscription-health.js';
 import { AxiosWebhookTransport } from './delivery/transport/axios.transport.js';
 import { WebhookTransport } from './delivery/transport/webhook-transport.js';
@@ -92,6 +94,7 @@ const transportProvider: Provider = {
     transportProvider,
     SubscriptionHealth,
     WebhookDeliveryWorker,
+    { provide: WebhookDeliveryQueue, useClass: InProcessDeliveryQueue },
     WebhookDeliveryManager,
     WebhookTransactions,
     WebhookDispatcher,

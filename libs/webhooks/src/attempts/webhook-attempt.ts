@@ -61,6 +61,8 @@ export interface WebhookAttempt {
   readonly history: readonly WebhookAttemptTry[];
   /** When the next try is due; `null` once resolved. */
   readonly nextAttemptAt: Date | null;
+  /** The publisher's idempotency key: one attempt per (subscription, key). */
+  readonly idempotencyKey: string | null;
   readonly internal: WebhookAttemptInternalInfo;
   readonly createdAt: Date;
   readonly updatedAt: Date;

@@ -1,23 +1,16 @@
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
 import { WebhookPayloadSerializers } from '../payloads/webhook-payload.serializers.js';
 import { type AttemptQuery, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
-import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
+import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
-import { DeliveryScheduler, type DeliveryJob } from './delivery-scheduler.js';
+import { WebhookDeliveryQueue } from './queue/webhook-delivery.queue.js';
 import { describeError, WebhookDeliveryWorker } from './webhook-delivery.worker.js';
 import { EMPTY_SHIPMENT, type WebhookDelivery, type WebhookShipment } from './webhook-shipment.js';
 
@@ -25,6 +18,9 @@ import { EMPTY_SHIPMENT, type WebhookDelivery, type WebhookShipment } from './we
 export const EXTERNALIZATION_FAILED_MESSAGE = 'The payload could not be externalized for delivery.';
 /** Message of attempts whose externalized payload is larger than `delivery.maxPayloadBytes`. */
 export const PAYLOAD_TOO_LARGE_MESSAGE = 'The payload is larger than the maximum allowed size.';
+
+/** Namespace of `webhook-id`s derived from idempotency keys (stable across processes). */
+const IDEMPOTENT_WEBHOOK_ID_NAMESPACE = '6f1d3c4e-5b8a-4f2e-9c7d-2a1b0e9f8d7c';
 
 /** `waitForPendingDeliveries` ran out of time. */
 export class WebhookDeliveryTimeoutError extends Error {
@@ -40,12 +36,16 @@ export class WebhookAttemptNotFoundError extends Error {
   }
 }
 
-function endpointOf(url: string): string {
-  try {
-    const { protocol, host } = new URL(url);
-    return `${protocol}//${host}`;
-  } catch {
-    return url;
+/** An externalized payload over `delivery.maxPayloadBytes`. */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+
+  constructor(
+    readonly eventName: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`The payload of ${eventName} is ${size} bytes, over the ${limit}-byte limit (delivery.maxPayloadBytes)`);
   }
 }
 
@@ -53,27 +53,17 @@ function endpointOf(url: string): string {
  * Two-phase delivery (seed `IWebhookDeliveryManager`). Phase 1, `createShipmentInfo`, runs inside the
  * publishing unit of work: it externalizes each payload once per (payload, event, dialect) and writes pending
  * attempts, through the caller's transaction when there is one (the outbox). Phase 2, `acceptForDelivery`,
- * runs after commit, never throws, and hands the attempts to the in-process scheduler.
+ * runs after commit, never throws, and hands the attempts to the delivery queue.
  *
- * The store stays the source of truth: attempts are leased to this process while it sends them, and a poller
- * claims due attempts (retries, and attempts of processes that died) so every committed event is delivered at
+ * The store stays the source of truth: attempts are leased to this process while it holds them, and the queue
+ * claims due attempts (retries, and those of processes that died), so every committed event is delivered at
  * least once, across crashes and restarts.
  */
 @Injectable()
 export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookDeliveryManager');
-  /** This process's identity in leases. */
-  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private readonly scheduler: DeliveryScheduler;
   private readonly background = new Set<Promise<unknown>>();
-  private readonly abort = new AbortController();
-  private pollTimer: NodeJS.Timeout | null = null;
-  private wakeTimer: NodeJS.Timeout | null = null;
-  private wakeAt = Number.POSITIVE_INFINITY;
-  private renewTimer: NodeJS.Timeout | null = null;
-  private polling: Promise<void> | null = null;
   private stopped = false;
-  private started = false;
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -82,13 +72,13 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     private readonly dialects: WebhookDialectRegistry,
     private readonly serializers: WebhookPayloadSerializers,
     private readonly worker: WebhookDeliveryWorker,
+    private readonly queue: WebhookDeliveryQueue,
     private readonly clock: WebhookClock,
-  ) {
-    const { concurrency, perEndpointConcurrency, maxQueuedAttempts } = options.delivery;
-    this.scheduler = new DeliveryScheduler(
-      { concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts },
-      (job) => this.run(job),
-    );
+  ) {}
+
+  /** This process's identity in attempt leases. */
+  get workerId(): string {
+    return this.queue.workerId;
   }
 
   // ---------------------------------------------------------------- phase 1
@@ -98,7 +88,8 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
    * transactional EntityManager of the store's database. Payloads are externalized once per (payload, event,
    * dialect). A payload the dialect cannot externalize, or one over `delivery.maxPayloadBytes`, gives a
    * `failed` attempt instead of an exception, so the caller's commit is never broken by a webhook; with
-   * `strict`, the first such error is thrown instead and nothing is written.
+   * `strict`, the first such error is thrown instead and nothing is written. Deliveries whose event carries an
+   * idempotency key already used for the subscription create nothing.
    */
   async createShipmentInfo(
     deliveries: readonly WebhookDelivery[],
@@ -108,23 +99,24 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     if (deliveries.length === 0) return EMPTY_SHIPMENT;
     const now = this.clock.now();
     const bodies = new Map<unknown, Map<string, { body?: string; error?: unknown }>>();
-    const pending: WebhookAttempt[] = [];
-    const failed: WebhookAttempt[] = [];
+    const attempts: WebhookAttempt[] = [];
     for (const { subscription, event } of deliveries) {
       const dialect = subscription.dialect ?? this.options.defaultDialect;
-      let perPayload = bodies.get(event);
-      if (!perPayload) bodies.set(event, (perPayload = new Map()));
-      let externalized = perPayload.get(dialect);
+      let perDialect = bodies.get(event);
+      if (!perDialect) bodies.set(event, (perDialect = new Map()));
+      let externalized = perDialect.get(dialect);
       if (!externalized) {
         externalized = this.externalize(event.name, event.payload, event.occurredAt, dialect);
-        perPayload.set(dialect, externalized);
+        perDialect.set(dialect, externalized);
       }
-      const id = uuidv7();
-      const error = externalized.error;
+      const { error } = externalized;
       if (error && options.strict) throw error;
-      const attempt: WebhookAttempt = {
+      const id = uuidv7();
+      const key = event.idempotencyKey ?? null;
+      attempts.push({
         id,
-        webhookId: id,
+        // With an idempotency key, even a duplicate that slipped through a race carries the same webhook-id.
+        webhookId: key === null ? id : uuidv5(`${subscription.id}\u0000${key}`, IDEMPOTENT_WEBHOOK_ID_NAMESPACE),
         subscriptionId: subscription.id,
         eventName: event.name,
         status: error ? 'failed' : 'pending',
@@ -136,18 +128,21 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
         tries: 0,
         history: [],
         nextAttemptAt: error ? null : now,
+        idempotencyKey: key,
         internal: {
           originated: { pid: process.pid, hostname: hostname(), createdAt: now, note: event.note ?? null },
           exceptionHistory: error ? [describeError(error)] : [],
         },
         createdAt: now,
         updatedAt: now,
-      };
-      (error ? failed : pending).push(attempt);
+      });
     }
     const leaseUntil = new Date(now.getTime() + this.options.delivery.leaseMs);
-    await this.store.insertAttempts([...pending, ...failed], context, { workerId: this.workerId, leaseUntil });
-    return { pending, failed };
+    const inserted = await this.store.insertAttempts(attempts, context, { workerId: this.workerId, leaseUntil });
+    return {
+      pending: inserted.filter((a) => a.status === 'pending'),
+      failed: inserted.filter((a) => a.status === 'failed'),
+    };
   }
 
   /** Externalizes a payload with a dialect and checks its size; errors are returned, not thrown. */
@@ -170,15 +165,10 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   /** Schedules a shipment after its unit of work committed. Never throws (seed contract). */
   acceptForDelivery(shipment: WebhookShipment): void {
     try {
-      const overflow: string[] = [];
-      if (this.options.delivery.worker && !this.stopped) {
-        for (const attempt of shipment.pending) if (!this.enqueue(attempt)) overflow.push(attempt.id);
-      } else {
-        overflow.push(...shipment.pending.map((a) => a.id));
+      if (shipment.pending.length > 0) {
+        if (this.options.delivery.worker && !this.stopped) this.queue.push(shipment.pending);
+        else this.track(this.store.releaseClaims(this.workerId, shipment.pending.map((a) => a.id)));
       }
-      // Attempts that do not fit in memory stay pending in the store; releasing the lease lets the poller
-      // (of this or any process) claim them as soon as there is room.
-      if (overflow.length > 0) this.track(this.store.releaseClaims(this.workerId, overflow));
       for (const attempt of shipment.failed) this.track(this.announceFailedAtCreation(attempt));
     } catch (error) {
       this.logger.error(`acceptForDelivery failed: ${describeError(error)}`);
@@ -205,35 +195,37 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
 
   /**
    * Sends an attempt's event again as a new attempt with the same `webhook-id` and body, so the receiver can
-   * recognise the duplicate. Works for resolved attempts of active subscriptions.
+   * recognise the duplicate. The subscription must be active.
    */
   async redeliver(attemptId: string): Promise<WebhookAttempt> {
     const original = await this.store.findAttempt(attemptId);
     if (!original) throw new WebhookAttemptNotFoundError(attemptId);
     const subscription = await this.subscriptions.require(original.subscriptionId);
-    if (!subscription.active) throw new WebhookSubscriptionOperationError(`Subscription "${subscription.id}" is not active; activate it before redelivering`);
-    const now = this.clock.now();
-    const id = uuidv7();
-    const attempt: WebhookAttempt = {
-      ...original,
-      id,
-      status: 'pending',
-      message: null,
-      request: null,
-      response: null,
-      tries: 0,
-      history: [],
-      nextAttemptAt: now,
-      internal: {
-        originated: { pid: process.pid, hostname: hostname(), createdAt: now, note: `redelivery of ${original.id}` },
-        exceptionHistory: [],
-      },
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.store.insertAttempts([attempt], {}, { workerId: this.workerId, leaseUntil: new Date(now.getTime() + this.options.delivery.leaseMs) });
-    this.acceptForDelivery({ pending: [attempt], failed: [] });
-    return attempt;
+    if (!subscription.active) {
+      throw new WebhookSubscriptionOperationError(`Subscription "${subscription.id}" is not active; activate it before redelivering`);
+    }
+    const [attempt] = await this.resend([original], `redelivery of ${original.id}`);
+    return attempt!;
+  }
+
+  /**
+   * Redelivers every attempt of a subscription that failed at or after `since` (Svix's "recover"): after an
+   * outage, one call sends everything the endpoint missed, each with its original `webhook-id`. Returns the
+   * new attempts.
+   */
+  async recoverFailedAttempts(subscriptionId: string, since: Date): Promise<WebhookAttempt[]> {
+    const subscription = await this.subscriptions.require(subscriptionId);
+    if (!subscription.active) {
+      throw new WebhookSubscriptionOperationError(`Subscription "${subscriptionId}" is not active; activate it before recovering`);
+    }
+    const failed: WebhookAttempt[] = [];
+    for (let before: string | undefined; ; ) {
+      const page = await this.store.listAttempts(subscriptionId, { status: 'failed', before, limit: 500 });
+      failed.push(...page.filter((a) => a.createdAt >= since));
+      if (page.length < 500 || page.at(-1)!.createdAt < since) break;
+      before = page.at(-1)!.id;
+    }
+    return failed.length === 0 ? [] : this.resend(failed.reverse(), `recovery since ${since.toISOString()}`);
   }
 
   /**
@@ -252,22 +244,12 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     }
   }
 
-  /** Claims and sends every attempt that is due now (what the poller does on its own every `pollIntervalMs`). */
-  async processDueAttempts(): Promise<number> {
-    if (!this.options.delivery.worker || this.stopped) return 0;
-    let claimed = 0;
-    for (;;) {
-      const room = Math.min(this.scheduler.capacity, 500);
-      if (room === 0) break;
-      const now = this.clock.now();
-      const attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room);
-      for (const attempt of attempts) if (this.enqueue(attempt)) claimed++;
-      if (attempts.length < room) break;
-    }
-    return claimed;
+  /** Claims and sends every attempt that is due now (the queue also does this every `pollIntervalMs`). */
+  processDueAttempts(): Promise<number> {
+    return this.queue.processDue();
   }
 
-  /** Runs `work` as a tracked background task (waited for by `waitForPendingDeliveries` and shutdown). */
+  /** Runs `work` as a tracked background task (waited for by `waitForPendingDeliveries` and at shutdown). */
   track<T>(work: Promise<T>): void {
     const task = work.then(
       () => undefined,
@@ -277,59 +259,57 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     void task.finally(() => this.background.delete(task));
   }
 
-  /** How many attempts this process holds: waiting for a slot, and being sent. */
+  /** Work this process holds: attempts waiting for a slot, requests in flight, and background tasks. */
   get stats(): { queued: number; active: number; background: number } {
-    return { queued: this.scheduler.queued, active: this.scheduler.active, background: this.background.size };
+    return { ...this.queue.stats, background: this.background.size };
   }
 
   // ---------------------------------------------------------------- lifecycle
 
   onApplicationBootstrap(): void {
-    if (!this.options.delivery.worker || this.started) return;
-    this.started = true;
-    // Resume what is still pending from before (this process's previous life, or a crashed peer's).
-    this.schedulePoll(0);
-    this.renewTimer = setInterval(() => this.track(this.renewLeases()), Math.max(1000, Math.floor(this.options.delivery.leaseMs / 3)));
-    this.renewTimer.unref();
+    if (!this.options.delivery.worker) return;
+    // Starting the queue also resumes what is still pending from before (a restart, or a crashed peer).
+    this.queue.start((attempt, signal) => this.worker.deliver(attempt, signal));
   }
 
   /**
-   * Stops claiming, lets in-flight requests finish for up to `delivery.shutdownTimeoutMs`, aborts the rest and
-   * releases every unfinished claim so another process (or the next start) takes over at once.
+   * Stops taking work, lets background tasks and in-flight requests finish for up to
+   * `delivery.shutdownTimeoutMs`, aborts the rest and releases every unfinished claim, so another process
+   * (or the next start) takes over at once.
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const timer of [this.pollTimer, this.wakeTimer]) if (timer) clearTimeout(timer);
-    if (this.renewTimer) clearInterval(this.renewTimer);
-    const waiting = this.scheduler.takeWaiting().map((job) => job.attempt.id);
     const bound = this.options.delivery.shutdownTimeoutMs;
-    const finished = await Promise.race([
-      Promise.all([this.scheduler.whenIdle(), Promise.allSettled([...this.background])]).then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), bound).unref()),
-    ]);
-    if (!finished) {
-      this.logger.warn(`Aborting ${this.scheduler.active} webhook request(s) still in flight after ${bound} ms`);
-      this.abort.abort();
-      await Promise.race([this.scheduler.whenIdle(), new Promise((r) => setTimeout(r, 1000).unref())]);
-    }
-    try {
-      await this.store.releaseClaims(this.workerId, [...waiting, ...this.scheduler.heldIds()]);
-    } catch (error) {
-      this.logger.warn(`Releasing claims at shutdown failed (they expire after ${this.options.delivery.leaseMs} ms): ${describeError(error)}`);
-    }
+    const started = Date.now();
+    await Promise.race([Promise.allSettled([...this.background]), new Promise((resolve) => setTimeout(resolve, bound).unref())]);
+    await this.queue.stop(Math.max(0, bound - (Date.now() - started)));
   }
 
   // ---------------------------------------------------------------- internals
 
-  private enqueue(attempt: WebhookAttempt): boolean {
-    const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId);
-    return this.scheduler.enqueue({ attempt, endpoint: subscription ? endpointOf(subscription.url) : attempt.subscriptionId });
-  }
-
-  private async run(job: DeliveryJob): Promise<void> {
-    const updated = await this.worker.deliver(job.attempt, this.abort.signal);
-    if (updated?.status === 'pending' && updated.nextAttemptAt) this.wakeAtTime(updated.nextAttemptAt.getTime());
+  private async resend(originals: readonly WebhookAttempt[], note: string): Promise<WebhookAttempt[]> {
+    const now = this.clock.now();
+    const attempts = originals.map(
+      (original): WebhookAttempt => ({
+        ...original,
+        id: uuidv7(),
+        status: 'pending',
+        message: null,
+        request: null,
+        response: null,
+        tries: 0,
+        history: [],
+        nextAttemptAt: now,
+        idempotencyKey: null,
+        internal: { originated: { pid: process.pid, hostname: hostname(), createdAt: now, note }, exceptionHistory: [] },
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    const inserted = await this.store.insertAttempts(attempts, {}, { workerId: this.workerId, leaseUntil: new Date(now.getTime() + this.options.delivery.leaseMs) });
+    this.acceptForDelivery({ pending: inserted, failed: [] });
+    return inserted;
   }
 
   private async announceFailedAtCreation(attempt: WebhookAttempt): Promise<void> {
@@ -338,65 +318,9 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   }
 
   private async settle(): Promise<void> {
-    while (this.background.size > 0 || !this.scheduler.idle) {
+    while (this.background.size > 0 || this.queue.stats.queued > 0 || this.queue.stats.active > 0) {
       await Promise.allSettled([...this.background]);
-      await this.scheduler.whenIdle();
+      await this.queue.whenIdle();
     }
-  }
-
-  private schedulePoll(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = setTimeout(() => void this.poll(), delayMs);
-    this.pollTimer.unref();
-  }
-
-  /** A retry due before the next regular poll: look again at that time (in real time, the clock's delta). */
-  private wakeAtTime(at: number): void {
-    const delay = at - this.clock.now().getTime();
-    if (delay >= this.options.delivery.pollIntervalMs || this.stopped) return;
-    const due = Date.now() + Math.max(0, delay);
-    if (due >= this.wakeAt) return;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeAt = due;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeAt = Number.POSITIVE_INFINITY;
-      void this.poll();
-    }, Math.max(0, delay) + 1);
-    this.wakeTimer.unref();
-  }
-
-  private poll(): Promise<void> {
-    this.polling ??= (async () => {
-      try {
-        await this.processDueAttempts();
-      } catch (error) {
-        this.logger.warn(`Claiming due webhook attempts failed: ${describeError(error)}`);
-      } finally {
-        this.polling = null;
-        this.schedulePoll(this.options.delivery.pollIntervalMs);
-      }
-    })();
-    return this.polling;
-  }
-
-  private async renewLeases(): Promise<void> {
-    const ids = this.scheduler.heldIds();
-    if (ids.length === 0) return;
-    const now = this.clock.now();
-    await this.store.renewClaims(this.workerId, ids, new Date(now.getTime() + this.options.delivery.leaseMs));
-  }
-}
-
-/** An externalized payload over `delivery.maxPayloadBytes`. */
-export class PayloadTooLargeError extends Error {
-  override readonly name = 'PayloadTooLargeError';
-
-  constructor(
-    readonly eventName: string,
-    readonly size: number,
-    readonly limit: number,
-  ) {
-    super(`The payload of ${eventName} is ${size} bytes, over the ${limit}-byte limit (delivery.maxPayloadBytes)`);
   }
 }

@@ -8,6 +8,14 @@ import { WebhookSubscriptionOperationError } from '../subscriptions/subscription
 import { WebhookTransactions } from '../transactions/webhook-transactions.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
+function checkIdempotencyKey(key: unknown): string | null {
+  if (key === undefined || key === null) return null;
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
+    throw new TypeError('publish(): idempotencyKey must be a string of 1-200 characters');
+  }
+  return key;
+}
+
 export interface WebhookPublishOptions {
   /**
    * A transactional EntityManager: the attempts are written in its transaction and sent after it commits; a
@@ -18,6 +26,11 @@ export interface WebhookPublishOptions {
   note?: string;
   /** When the event happened. @default now */
   occurredAt?: Date;
+  /**
+   * Publishing the same key twice creates one attempt per subscription (the second is an idempotency hit),
+   * while the first attempt is kept in the history. Use the application's own event or request id.
+   */
+  idempotencyKey?: string;
 }
 
 /**
@@ -62,8 +75,20 @@ export class WebhookPublisher {
     if (typeof eventName !== 'string' || eventName.length === 0) {
       return Promise.reject(new TypeError('publish(eventName, payload): eventName must be a non-empty string'));
     }
+    let idempotencyKey: string | null;
+    try {
+      idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.dispatcher.publish(
-      { name: eventName, payload, occurredAt: options.occurredAt ?? this.clock.now(), note: options.note ?? null },
+      {
+        name: eventName,
+        payload,
+        occurredAt: options.occurredAt ?? this.clock.now(),
+        note: options.note ?? null,
+        idempotencyKey,
+      },
       options.manager ?? this.transactions.current() ?? undefined,
     );
   }

@@ -104,12 +104,15 @@ export abstract class WebhookStore {
   abstract liveSecrets(subscriptionIds: readonly string[], now: Date): Promise<Map<string, string[]>>;
 
   // Attempts (of static and persistent subscriptions alike).
-  /** Inserts new pending attempts, leased to `claim.workerId` when given (the fast path sends them at once). */
+  /**
+   * Inserts new attempts, leased to `claim.workerId` when given (the fast path sends them at once), and returns
+   * those inserted: an attempt whose (subscription, idempotency key) already exists is skipped.
+   */
   abstract insertAttempts(
     attempts: readonly WebhookAttempt[],
     context?: StoreWriteContext,
     claim?: AttemptClaim,
-  ): Promise<void>;
+  ): Promise<WebhookAttempt[]>;
   abstract findAttempt(id: string): Promise<WebhookAttempt | null>;
   abstract findAttempts(ids: readonly string[]): Promise<WebhookAttempt[]>;
   /** Attempts of a subscription, newest first. */

@@ -32,6 +32,8 @@ export class MemoryWebhookStore extends WebhookStore {
   /** Attempt ids per subscription in creation order (ids are time-sortable and inserted in order). */
   private readonly attemptsBySubscription = new Map<string, Set<string>>();
   private readonly pending = new Set<string>();
+  /** `subscriptionId \0 idempotencyKey` of stored attempts published with a key. */
+  private readonly idempotencyKeys = new Set<string>();
 
   sharesTransactionsWith(_manager: EntityManager): boolean {
     return false;
@@ -95,8 +97,15 @@ export class MemoryWebhookStore extends WebhookStore {
     return result;
   }
 
-  async insertAttempts(attempts: readonly WebhookAttempt[], _context?: unknown, claim?: AttemptClaim): Promise<void> {
+  async insertAttempts(attempts: readonly WebhookAttempt[], _context?: unknown, claim?: AttemptClaim): Promise<WebhookAttempt[]> {
+    const inserted: WebhookAttempt[] = [];
     for (const attempt of attempts) {
+      if (attempt.idempotencyKey !== null) {
+        const key = `${attempt.subscriptionId}\u0000${attempt.idempotencyKey}`;
+        if (this.idempotencyKeys.has(key)) continue;
+        this.idempotencyKeys.add(key);
+      }
+      inserted.push(attempt);
       this.attempts.set(attempt.id, {
         attempt: Object.freeze({ ...attempt }),
         leaseOwner: claim?.workerId ?? null,
@@ -107,6 +116,7 @@ export class MemoryWebhookStore extends WebhookStore {
       ids.add(attempt.id);
       if (attempt.status === 'pending') this.pending.add(attempt.id);
     }
+    return inserted;
   }
 
   async findAttempt(id: string): Promise<WebhookAttempt | null> {
@@ -170,7 +180,7 @@ export class MemoryWebhookStore extends WebhookStore {
       if (ids.size <= keep) break;
       if (this.attempts.get(id)!.attempt.status === 'pending') continue;
       ids.delete(id);
-      this.attempts.delete(id);
+      this.forget(id);
       removed++;
     }
     return removed;
@@ -179,12 +189,17 @@ export class MemoryWebhookStore extends WebhookStore {
   async clearAttempts(subscriptionId: string): Promise<number> {
     const ids = this.attemptsBySubscription.get(subscriptionId);
     if (!ids) return 0;
-    for (const id of ids) {
-      this.attempts.delete(id);
-      this.pending.delete(id);
-    }
+    for (const id of ids) this.forget(id);
     this.attemptsBySubscription.delete(subscriptionId);
     return ids.size;
+  }
+
+  /** Drops an attempt and what indexes it. */
+  private forget(id: string): void {
+    const attempt = this.attempts.get(id)?.attempt;
+    if (attempt?.idempotencyKey != null) this.idempotencyKeys.delete(`${attempt.subscriptionId}\u0000${attempt.idempotencyKey}`);
+    this.attempts.delete(id);
+    this.pending.delete(id);
   }
 
   async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number): Promise<WebhookAttempt[]> {

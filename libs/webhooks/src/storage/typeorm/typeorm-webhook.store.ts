@@ -233,15 +233,36 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   // ---------------------------------------------------------------- attempts
 
-  async insertAttempts(attempts: readonly WebhookAttempt[], context: StoreWriteContext = {}, claim?: AttemptClaim): Promise<void> {
-    if (attempts.length === 0) return;
-    const rows = attempts.map((a) => this.toAttemptEntity(a, claim));
+  async insertAttempts(attempts: readonly WebhookAttempt[], context: StoreWriteContext = {}, claim?: AttemptClaim): Promise<WebhookAttempt[]> {
+    if (attempts.length === 0) return [];
     const manager = context.manager && this.sharesTransactionsWith(context.manager) ? context.manager : undefined;
+    const keyed = attempts.filter((a) => a.idempotencyKey !== null);
+    let fresh: readonly WebhookAttempt[] = attempts;
+    if (keyed.length > 0) {
+      // Idempotency hits are skipped here; a concurrent publisher's row makes the insert below ignore ours.
+      const existing = await this.withManager(manager, (m) =>
+        this.attempts(m).find({
+          where: { subscriptionId: In([...new Set(keyed.map((a) => a.subscriptionId))]), idempotencyKey: In([...new Set(keyed.map((a) => a.idempotencyKey!))]) },
+          select: { subscriptionId: true, idempotencyKey: true },
+        }),
+      );
+      const taken = new Set(existing.map((e) => `${e.subscriptionId}\u0000${e.idempotencyKey}`));
+      fresh = attempts.filter((a) => a.idempotencyKey === null || !taken.has(`${a.subscriptionId}\u0000${a.idempotencyKey}`));
+    }
+    const rows = fresh.map((a) => this.toAttemptEntity(a, claim));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
-      if (manager) await this.attempts(manager).insert(chunk);
-      else await this.run((ds) => this.attempts(ds).insert(chunk));
+      await this.withManager(manager, (m) => {
+        const insert = m.createQueryBuilder().insert().into(WebhookAttemptEntity).values(chunk);
+        return (keyed.length > 0 ? insert.orIgnore() : insert).execute();
+      });
     }
+    return [...fresh];
+  }
+
+  /** Runs through the caller's transactional manager when there is one, else on the store's own connection. */
+  private withManager<T>(manager: EntityManager | undefined, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return manager ? work(manager) : this.run((ds) => work(ds.manager));
   }
 
   async findAttempt(id: string): Promise<WebhookAttempt | null> {
@@ -483,7 +504,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       nextAttemptAt: a.nextAttemptAt,
       leaseOwner: claim?.workerId ?? null,
       leaseExpiresAt: claim?.leaseUntil.getTime() ?? null,
-      idempotencyKey: null,
+      idempotencyKey: a.idempotencyKey,
       internal: a.internal,
       createdAt: a.createdAt,
       updatedAt: a.updatedAt,
@@ -505,6 +526,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       tries: Number(e.tries),
       history: e.history ?? [],
       nextAttemptAt: e.nextAttemptAt,
+      idempotencyKey: e.idempotencyKey,
       internal: e.internal,
       createdAt: e.createdAt,
       updatedAt: e.updatedAt,

@@ -1,0 +1,179 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
+import { WebhookClock } from '../../clock.js';
+import { WebhookStore } from '../../storage/webhook-store.js';
+import { WebhookSubscriptionManager } from '../../subscriptions/webhook-subscription.manager.js';
+import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
+import { DeliveryScheduler } from './delivery-scheduler.js';
+import { WebhookDeliveryQueue, type WebhookDeliveryQueueStats } from './webhook-delivery.queue.js';
+
+const CLAIM_BATCH = 500;
+
+function endpointOf(url: string): string {
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}`;
+  } catch {
+    return url;
+  }
+}
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/**
+ * The default queue: attempts are sent by the process that committed them, through the fair scheduler
+ * (global and per-endpoint limits, round-robin across endpoints, bounded memory). A poller claims due attempts
+ * from the store every `delivery.pollIntervalMs` (and when a retry falls due sooner), which resumes pending
+ * work after a restart and takes over the attempts of crashed processes once their leases expire. Leases of
+ * attempts held here are renewed while they wait.
+ */
+@Injectable()
+export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
+  private readonly logger = new Logger('WebhookDeliveryQueue');
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly scheduler: DeliveryScheduler;
+  private readonly abort = new AbortController();
+  private consume: ((attempt: WebhookAttempt, signal: AbortSignal) => Promise<WebhookAttempt | null>) | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+    private readonly store: WebhookStore,
+    private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly clock: WebhookClock,
+  ) {
+    super();
+    const { concurrency, perEndpointConcurrency, maxQueuedAttempts } = options.delivery;
+    this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts }, async ({ attempt }) => {
+      const updated = await this.consume!(attempt, this.abort.signal);
+      if (updated?.status === 'pending' && updated.nextAttemptAt) this.wake(updated.nextAttemptAt);
+    });
+  }
+
+  get stats(): WebhookDeliveryQueueStats {
+    return { queued: this.scheduler.queued, active: this.scheduler.active };
+  }
+
+  start(consume: (attempt: WebhookAttempt, signal: AbortSignal) => Promise<WebhookAttempt | null>): void {
+    if (this.consume) return;
+    this.consume = consume;
+    this.schedulePoll(0);
+    const every = Math.max(1000, Math.floor(this.options.delivery.leaseMs / 3));
+    this.renewTimer = setInterval(() => void this.renewLeases(), every);
+    this.renewTimer.unref();
+  }
+
+  push(attempts: readonly WebhookAttempt[]): void {
+    const overflow: string[] = [];
+    for (const attempt of attempts) if (!this.enqueue(attempt)) overflow.push(attempt.id);
+    // What does not fit (or arrives while stopped) stays pending in the store; releasing the lease lets the
+    // poller of this or any process claim it as soon as there is room.
+    if (overflow.length > 0) {
+      this.store.releaseClaims(this.workerId, overflow).catch((error: unknown) => {
+        this.logger.warn(`Releasing ${overflow.length} overflowing claim(s) failed; they expire with their lease: ${describe(error)}`);
+      });
+    }
+  }
+
+  async processDue(): Promise<number> {
+    if (!this.consume || this.stopped) return 0;
+    let queued = 0;
+    for (;;) {
+      const room = Math.min(this.scheduler.capacity, CLAIM_BATCH);
+      if (room === 0) break;
+      const now = this.clock.now();
+      const attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room);
+      for (const attempt of attempts) if (this.enqueue(attempt)) queued++;
+      if (attempts.length < room) break;
+    }
+    return queued;
+  }
+
+  wake(at: Date): void {
+    const delay = at.getTime() - this.clock.now().getTime();
+    if (delay >= this.options.delivery.pollIntervalMs || this.stopped) return;
+    // The clock may be a test's; timers run in real time, so wait the clock's delta.
+    const due = Date.now() + Math.max(0, delay);
+    if (due >= this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = due;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      void this.poll();
+    }, Math.max(0, delay) + 1);
+    this.wakeTimer.unref();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.scheduler.whenIdle();
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of [this.pollTimer, this.wakeTimer]) if (timer) clearTimeout(timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.polling;
+    const waiting = this.scheduler.takeWaiting().map((job) => job.attempt.id);
+    const finished = await Promise.race([
+      this.scheduler.whenIdle().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+    ]);
+    if (!finished) {
+      this.logger.warn(`Aborting ${this.scheduler.active} webhook request(s) still in flight after ${timeoutMs} ms`);
+      this.abort.abort();
+      await Promise.race([this.scheduler.whenIdle(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
+    try {
+      await this.store.releaseClaims(this.workerId, [...waiting, ...this.scheduler.heldIds()]);
+    } catch (error) {
+      this.logger.warn(`Releasing claims at shutdown failed (they expire after ${this.options.delivery.leaseMs} ms): ${describe(error)}`);
+    }
+  }
+
+  private enqueue(attempt: WebhookAttempt): boolean {
+    if (this.stopped || !this.consume) return false;
+    const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId);
+    return this.scheduler.enqueue({ attempt, endpoint: subscription ? endpointOf(subscription.url) : attempt.subscriptionId });
+  }
+
+  private schedulePoll(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => void this.poll(), delayMs);
+    this.pollTimer.unref();
+  }
+
+  private poll(): Promise<void> {
+    this.polling ??= (async () => {
+      try {
+        await this.processDue();
+      } catch (error) {
+        this.logger.warn(`Claiming due webhook attempts failed: ${describe(error)}`);
+      } finally {
+        this.polling = null;
+        this.schedulePoll(this.options.delivery.pollIntervalMs);
+      }
+    })();
+    return this.polling;
+  }
+
+  private async renewLeases(): Promise<void> {
+    const ids = this.scheduler.heldIds();
+    if (ids.length === 0 || this.stopped) return;
+    try {
+      const now = this.clock.now();
+      await this.store.renewClaims(this.workerId, ids, new Date(now.getTime() + this.options.delivery.leaseMs));
+    } catch (error) {
+      this.logger.warn(`Renewing webhook leases failed: ${describe(error)}`);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
+
+export interface WebhookDeliveryQueueStats {
+  /** Attempts waiting for a slot in this process. */
+  queued: number;
+  /** Requests in flight from this process. */
+  active: number;
+}
+
+/**
+ * Moves committed attempts to the process that sends them. The store stays the source of truth: an attempt is
+ * pending there until a try resolves it, and is leased (`workerId`, expiry) while a process holds it, so a queue
+ * may lose work in a crash but never an attempt — the lease runs out and any process claims it again.
+ *
+ * The in-process queue is the default. A shared queue (BullMQ on Redis, or PostgreSQL `FOR UPDATE SKIP LOCKED`
+ * claims from several workers) implements the same contract: `push` hands over attempts just committed,
+ * `processDue` claims attempts that are due (retries, orphans), `stop` releases what is not finished.
+ */
+export abstract class WebhookDeliveryQueue {
+  /** This process's identity in attempt leases. */
+  abstract readonly workerId: string;
+
+  /** Starts consuming: every attempt taken is passed to `consume`, which never throws. */
+  abstract start(consume: (attempt: WebhookAttempt, signal: AbortSignal) => Promise<WebhookAttempt | null>): void;
+
+  /** Hands over attempts that were just committed, leased to `workerId`. Never throws. */
+  abstract push(attempts: readonly WebhookAttempt[]): void;
+
+  /** Claims and queues every attempt due now (what the queue also does on its own); returns how many. */
+  abstract processDue(): Promise<number>;
+
+  /** A retry is due at `at`: make sure it is looked at then. */
+  abstract wake(at: Date): void;
+
+  /** Resolves when nothing is waiting or in flight here. */
+  abstract whenIdle(): Promise<void>;
+
+  /** Stops taking work, lets in-flight requests finish for up to `timeoutMs`, then releases every claim. */
+  abstract stop(timeoutMs: number): Promise<void>;
+
+  abstract readonly stats: WebhookDeliveryQueueStats;
+}
