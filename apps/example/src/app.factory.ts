@@ -1,12 +1,14 @@
-import { type INestApplication, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type ExampleAppSettings } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { verifyJsonBody } from './common/json-body-guard.js';
 import { developmentCredentials } from './config/development-credentials.js';
 
 export interface ExampleApp {
-  app: INestApplication;
+  app: NestExpressApplication;
   /** The generated development API key when `WEBHOOKS_API_KEYS` is not set. */
   developmentApiKey: string | null;
 }
@@ -24,9 +26,11 @@ export async function createExampleApp(
   const apiKeys = config.apiKeys ?? new Map([[dev!.apiKey!, dev!.ownerId]]);
   const secretKey = config.secretKey ?? dev!.secretKey!;
 
-  const app = await NestFactory.create(AppModule.register({ config, apiKeys, secretKey, delivery: options.delivery }), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, apiKeys, secretKey, delivery: options.delivery }), {
     logger: options.logger ?? ['log', 'warn', 'error'],
+    bodyParser: false,
   });
+  app.useBodyParser('json', { limit: '100kb', verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
@@ -8,6 +8,7 @@ import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhooksModule } from '@app/webhooks';
 import { API_KEYS, ApiKeys } from './auth/api-keys.js';
+import { QueryKeyGuard } from './common/json-body-guard.js';
 import type { AppConfig } from './config/app-config.js';
 import { HealthController } from './health/health.controller.js';
 import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
@@ -43,7 +44,11 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
 
 /** The example application: management API, demo orders, health and OpenAPI. */
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(QueryKeyGuard).forRoutes('*path');
+  }
+
   static register(settings: ExampleAppSettings): DynamicModule {
     const { config } = settings;
     return {

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -15,6 +15,7 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
+import { IsOmittable } from '../../common/validation.js';
 
 const EVENT_PATTERN = /^(?:\*\*|\*|[A-Za-z0-9_:-]+)(?:\.(?:\*\*|\*|[A-Za-z0-9_:-]+))*$/;
 
@@ -89,11 +90,53 @@ export class CreateSubscriptionDto {
   metadata?: Record<string, string>;
 }
 
-export class UpdateSubscriptionDto extends PartialType(CreateSubscriptionDto) {}
+/** PATCH: omitted fields stay; `null` resets payloadType, dialect and description; url, events, metadata cannot be null. */
+export class UpdateSubscriptionDto {
+  @ApiPropertyOptional({ example: 'https://example.com/webhooks' })
+  @IsOmittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
+  url?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['order.*'] })
+  @IsOmittable()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  @Matches(EVENT_PATTERN, { each: true, message: 'each value in events must be an event pattern such as order.created, order.* or **' })
+  events?: string[];
+
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'Order' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  payloadType?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'standard' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  dialect?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string | null;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOmittable()
+  @IsObject()
+  @IsStringRecord()
+  metadata?: Record<string, string>;
+}
 
 export class RotateSecretDto {
   @ApiPropertyOptional({ example: 86400, description: 'Seconds the previous secret keeps signing beside the new one (default 24 h)' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(30 * 24 * 3600)
