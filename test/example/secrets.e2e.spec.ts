@@ -81,7 +81,7 @@ describe('example app: signing secrets are write-only', () => {
         expect(dump).not.toContain(secret.slice('whsec_'.length));
       }
       const stored = db.prepare('SELECT secrets FROM webhook_subscription WHERE id = ?').get(created.id) as { secrets: string };
-      expect(stored.secrets).toMatch(/^v1\.primary\./);
+      expect(stored.secrets).toMatch(/^v1\.k[0-9a-f]{10}\./);
       for (const row of db.prepare('SELECT request FROM webhook_attempt').all() as Array<{ request: string }>) {
         expect(JSON.parse(row.request).headers['webhook-signature']).toBe('[redacted]');
       }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
@@ -28,6 +29,11 @@ export interface ExampleAppSettings {
   secretKey: string;
   /** Delivery options for tests (e.g. a short retry schedule). */
   delivery?: Parameters<typeof WebhooksModule.forRoot>[0]['delivery'];
+}
+
+/** A key's id is a fingerprint of it, so rows say which key encrypted them without revealing it. */
+function encryptionKey(key: string) {
+  return { id: `k${createHash('sha256').update(key).digest('hex').slice(0, 10)}`, key };
 }
 
 function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
@@ -64,7 +70,7 @@ export class AppModule implements NestModule {
         EventEmitterModule.forRoot({ wildcard: true }),
         WebhooksModule.forRoot({
           storage: { type: 'typeorm' },
-          secrets: { encryptionKeys: [{ id: 'primary', key: settings.secretKey }] },
+          secrets: { encryptionKeys: [settings.secretKey, ...config.previousSecretKeys].map(encryptionKey) },
           destinations: {
             allowHttp: config.allowHttp,
             allowPrivateNetworks: config.allowPrivateNetworks,

@@ -12,6 +12,8 @@ export interface AppConfig {
   allowPrivateNetworks: boolean | string[];
   tlsCa: string | null;
   secretKey: string | null;
+  /** Earlier values of WEBHOOKS_SECRET_KEY, still able to decrypt while secrets are re-encrypted. */
+  previousSecretKeys: string[];
 }
 
 /** A configuration value is wrong; the message is one line naming the variable. */
@@ -85,10 +87,10 @@ function parseCaFile(value: string | undefined): string | null {
   return pem;
 }
 
-function parseSecretKey(value: string | undefined): string | null {
+function parseSecretKey(value: string | undefined, name = 'WEBHOOKS_SECRET_KEY'): string | null {
   if (value === undefined || value === '') return null;
   if (Buffer.from(value, 'base64').length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
-    throw new ConfigError('WEBHOOKS_SECRET_KEY must be the base64 of 32 bytes (openssl rand -base64 32)');
+    throw new ConfigError(`${name} must be the base64 of 32 bytes (openssl rand -base64 32)`);
   }
   return value;
 }
@@ -104,5 +106,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     allowPrivateNetworks: parsePrivateNetworks(env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS),
     tlsCa: parseCaFile(env.WEBHOOKS_TLS_CA_FILE),
     secretKey: parseSecretKey(env.WEBHOOKS_SECRET_KEY),
+    previousSecretKeys: (env.WEBHOOKS_PREVIOUS_SECRET_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
+      .map((k) => parseSecretKey(k, 'WEBHOOKS_PREVIOUS_SECRET_KEYS')!),
   };
 }

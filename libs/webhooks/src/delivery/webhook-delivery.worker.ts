@@ -12,6 +12,7 @@ import { CANCELLED_ATTEMPT_MESSAGE, WebhookSubscriptionManager } from '../subscr
 import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
 import { AttemptMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { outgoingHeaderProblem, SIGNATURE_HEADERS } from './outgoing-headers.js';
 import { redactHeaders, redactUrl } from './redaction.js';
 import { decideRetry, type TryOutcome } from './retry-policy.js';
 import { SubscriptionHealth } from './subscription-health.js';
@@ -25,6 +26,15 @@ export function describeError(error: unknown): string {
     return `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}${cause}`;
   }
   return String(error);
+}
+
+/** A dialect produced a header that may not be sent (framing, routing, proxy headers). */
+function checkDialectHeaders(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (SIGNATURE_HEADERS.has(name.toLowerCase())) continue;
+    const problem = outgoingHeaderProblem(name, value);
+    if (problem) throw new Error(`The dialect produced header "${name}", which ${problem}`);
+  }
 }
 
 /**
@@ -82,10 +92,11 @@ export class WebhookDeliveryWorker {
         secrets,
         timestamp: startedAt,
       });
+      checkDialectHeaders(request.headers);
       recordedRequest = {
         url: redactUrl(request.url),
         method: request.method,
-        headers: redactHeaders(request.headers),
+        headers: redactHeaders(request.headers, Object.keys(subscription.headers)),
         body: request.body,
         sentAt: startedAt,
       };

@@ -86,6 +86,14 @@ export abstract class WebhookStore {
     return Promise.resolve();
   }
 
+  /**
+   * Re-encrypts every stored signing secret with the current encryption key (after adding a new key first in
+   * `secrets.encryptionKeys`); returns how many subscriptions changed. Stores without encryption return 0.
+   */
+  reencryptSecrets(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   /** True when this store writes through the given TypeORM `EntityManager`'s database. */
   abstract sharesTransactionsWith(manager: EntityManager): boolean;
 

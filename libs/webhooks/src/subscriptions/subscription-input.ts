@@ -14,6 +14,8 @@ export interface CreateWebhookSubscriptionInput {
   dialect?: string | null;
   description?: string | null;
   metadata?: Record<string, string>;
+  /** Extra request headers sent with every delivery; see `WebhookSubscription.headers`. @default {} */
+  headers?: Record<string, string>;
   /** Delays between tries in milliseconds. @default null (the module's schedule) */
   retrySchedule?: number[] | null;
   /** A `whsec_` secret to use instead of a generated one (for migrations from another sender). */
@@ -24,7 +26,7 @@ export interface CreateWebhookSubscriptionInput {
 export type UpdateWebhookSubscriptionInput = Partial<
   Pick<
     CreateWebhookSubscriptionInput,
-    'url' | 'events' | 'payloadType' | 'permission' | 'dialect' | 'description' | 'metadata' | 'retrySchedule'
+    'url' | 'events' | 'payloadType' | 'permission' | 'dialect' | 'description' | 'metadata' | 'headers' | 'retrySchedule'
   >
 >;
 

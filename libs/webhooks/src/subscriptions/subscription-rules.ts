@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { WebhookDestinationError } from '../destinations/destination.errors.js';
 import { eventPatternProblem, MATCH_ALL_EVENTS } from '../matching/event-pattern.js';
 import { payloadTypeByName, payloadTypeNamesOf } from '../payloads/webhook-payload.decorator.js';
+import { outgoingHeaderProblem } from '../delivery/outgoing-headers.js';
 import { signingSecretProblem } from '../secrets/signing-secret.js';
 import { WEBHOOKS_EVENT_PREFIX } from '../webhooks.constants.js';
 import { InvalidWebhookSubscriptionError } from './subscription.errors.js';
@@ -15,6 +16,7 @@ const MAX_METADATA_KEYS = 50;
 const MAX_METADATA_KEY_LENGTH = 64;
 const MAX_METADATA_VALUE_LENGTH = 1000;
 const MAX_RETRIES = 50;
+const MAX_HEADERS = 20;
 const MAX_RETRY_DELAY_MS = 30 * 24 * 60 * 60 * 1000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -131,6 +133,23 @@ export function checkMetadata(value: unknown): Record<string, string> {
     result[key] = item;
   }
   return { ...result };
+}
+
+export function checkHeaders(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) {
+    return fail('headers', 'must be an object of header names to string values');
+  }
+  const result: Record<string, string> = {};
+  const keys = Reflect.ownKeys(value);
+  if (keys.length > MAX_HEADERS) return fail('headers', `must have at most ${MAX_HEADERS} headers`);
+  for (const key of keys) {
+    const item = (value as Record<PropertyKey, unknown>)[key];
+    const problem = typeof key === 'string' ? outgoingHeaderProblem(key, item) : 'is not a header name';
+    if (problem) return fail('headers', `${String(key)}: ${problem}`);
+    result[(key as string).toLowerCase()] = item as string;
+  }
+  return result;
 }
 
 export function checkRetrySchedule(value: unknown): number[] | null {

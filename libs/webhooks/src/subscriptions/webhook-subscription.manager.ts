@@ -26,6 +26,7 @@ import {
   checkDescription,
   checkDialect,
   checkEvents,
+  checkHeaders,
   checkMetadata,
   checkOwnerId,
   checkPayloadType,
@@ -42,6 +43,16 @@ import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptio
 export const CANCELLED_ATTEMPT_MESSAGE = 'Cancelled because the subscription was deactivated or deleted.';
 
 const STATIC_ID_BASE = 'Subscription';
+
+/**
+ * The result of create/rotate. `secret` is a non-enumerable property: read it explicitly; logging the object
+ * or serializing it to JSON does not show it.
+ */
+function withSecret(subscription: WebhookSubscription, secret: string): WebhookSubscriptionWithSecret {
+  const result = { subscription } as WebhookSubscriptionWithSecret;
+  Object.defineProperty(result, 'secret', { value: secret, enumerable: false });
+  return result;
+}
 
 /**
  * Creates, changes and finds subscriptions, and is the registry that says which active subscriptions an
@@ -93,7 +104,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     await this.store.insertSubscription(subscription, secret);
     this.index.add(subscription);
     this.events.emit(WebhookEvents.SubscriptionCreated, new WebhookSubscriptionEvent(subscription));
-    return { subscription, secret: secret.secret };
+    return withSecret(subscription, secret.secret);
   }
 
   async get(id: string): Promise<WebhookSubscription | null> {
@@ -134,6 +145,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     if (input.dialect !== undefined) patch.dialect = checkDialect(input.dialect, context);
     if (input.description !== undefined) patch.description = checkDescription(input.description);
     if (input.metadata !== undefined) patch.metadata = checkMetadata(input.metadata);
+    if (input.headers !== undefined) patch.headers = checkHeaders(input.headers);
     if (input.retrySchedule !== undefined) patch.retrySchedule = checkRetrySchedule(input.retrySchedule);
     const updated = await this.store.updateSubscription(id, { ...patch, updatedAt: this.clock.now() });
     if (!updated) throw new WebhookSubscriptionNotFoundError(id);
@@ -216,7 +228,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     } else {
       await this.store.addSecret(secret, expireOthersAt);
     }
-    return { subscription, secret: secret.secret };
+    return withSecret(subscription, secret.secret);
   }
 
   /** The secrets that sign now for each subscription, newest first. */
@@ -378,6 +390,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       statusMessage: SubscriptionStatusMessages.Active,
       description: checkDescription(input.description),
       metadata: checkMetadata(input.metadata),
+      headers: checkHeaders(input.headers),
       retrySchedule: checkRetrySchedule(input.retrySchedule),
       preconditionFailures: 0,
       failingSince: null,

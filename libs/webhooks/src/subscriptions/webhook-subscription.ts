@@ -32,6 +32,11 @@ export interface WebhookSubscription {
   readonly statusMessage: string;
   readonly description: string | null;
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * Extra request headers sent with every delivery (for example a receiver's own auth header). Checked against
+   * a deny list at creation; their values are always redacted in stored attempts.
+   */
+  readonly headers: Readonly<Record<string, string>>;
   /** Per-subscription retry schedule in milliseconds; `null` uses the module's schedule. */
   readonly retrySchedule: readonly number[] | null;
   /** Precondition failures counted since the last activation (seed `applicable_precondition_failure_limit`). */
@@ -45,6 +50,9 @@ export interface WebhookSubscription {
 /** The result of creating a subscription or rotating its secret: the only time a secret is shown. */
 export interface WebhookSubscriptionWithSecret {
   subscription: WebhookSubscription;
-  /** `whsec_` + base64 of the raw key: what receivers pass to `standardwebhooks`/`svix`. */
+  /**
+   * `whsec_` + base64 of the raw key: what receivers pass to `standardwebhooks`/`svix`. Non-enumerable, so it
+   * stays out of logs and `JSON.stringify` unless read explicitly.
+   */
   secret: string;
 }

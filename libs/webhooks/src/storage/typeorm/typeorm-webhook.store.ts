@@ -219,7 +219,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   /** Re-encrypts every stored secret with the current (first) key; returns how many rows changed. */
-  async reencryptSecrets(): Promise<number> {
+  override async reencryptSecrets(): Promise<number> {
     const rows = await this.run((ds) => this.subscriptions(ds).find({ select: { id: true, secrets: true } }));
     let changed = 0;
     for (const row of rows) {
@@ -456,6 +456,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       statusMessage: s.statusMessage,
       description: s.description,
       metadata: { ...s.metadata },
+      headers: { ...s.headers },
       retrySchedule: s.retrySchedule ? [...s.retrySchedule] : null,
       preconditionFailures: s.preconditionFailures,
       failingSince: s.failingSince,
@@ -479,6 +480,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       statusMessage: e.statusMessage,
       description: e.description,
       metadata: e.metadata ?? {},
+      headers: e.headers ?? {},
       retrySchedule: e.retrySchedule,
       preconditionFailures: Number(e.preconditionFailures),
       failingSince: e.failingSince,

@@ -38,6 +38,9 @@ export class WebhookSubscriptionEntity {
   @Column({ type: 'text', transformer: jsonWithDates([]) })
   metadata!: Record<string, string>;
 
+  @Column({ type: 'text', transformer: jsonWithDates([]) })
+  headers!: Record<string, string>;
+
   @Column({ name: 'retry_schedule', type: 'text', nullable: true, transformer: jsonWithDates([]) })
   retrySchedule!: number[] | null;
 
