@@ -81,6 +81,9 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
   for (const port of destinations.allowedPorts) requireNumber('destinations.allowedPorts[]', port, { min: 1 });
   requireNumber('destinations.resolveCacheTtlMs', destinations.resolveCacheTtlMs);
 
+  if (delivery.transport !== 'undici' && delivery.transport !== 'axios' && typeof delivery.transport !== 'function') {
+    throw new WebhooksConfigurationError(`delivery.transport must be 'undici', 'axios' or a WebhookTransport class; got ${String(delivery.transport)}`);
+  }
   requireNumber('delivery.timeoutMs', delivery.timeoutMs, { min: 1 });
   requireNumber('delivery.connectTimeoutMs', delivery.connectTimeoutMs, { min: 1 });
   requireNumber('delivery.concurrency', delivery.concurrency, { min: 1 });

@@ -1,5 +1,5 @@
 import { HttpModule } from '@nestjs/axios';
-import { Inject, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { OwnerWebhookAccessPolicy, WebhookAccessPolicy } from './access/webhook-access.policy.js';
@@ -8,6 +8,7 @@ import { InProcessDeliveryQueue } from './delivery/queue/in-process-delivery.que
 import { WebhookDeliveryQueue } from './delivery/queue/webhook-delivery.queue.js';
 import { SubscriptionHealth } from './delivery/subscription-health.js';
 import { AxiosWebhookTransport } from './delivery/transport/axios.transport.js';
+import { UndiciWebhookTransport } from './delivery/transport/undici.transport.js';
 import { WebhookTransport } from './delivery/transport/webhook-transport.js';
 import { WebhookDeliveryManager } from './delivery/webhook-delivery.manager.js';
 import { WebhookDeliveryWorker } from './delivery/webhook-delivery.worker.js';
@@ -62,7 +63,9 @@ const transportProvider: Provider = {
   inject: [WEBHOOKS_OPTIONS, ModuleRef],
   useFactory: async (options: ResolvedWebhooksOptions, moduleRef: ModuleRef) => {
     const transport = options.delivery.transport;
-    return moduleRef.create(transport === 'axios' ? AxiosWebhookTransport : (transport as typeof AxiosWebhookTransport));
+    const type: Type<WebhookTransport> =
+      transport === 'axios' ? AxiosWebhookTransport : transport === 'undici' ? UndiciWebhookTransport : (transport as Type<WebhookTransport>);
+    return moduleRef.create(type);
   },
 };
 

@@ -12,6 +12,14 @@ const BY_ERRNO: Record<string, WebhookTransportErrorCode> = {
   ENETUNREACH: 'connection-refused',
   ETIMEDOUT: 'connect-timeout',
   HPE_HEADER_OVERFLOW: 'protocol',
+  UND_ERR_CONNECT_TIMEOUT: 'connect-timeout',
+  UND_ERR_SOCKET: 'connection-reset',
+  UND_ERR_CLOSED: 'connection-reset',
+  UND_ERR_HEADERS_OVERFLOW: 'protocol',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  UND_ERR_RESPONSE_EXCEEDED_MAX_SIZE: 'protocol',
+  UND_ERR_INVALID_ARG: 'protocol',
   ERR_HTTP_HEADERS_SENT: 'protocol',
 };
 
