@@ -13,8 +13,20 @@ export function redactHeaders(headers: Record<string, string>, extra: readonly s
   return result;
 }
 
-/** A URL safe to store or log: user-info and token-like query values masked. */
+const redactedUrls = new Map<string, string>();
+
+/** A URL safe to store or log: user-info and token-like query values masked. Cached per URL. */
 export function redactUrl(raw: string): string {
+  let redacted = redactedUrls.get(raw);
+  if (redacted === undefined) {
+    redacted = redactUrlUncached(raw);
+    if (redactedUrls.size >= 10_000) redactedUrls.clear();
+    redactedUrls.set(raw, redacted);
+  }
+  return redacted;
+}
+
+function redactUrlUncached(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);

@@ -7,6 +7,15 @@ import type { WebhookSubscription } from '../subscriptions/webhook-subscription.
 import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 
+interface HistoryCheck {
+  /** A check that has not started yet; resolutions arriving now are covered by it. */
+  queued: Promise<void> | null;
+  /** Whether any resolution covered by the queued check failed (only failures can trip the all-failed rule). */
+  failed: boolean;
+  /** The last check, queued or running; the next one starts after it. */
+  tail: Promise<void>;
+}
+
 /**
  * The rules that keep a subscription's history bounded and switch off endpoints that keep failing:
  * - history (seed): after an attempt resolves, the oldest resolved attempts are deleted until at most
@@ -15,9 +24,15 @@ import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
  *   "Delivery suspended due to too many delivery failures.";
  * - failing too long: when every try has failed for `limits.disableAfterFailingForMs`, deactivate;
  * - gone: a 410 answer deactivates at once (Standard Webhooks).
+ *
+ * The history check of a subscription runs once for all the resolutions that arrive while the previous check
+ * runs (a burst of thousands costs a handful of checks, not one query pair each); each caller still waits
+ * for a check that saw its attempt.
  */
 @Injectable()
 export class SubscriptionHealth {
+  private readonly checks = new Map<string, HistoryCheck>();
+
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly store: WebhookStore,
@@ -27,37 +42,61 @@ export class SubscriptionHealth {
 
   /** After a try: track how long deliveries have been failing, and apply the time rule. */
   async afterTry(subscription: WebhookSubscription, succeeded: boolean): Promise<void> {
+    const current = this.subscriptions.activeSubscription(subscription.id) ?? subscription;
     if (succeeded) {
-      if (subscription.failingSince !== null) await this.subscriptions.setFailingSince(subscription.id, null);
+      if (current.failingSince !== null) await this.subscriptions.setFailingSince(current.id, null);
       return;
     }
     const now = this.clock.now();
-    const current = (await this.subscriptions.get(subscription.id)) ?? subscription;
     if (current.failingSince === null) {
-      await this.subscriptions.setFailingSince(subscription.id, now);
+      await this.subscriptions.setFailingSince(current.id, now);
       return;
     }
     const window = this.options.limits.disableAfterFailingForMs;
     if (window > 0 && now.getTime() - current.failingSince.getTime() >= window) {
-      await this.subscriptions.deactivate(subscription.id, 'failing-too-long', SubscriptionStatusMessages.FailingTooLong);
+      await this.subscriptions.deactivate(current.id, 'failing-too-long', SubscriptionStatusMessages.FailingTooLong);
     }
   }
 
   /** After an attempt resolved: prune the history, then apply the all-failed rule. */
-  async afterResolved(attempt: WebhookAttempt): Promise<void> {
-    const limit = this.options.limits.attemptLimit;
-    let counts = await this.store.countAttempts(attempt.subscriptionId);
-    if (counts.total > limit) {
-      await this.store.pruneAttempts(attempt.subscriptionId, limit);
-      counts = await this.store.countAttempts(attempt.subscriptionId);
+  afterResolved(attempt: WebhookAttempt): Promise<void> {
+    const id = attempt.subscriptionId;
+    let check = this.checks.get(id);
+    if (!check) {
+      check = { queued: null, failed: false, tail: Promise.resolve() };
+      this.checks.set(id, check);
     }
-    if (attempt.status === 'failed' && counts.total >= limit && counts.failed === counts.total) {
-      await this.subscriptions.deactivate(attempt.subscriptionId, 'delivery-failures', SubscriptionStatusMessages.TooManyDeliveryFailures);
-    }
+    check.failed ||= attempt.status === 'failed';
+    if (check.queued) return check.queued;
+    const state = check;
+    const run = state.tail.then(async () => {
+      state.queued = null;
+      const failed = state.failed;
+      state.failed = false;
+      await this.checkHistory(id, failed);
+    });
+    state.queued = run;
+    state.tail = run.catch(() => undefined);
+    void state.tail.then(() => {
+      if (this.checks.get(id) === state && state.queued === null) this.checks.delete(id);
+    });
+    return run;
   }
 
   /** A 410 Gone answer: the receiver says the endpoint no longer exists. */
   async gone(subscription: WebhookSubscription): Promise<void> {
     await this.subscriptions.deactivate(subscription.id, 'gone', SubscriptionStatusMessages.EndpointGone);
+  }
+
+  private async checkHistory(subscriptionId: string, failed: boolean): Promise<void> {
+    const limit = this.options.limits.attemptLimit;
+    let counts = await this.store.countAttempts(subscriptionId);
+    if (counts.total > limit) {
+      await this.store.pruneAttempts(subscriptionId, limit);
+      counts = await this.store.countAttempts(subscriptionId);
+    }
+    if (failed && counts.total >= limit && counts.failed === counts.total) {
+      await this.subscriptions.deactivate(subscriptionId, 'delivery-failures', SubscriptionStatusMessages.TooManyDeliveryFailures);
+    }
   }
 }

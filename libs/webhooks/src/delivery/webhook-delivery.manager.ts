@@ -19,6 +19,8 @@ export const EXTERNALIZATION_FAILED_MESSAGE = 'The payload could not be external
 /** Message of attempts whose externalized payload is larger than `delivery.maxPayloadBytes`. */
 export const PAYLOAD_TOO_LARGE_MESSAGE = 'The payload is larger than the maximum allowed size.';
 
+const HOSTNAME = hostname();
+
 /** Namespace of `webhook-id`s derived from idempotency keys (stable across processes). */
 const IDEMPOTENT_WEBHOOK_ID_NAMESPACE = '6f1d3c4e-5b8a-4f2e-9c7d-2a1b0e9f8d7c';
 
@@ -130,7 +132,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
         nextAttemptAt: error ? null : now,
         idempotencyKey: key,
         internal: {
-          originated: { pid: process.pid, hostname: hostname(), createdAt: now, note: event.note ?? null },
+          originated: { pid: process.pid, hostname: HOSTNAME, createdAt: now, note: event.note ?? null },
           exceptionHistory: error ? [describeError(error)] : [],
         },
         createdAt: now,
@@ -210,8 +212,9 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
 
   /**
    * Redelivers every attempt of a subscription that failed at or after `since` (Svix's "recover"): after an
-   * outage, one call sends everything the endpoint missed, each with its original `webhook-id`. Returns the
-   * new attempts.
+   * outage, one call sends everything the endpoint missed, oldest first, each with its original `webhook-id`.
+   * "Failed at" is when the attempt resolved (its last try), so an event created before `since` whose retries
+   * ran out during the outage is included. Returns the new attempts.
    */
   async recoverFailedAttempts(subscriptionId: string, since: Date): Promise<WebhookAttempt[]> {
     const subscription = await this.subscriptions.require(subscriptionId);
@@ -219,10 +222,11 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
       throw new WebhookSubscriptionOperationError(`Subscription "${subscriptionId}" is not active; activate it before recovering`);
     }
     const failed: WebhookAttempt[] = [];
+    // The history is bounded by limits.attemptLimit, so reading all failed attempts is cheap.
     for (let before: string | undefined; ; ) {
       const page = await this.store.listAttempts(subscriptionId, { status: 'failed', before, limit: 500 });
-      failed.push(...page.filter((a) => a.createdAt >= since));
-      if (page.length < 500 || page.at(-1)!.createdAt < since) break;
+      failed.push(...page.filter((a) => a.updatedAt >= since));
+      if (page.length < 500) break;
       before = page.at(-1)!.id;
     }
     return failed.length === 0 ? [] : this.resend(failed.reverse(), `recovery since ${since.toISOString()}`);
@@ -302,7 +306,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
         history: [],
         nextAttemptAt: now,
         idempotencyKey: null,
-        internal: { originated: { pid: process.pid, hostname: hostname(), createdAt: now, note }, exceptionHistory: [] },
+        internal: { originated: { pid: process.pid, hostname: HOSTNAME, createdAt: now, note }, exceptionHistory: [] },
         createdAt: now,
         updatedAt: now,
       }),

@@ -173,7 +173,7 @@ export class WebhookDeliveryWorker {
       nextAttemptAt: decision.retry ? new Date(now.getTime() + decision.delayMs) : null,
       exception: failure ? describeError(failure.error) : null,
     };
-    const updated = await this.store.recordTry(attempt.id, result, now);
+    const updated = await this.store.recordTry(attempt, result, now);
     if (!updated) return null;
 
     await this.health.afterTry(subscription, succeeded);
@@ -186,7 +186,7 @@ export class WebhookDeliveryWorker {
   async resolved(attempt: WebhookAttempt, subscription: WebhookSubscription): Promise<void> {
     await this.health.afterResolved(attempt);
     const succeeded = attempt.status === 'successful';
-    const latest = (await this.subscriptions.get(subscription.id)) ?? subscription;
+    const latest = this.subscriptions.activeSubscription(subscription.id) ?? (await this.subscriptions.get(subscription.id)) ?? subscription;
     this.events.emit(
       succeeded ? WebhookEvents.AttemptSucceeded : WebhookEvents.AttemptFailed,
       new WebhookAttemptResolvedEvent(attempt, latest, succeeded),
@@ -196,7 +196,7 @@ export class WebhookDeliveryWorker {
   private async cancel(attempt: WebhookAttempt): Promise<WebhookAttempt | null> {
     const now = this.clock.now();
     return this.store.recordTry(
-      attempt.id,
+      attempt,
       {
         status: 'failed',
         message: CANCELLED_ATTEMPT_MESSAGE,

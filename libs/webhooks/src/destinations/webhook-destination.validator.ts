@@ -43,6 +43,8 @@ export class WebhookDestinationValidator {
   private readonly policy: AddressPolicy;
   private readonly resolver: LookupFunction;
   private readonly cache = new Map<string, CacheEntry>();
+  /** Parsed targets by URL: parsing is pure, and every try of every attempt needs it. */
+  private readonly targets = new Map<string, WebhookTarget>();
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -52,8 +54,17 @@ export class WebhookDestinationValidator {
     this.resolver = options.destinations.lookup ?? (dnsLookup as unknown as LookupFunction);
   }
 
-  /** Parses a URL and applies the scheme and port rules. Throws `WebhookDestinationError`. */
+  /** Parses a URL and applies the scheme and port rules. Throws `WebhookDestinationError`. Cached per URL. */
   parseTarget(raw: string): WebhookTarget {
+    const cached = this.targets.get(raw);
+    if (cached) return cached;
+    const target = Object.freeze(this.parse(raw));
+    if (this.targets.size >= MAX_CACHE_ENTRIES) this.targets.delete(this.targets.keys().next().value!);
+    this.targets.set(raw, target);
+    return target;
+  }
+
+  private parse(raw: string): WebhookTarget {
     let url: URL;
     try {
       url = new URL(raw);

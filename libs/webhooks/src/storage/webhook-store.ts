@@ -62,6 +62,11 @@ export interface StoreWriteContext {
   manager?: EntityManager;
 }
 
+export interface ClaimOptions {
+  /** Leave attempts of these subscriptions alone (their endpoints have no room right now). */
+  excludeSubscriptions?: readonly string[];
+}
+
 /** A lease on attempts: who holds them and until when. */
 export interface AttemptClaim {
   workerId: string;
@@ -108,8 +113,8 @@ export abstract class WebhookStore {
 
   // Signing secrets.
   abstract addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void>;
-  /** Secrets that sign at `now`, newest first, for each subscription id. */
-  abstract liveSecrets(subscriptionIds: readonly string[], now: Date): Promise<Map<string, string[]>>;
+  /** Every stored signing secret (expired ones included) of each subscription id, newest first. */
+  abstract signingSecrets(subscriptionIds: readonly string[]): Promise<Map<string, StoredSigningSecret[]>>;
 
   // Attempts (of static and persistent subscriptions alike).
   /**
@@ -126,10 +131,11 @@ export abstract class WebhookStore {
   /** Attempts of a subscription, newest first. */
   abstract listAttempts(subscriptionId: string, query?: AttemptQuery): Promise<WebhookAttempt[]>;
   /**
-   * Applies a try's outcome if the attempt is still pending; returns the updated attempt, or `null` when it
-   * had already been resolved (or deleted), so an attempt resolves exactly once.
+   * Applies a try's outcome to `current` (the attempt as the worker took it) if it is still pending at the
+   * same try count; returns the updated attempt, or `null` when it had been resolved, deleted or tried by
+   * someone else meanwhile, so an attempt resolves exactly once.
    */
-  abstract recordTry(id: string, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null>;
+  abstract recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null>;
   abstract countAttempts(subscriptionId: string): Promise<AttemptCounts>;
   /** Deletes the oldest resolved attempts until at most `keep` attempts remain; pending ones are never pruned. */
   abstract pruneAttempts(subscriptionId: string, keep: number): Promise<number>;
@@ -141,7 +147,7 @@ export abstract class WebhookStore {
    * Leases up to `limit` pending attempts that are due at `now` and not leased by a live worker (no lease,
    * or an expired one) to `workerId` until `leaseUntil`, oldest due first, and returns them.
    */
-  abstract claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number): Promise<WebhookAttempt[]>;
+  abstract claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number, options?: ClaimOptions): Promise<WebhookAttempt[]>;
   /** Extends the lease of attempts this worker still holds. */
   abstract renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void>;
   /** Gives up this worker's leases (all of them, or only `ids`) so any worker can claim them at once. */

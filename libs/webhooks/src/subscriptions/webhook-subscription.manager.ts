@@ -43,6 +43,7 @@ import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptio
 export const CANCELLED_ATTEMPT_MESSAGE = 'Cancelled because the subscription was deactivated or deleted.';
 
 const STATIC_ID_BASE = 'Subscription';
+const SECRET_CACHE_MS = 1000;
 
 /**
  * The result of create/rotate. `secret` is a non-enumerable property: read it explicitly; logging the object
@@ -66,6 +67,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   private readonly index = new SubscriptionIndex();
   private readonly statics = new Map<string, WebhookSubscription>();
   private readonly staticSecrets = new Map<string, StoredSigningSecret[]>();
+  private readonly secretCache = new Map<string, { until: number; secrets: StoredSigningSecret[] }>();
   private initialized: Promise<void> | null = null;
 
   constructor(
@@ -200,6 +202,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       this.staticSecrets.delete(id);
       await this.store.clearAttempts(id);
     } else if (!(await this.store.deleteSubscription(id))) return false;
+    this.secretCache.delete(id);
     const deleted = { ...current, active: false };
     this.events.emit(WebhookEvents.SubscriptionDeleted, new WebhookSubscriptionEvent(deleted));
     return true;
@@ -227,18 +230,29 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       this.staticSecrets.set(id, [secret, ...others]);
     } else {
       await this.store.addSecret(secret, expireOthersAt);
+      this.secretCache.delete(id);
     }
     return withSecret(subscription, secret.secret);
   }
 
-  /** The secrets that sign now for each subscription, newest first. */
+  /**
+   * The secrets that sign now for each subscription, newest first. Stored secrets are cached for a second
+   * (decrypting them on every try would cost a query each); a rotation in this process clears the cache at
+   * once, one in another process shows within that second.
+   */
   async liveSecrets(ids: readonly string[]): Promise<Map<string, string[]>> {
     const now = this.clock.now();
-    const stored = ids.filter((id) => !this.statics.has(id));
-    const result = stored.length > 0 ? await this.store.liveSecrets(stored, now) : new Map<string, string[]>();
+    const realNow = Date.now();
+    const missing = ids.filter((id) => !this.statics.has(id) && !((this.secretCache.get(id)?.until ?? 0) > realNow));
+    if (missing.length > 0) {
+      const loaded = await this.store.signingSecrets(missing);
+      for (const id of missing) this.secretCache.set(id, { until: realNow + SECRET_CACHE_MS, secrets: loaded.get(id) ?? [] });
+      if (this.secretCache.size > 100_000) this.secretCache.clear();
+    }
+    const result = new Map<string, string[]>();
     for (const id of ids) {
-      const secrets = this.staticSecrets.get(id);
-      if (secrets) result.set(id, secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret));
+      const secrets = this.staticSecrets.get(id) ?? this.secretCache.get(id)?.secrets ?? [];
+      result.set(id, secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret));
     }
     return result;
   }

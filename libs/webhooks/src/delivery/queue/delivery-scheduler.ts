@@ -18,13 +18,16 @@ export interface DeliverySchedulerLimits {
   concurrency: number;
   perEndpointConcurrency: number;
   maxQueued: number;
+  /** Waiting jobs one endpoint may hold, so a dead endpoint's backlog cannot fill the whole queue. */
+  maxQueuedPerEndpoint: number;
 }
 
 /**
  * The in-process queue in front of the delivery worker. It runs at most `concurrency` jobs, at most
  * `perEndpointConcurrency` per endpoint, and picks endpoints round-robin, so a slow or dead endpoint holds only
- * its own slots and never delays the others. It holds at most `maxQueued` waiting jobs; `enqueue` refuses
- * more (backpressure: the attempt stays in the store for a later claim).
+ * its own slots and never delays the others. It holds at most `maxQueued` waiting jobs, and at most
+ * `maxQueuedPerEndpoint` for one endpoint; `enqueue` refuses more (backpressure: the attempt stays in the store
+ * for a later claim, and a dead endpoint's backlog cannot crowd out the others).
  */
 export class DeliveryScheduler {
   private readonly endpoints = new Map<string, EndpointQueue>();
@@ -66,10 +69,20 @@ export class DeliveryScheduler {
     return [...this.held];
   }
 
-  /** Adds a job; false when the queue is full or the attempt is already held. */
+  /** Endpoints whose waiting line is full: attempts for them are better left in the store for now. */
+  fullEndpoints(): Set<string> {
+    const full = new Set<string>();
+    for (const queue of this.endpoints.values()) {
+      if (queue.jobs.length - queue.head >= this.limits.maxQueuedPerEndpoint) full.add(queue.key);
+    }
+    return full;
+  }
+
+  /** Adds a job; false when the queue or the endpoint's line is full, or the attempt is already held. */
   enqueue(job: DeliveryJob): boolean {
     if (this.waiting >= this.limits.maxQueued || this.held.has(job.attempt.id)) return false;
     let queue = this.endpoints.get(job.endpoint);
+    if (queue && queue.jobs.length - queue.head >= this.limits.maxQueuedPerEndpoint) return false;
     if (!queue) {
       queue = { key: job.endpoint, jobs: [], head: 0, active: 0, ready: false };
       this.endpoints.set(job.endpoint, queue);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import { WebhookClock } from '../../clock.js';
@@ -12,13 +13,22 @@ import { WebhookDeliveryQueue, type WebhookDeliveryQueueStats } from './webhook-
 
 const CLAIM_BATCH = 500;
 
+const endpoints = new Map<string, string>();
+
+/** Scheme + host + port of a URL: the unit of per-endpoint limits. Cached per URL. */
 function endpointOf(url: string): string {
-  try {
-    const { protocol, host } = new URL(url);
-    return `${protocol}//${host}`;
-  } catch {
-    return url;
+  let endpoint = endpoints.get(url);
+  if (endpoint === undefined) {
+    try {
+      const { protocol, host } = new URL(url);
+      endpoint = `${protocol}//${host}`;
+    } catch {
+      endpoint = url;
+    }
+    if (endpoints.size >= 10_000) endpoints.clear();
+    endpoints.set(url, endpoint);
   }
+  return endpoint;
 }
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -43,6 +53,8 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   private renewTimer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private stopped = false;
+  /** The endpoint of each subscription seen, to tell the store which subscriptions to skip when claiming. */
+  private readonly endpointBySubscription = new Map<string, string>();
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -51,8 +63,11 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     private readonly clock: WebhookClock,
   ) {
     super();
+    // Every request in flight listens to this one signal (shutdown aborts them all).
+    setMaxListeners(0, this.abort.signal);
     const { concurrency, perEndpointConcurrency, maxQueuedAttempts } = options.delivery;
-    this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts }, async ({ attempt }) => {
+    const maxQueuedPerEndpoint = Math.min(maxQueuedAttempts, Math.max(perEndpointConcurrency * 4, Math.ceil(maxQueuedAttempts / 4)));
+    this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts, maxQueuedPerEndpoint }, async ({ attempt }) => {
       const updated = await this.consume!(attempt, this.abort.signal);
       if (updated?.status === 'pending' && updated.nextAttemptAt) this.wake(updated.nextAttemptAt);
     });
@@ -90,9 +105,15 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
       const room = Math.min(this.scheduler.capacity, CLAIM_BATCH);
       if (room === 0) break;
       const now = this.clock.now();
-      const attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room);
-      for (const attempt of attempts) if (this.enqueue(attempt)) queued++;
-      if (attempts.length < room) break;
+      const excludeSubscriptions = this.subscriptionsOfFullEndpoints();
+      const attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room, { excludeSubscriptions });
+      const refused: string[] = [];
+      for (const attempt of attempts) {
+        if (this.enqueue(attempt)) queued++;
+        else refused.push(attempt.id);
+      }
+      if (refused.length > 0) await this.store.releaseClaims(this.workerId, refused);
+      if (attempts.length < room || refused.length > 0) break;
     }
     return queued;
   }
@@ -122,7 +143,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     for (const timer of [this.pollTimer, this.wakeTimer]) if (timer) clearTimeout(timer);
     if (this.renewTimer) clearInterval(this.renewTimer);
     await this.polling;
-    const waiting = this.scheduler.takeWaiting().map((job) => job.attempt.id);
+    this.scheduler.takeWaiting();
     const finished = await Promise.race([
       this.scheduler.whenIdle().then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
@@ -133,16 +154,29 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
       await Promise.race([this.scheduler.whenIdle(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
     try {
-      await this.store.releaseClaims(this.workerId, [...waiting, ...this.scheduler.heldIds()]);
+      // Everything this process still holds: waiting, unfinished, and requests aborted above.
+      await this.store.releaseClaims(this.workerId);
     } catch (error) {
       this.logger.warn(`Releasing claims at shutdown failed (they expire after ${this.options.delivery.leaseMs} ms): ${describe(error)}`);
     }
   }
 
+  /** Subscriptions whose endpoint's waiting line is full: claiming more of theirs would only hand them back. */
+  private subscriptionsOfFullEndpoints(): string[] {
+    const full = this.scheduler.fullEndpoints();
+    if (full.size === 0) return [];
+    const ids: string[] = [];
+    for (const [subscriptionId, endpoint] of this.endpointBySubscription) if (full.has(endpoint)) ids.push(subscriptionId);
+    return ids;
+  }
+
   private enqueue(attempt: WebhookAttempt): boolean {
     if (this.stopped || !this.consume) return false;
     const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId);
-    return this.scheduler.enqueue({ attempt, endpoint: subscription ? endpointOf(subscription.url) : attempt.subscriptionId });
+    const endpoint = subscription ? endpointOf(subscription.url) : attempt.subscriptionId;
+    if (this.endpointBySubscription.size > 100_000) this.endpointBySubscription.clear();
+    this.endpointBySubscription.set(attempt.subscriptionId, endpoint);
+    return this.scheduler.enqueue({ attempt, endpoint });
   }
 
   private schedulePoll(delayMs: number): void {

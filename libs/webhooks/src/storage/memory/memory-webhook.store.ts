@@ -1,8 +1,10 @@
 import type { EntityManager } from 'typeorm';
+import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
 import {
   type AttemptClaim,
+  type ClaimOptions,
   type AttemptCounts,
   type AttemptQuery,
   type AttemptTryResult,
@@ -85,14 +87,11 @@ export class MemoryWebhookStore extends WebhookStore {
     this.secrets.set(secret.subscriptionId, [Object.freeze({ ...secret }), ...kept]);
   }
 
-  async liveSecrets(subscriptionIds: readonly string[], now: Date): Promise<Map<string, string[]>> {
-    const result = new Map<string, string[]>();
+  async signingSecrets(subscriptionIds: readonly string[]): Promise<Map<string, StoredSigningSecret[]>> {
+    const result = new Map<string, StoredSigningSecret[]>();
     for (const id of subscriptionIds) {
-      const live = (this.secrets.get(id) ?? [])
-        .filter((s) => s.expiresAt === null || s.expiresAt > now)
-        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-        .map((s) => s.secret);
-      result.set(id, live);
+      const secrets = this.secrets.get(id);
+      if (secrets) result.set(id, [...secrets].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()));
     }
     return result;
   }
@@ -140,24 +139,11 @@ export class MemoryWebhookStore extends WebhookStore {
     return result;
   }
 
-  async recordTry(id: string, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
+  async recordTry(taken: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
+    const id = taken.id;
     const entry = this.attempts.get(id);
-    if (!entry || entry.attempt.status !== 'pending') return null;
-    const current = entry.attempt;
-    const attempt: WebhookAttempt = Object.freeze({
-      ...current,
-      status: result.status,
-      message: result.message,
-      request: result.request ?? current.request,
-      response: result.response,
-      tries: current.tries + 1,
-      history: [...current.history, result.try],
-      nextAttemptAt: result.status === 'pending' ? result.nextAttemptAt : null,
-      internal: result.exception
-        ? { ...current.internal, exceptionHistory: [...current.internal.exceptionHistory, result.exception] }
-        : current.internal,
-      updatedAt: now,
-    });
+    if (!entry || entry.attempt.status !== 'pending' || entry.attempt.tries !== taken.tries) return null;
+    const attempt: WebhookAttempt = Object.freeze(applyTry(entry.attempt, result, now));
     this.attempts.set(id, { attempt, leaseOwner: null, leaseUntil: 0 });
     if (attempt.status !== 'pending') this.pending.delete(id);
     return attempt;
@@ -202,11 +188,13 @@ export class MemoryWebhookStore extends WebhookStore {
     this.pending.delete(id);
   }
 
-  async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number): Promise<WebhookAttempt[]> {
+  async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number, options: ClaimOptions = {}): Promise<WebhookAttempt[]> {
     const nowMs = now.getTime();
+    const excluded = new Set(options.excludeSubscriptions ?? []);
     const due: AttemptEntry[] = [];
     for (const id of this.pending) {
       const entry = this.attempts.get(id)!;
+      if (excluded.has(entry.attempt.subscriptionId)) continue;
       const nextAt = entry.attempt.nextAttemptAt?.getTime() ?? 0;
       if (nextAt <= nowMs && (entry.leaseOwner === null || entry.leaseUntil <= nowMs)) due.push(entry);
     }

@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import { SecretCipher } from '../../secrets/secret-cipher.js';
 import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import {
   type AttemptClaim,
+  type ClaimOptions,
   type AttemptCounts,
   type AttemptQuery,
   type AttemptTryResult,
@@ -204,16 +206,21 @@ export class TypeOrmWebhookStore extends WebhookStore {
     }
   }
 
-  async liveSecrets(subscriptionIds: readonly string[], now: Date): Promise<Map<string, string[]>> {
-    const result = new Map<string, string[]>();
+  async signingSecrets(subscriptionIds: readonly string[]): Promise<Map<string, StoredSigningSecret[]>> {
+    const result = new Map<string, StoredSigningSecret[]>();
     if (subscriptionIds.length === 0) return result;
     const rows = await this.run((ds) => this.subscriptions(ds).find({ where: { id: In([...subscriptionIds]) }, select: { id: true, secrets: true } }));
     for (const row of rows) {
-      const live = this.decryptSecrets(row.id, row.secrets)
-        .filter((s) => s.expiresAt === null || s.expiresAt > now.getTime())
+      const secrets = this.decryptSecrets(row.id, row.secrets)
         .sort((a, b) => b.createdAt - a.createdAt)
-        .map((s) => s.secret);
-      result.set(row.id, live);
+        .map((s) => ({
+          id: s.id,
+          subscriptionId: row.id,
+          secret: s.secret,
+          createdAt: new Date(s.createdAt),
+          expiresAt: s.expiresAt === null ? null : new Date(s.expiresAt),
+        }));
+      result.set(row.id, secrets);
     }
     return result;
   }
@@ -257,7 +264,16 @@ export class TypeOrmWebhookStore extends WebhookStore {
         return (keyed.length > 0 ? insert.orIgnore() : insert).execute();
       });
     }
-    return [...fresh];
+    if (keyed.length === 0) return [...fresh];
+    // A concurrent publisher may have won a key between the check and the insert: keep only our rows.
+    const ids = fresh.filter((a) => a.idempotencyKey !== null).map((a) => a.id);
+    const stored = new Set<string>();
+    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+      const chunk = ids.slice(i, i + INSERT_CHUNK);
+      const found = await this.withManager(manager, (m) => this.attempts(m).find({ where: { id: In(chunk) }, select: { id: true } }));
+      for (const row of found) stored.add(row.id);
+    }
+    return fresh.filter((a) => a.idempotencyKey === null || stored.has(a.id));
   }
 
   /** Runs through the caller's transactional manager when there is one, else on the store's own connection. */
@@ -292,23 +308,9 @@ export class TypeOrmWebhookStore extends WebhookStore {
     return entities.map((e) => this.toAttempt(e));
   }
 
-  async recordTry(id: string, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
-    const current = await this.findAttempt(id);
-    if (!current || current.status !== 'pending') return null;
-    const updated: WebhookAttempt = {
-      ...current,
-      status: result.status,
-      message: result.message,
-      request: result.request ?? current.request,
-      response: result.response,
-      tries: current.tries + 1,
-      history: [...current.history, result.try],
-      nextAttemptAt: result.status === 'pending' ? result.nextAttemptAt : null,
-      internal: result.exception
-        ? { ...current.internal, exceptionHistory: [...current.internal.exceptionHistory, result.exception] }
-        : current.internal,
-      updatedAt: now,
-    };
+  async recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
+    const id = current.id;
+    const updated = applyTry(current, result, now);
     const values = this.toAttemptEntity(updated);
     values.leaseOwner = null;
     values.leaseExpiresAt = null;
@@ -360,7 +362,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   // ---------------------------------------------------------------- claims
 
-  async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number): Promise<WebhookAttempt[]> {
+  async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number, options: ClaimOptions = {}): Promise<WebhookAttempt[]> {
+    const excluded = (options.excludeSubscriptions ?? []).slice(0, 500);
     const nowMs = now.getTime();
     const untilMs = leaseUntil.getTime();
     await this.run(async (ds) => {
@@ -372,6 +375,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         .where('d.status = :pending')
         .andWhere('d.next_attempt_at <= :now')
         .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
+        .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
         .orderBy('d.next_attempt_at', 'ASC')
         .limit(limit);
       if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
@@ -380,7 +384,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         .update(WebhookAttemptEntity)
         .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
         .where(`id IN ${due.getQuery()}`)
-        .setParameters({ pending: 'pending', now: nowMs })
+        .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) })
         .execute();
     });
     // The lease value is unique to this claim (worker + expiry), so this reads back exactly what was taken.

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { join } from 'node:path';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhooksModule, type WebhooksModuleOptions } from '@app/webhooks';
+
+/** A library app on an existing directory's SQLite file (the backlog bench restarts it on the same file). */
+export async function startLibraryAt(dir: string, options: WebhooksModuleOptions) {
+  class BacklogModule {}
+  Module({
+    imports: [
+      EventEmitterModule.forRoot({ wildcard: true }),
+      TypeOrmModule.forRoot({ type: 'better-sqlite3', database: join(dir, 'bench.sqlite'), enableWAL: true, entities: WEBHOOK_ENTITIES, migrations: WEBHOOK_MIGRATIONS, migrationsRun: true }),
+      WebhooksModule.forRoot({
+        ...options,
+        storage: { type: 'typeorm' },
+        secrets: { encryptionKeys: [{ id: 'bench', key: Buffer.alloc(32, 1).toString('base64') }] },
+        destinations: { allowHttp: true, allowPrivateNetworks: ['127.0.0.1/32'] },
+      }),
+    ],
+  })(BacklogModule);
+  const app = await NestFactory.createApplicationContext(BacklogModule, { logger: ['error'] });
+  await app.init();
+  return { app, close: () => app.close() };
+}
