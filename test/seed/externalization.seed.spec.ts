@@ -95,7 +95,7 @@ describe('seed scenarios 69–72: externalization, principal ids, timestamps', (
       statusMessage: SubscriptionStatusMessages.Active,
       description: null,
       metadata: {},
-      headers: {},
+      headerNames: [],
       retrySchedule: null,
       preconditionFailures: 0,
       failingSince: null,

@@ -80,6 +80,7 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
   }
   for (const port of destinations.allowedPorts) requireNumber('destinations.allowedPorts[]', port, { min: 1 });
   requireNumber('destinations.resolveCacheTtlMs', destinations.resolveCacheTtlMs);
+  requireNumber('destinations.resolveTimeoutMs', destinations.resolveTimeoutMs, { min: 1 });
 
   if (delivery.transport !== 'undici' && delivery.transport !== 'axios' && typeof delivery.transport !== 'function') {
     throw new WebhooksConfigurationError(`delivery.transport must be 'undici', 'axios' or a WebhookTransport class; got ${String(delivery.transport)}`);

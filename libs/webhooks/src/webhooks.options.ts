@@ -45,6 +45,8 @@ export class WebhookDestinationOptions {
   allowedPorts: number[] = [];
   /** DNS resolver with the `dns.lookup` signature (called with `all: true`). @default dns.lookup */
   lookup?: LookupFunction;
+  /** How long a DNS resolution may take before the name counts as unresolvable. @default 5000 */
+  resolveTimeoutMs = 5 * SECOND;
   /** How long a name's resolution is cached by `validateTarget`. @default 60000 */
   resolveCacheTtlMs = MINUTE;
   /** Extra certificate authorities to trust (PEM), for tests and private PKI. @default undefined */

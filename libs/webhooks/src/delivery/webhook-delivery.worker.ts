@@ -82,7 +82,7 @@ export class WebhookDeliveryWorker {
     try {
       const target = this.destinations.parseTarget(subscription.url);
       if (target.isIpLiteral) this.destinations.checkAddress(target.hostname, target.hostname);
-      const secrets = (await this.subscriptions.liveSecrets([subscription.id])).get(subscription.id) ?? [];
+      const { secrets, headers } = (await this.subscriptions.deliveryCredentials([subscription.id])).get(subscription.id) ?? { secrets: [], headers: {} };
       request = this.dialects.get(attempt.dialect).prepareRequest({
         webhookId: attempt.webhookId,
         attemptId: attempt.id,
@@ -90,13 +90,14 @@ export class WebhookDeliveryWorker {
         subscription,
         body: attempt.payload,
         secrets,
+        headers,
         timestamp: startedAt,
       });
       checkDialectHeaders(request.headers);
       recordedRequest = {
         url: redactUrl(request.url),
         method: request.method,
-        headers: redactHeaders(request.headers, Object.keys(subscription.headers)),
+        headers: redactHeaders(request.headers, subscription.headerNames),
         body: request.body,
         sentAt: startedAt,
       };

@@ -170,9 +170,16 @@ export class WebhookDestinationValidator {
     return addresses;
   }
 
+  /** Resolves through the configured resolver, bounded by `destinations.resolveTimeoutMs`. */
   private resolve(hostname: string): Promise<LookupAddress[]> {
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => done(Object.assign(new Error('resolution timed out'), { code: 'ETIMEOUT' })), this.options.destinations.resolveTimeoutMs);
+      timer.unref();
       const done = (error: NodeJS.ErrnoException | null, addresses?: LookupAddress[] | string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
         if (error || !addresses || addresses.length === 0) {
           reject(new WebhookDestinationError('unresolvable', `${hostname} could not be resolved${error?.code ? ` (${error.code})` : ''}`));
         } else if (typeof addresses === 'string') {

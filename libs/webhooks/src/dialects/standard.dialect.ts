@@ -31,7 +31,7 @@ export class StandardWebhookDialect implements WebhookDialect {
   /** The headers of one try; override to add some (the result is checked against the header deny list). */
   headers(context: WebhookRequestContext): Record<string, string> {
     const headers: Record<string, string> = {
-      ...context.subscription.headers,
+      ...context.headers,
       'content-type': this.contentType,
       'user-agent': this.userAgent,
       'webhook-id': context.webhookId,

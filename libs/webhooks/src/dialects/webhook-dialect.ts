@@ -22,6 +22,8 @@ export interface WebhookRequestContext {
   body: string;
   /** Secrets that sign now, newest first (two during a rotation overlap). */
   secrets: readonly string[];
+  /** The subscription-defined headers to send (write-only values; never put them in the body). */
+  headers: Readonly<Record<string, string>>;
   /** When this try is sent; signatures use it, so every try is signed afresh. */
   timestamp: Date;
 }

@@ -18,6 +18,13 @@ export interface StoredSigningSecret {
   expiresAt: Date | null;
 }
 
+/** What only the delivery worker reads: signing secrets and subscription-defined header values. */
+export interface SubscriptionCredentials {
+  /** Newest first; expired ones included (the caller filters by its clock). */
+  secrets: StoredSigningSecret[];
+  headers: Record<string, string>;
+}
+
 export type SubscriptionPatch = {
   -readonly [K in Exclude<keyof WebhookSubscription, 'id' | 'source' | 'createdAt' | 'ownerId'>]?: WebhookSubscription[K];
 };
@@ -103,7 +110,7 @@ export abstract class WebhookStore {
   abstract sharesTransactionsWith(manager: EntityManager): boolean;
 
   // Subscriptions (persistent ones; static subscriptions live in memory in the manager).
-  abstract insertSubscription(subscription: WebhookSubscription, secret: StoredSigningSecret): Promise<void>;
+  abstract insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<void>;
   abstract updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null>;
   abstract deleteSubscription(id: string): Promise<boolean>;
   abstract findSubscription(id: string): Promise<WebhookSubscription | null>;
@@ -111,10 +118,11 @@ export abstract class WebhookStore {
   /** Adds one to the subscription's precondition-failure counter and returns the new value. */
   abstract incrementPreconditionFailures(id: string): Promise<number>;
 
-  // Signing secrets.
+  // Credentials (kept encrypted at rest by stores that persist them).
   abstract addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void>;
-  /** Every stored signing secret (expired ones included) of each subscription id, newest first. */
-  abstract signingSecrets(subscriptionIds: readonly string[]): Promise<Map<string, StoredSigningSecret[]>>;
+  /** Replaces the subscription-defined header values. */
+  abstract setHeaders(subscriptionId: string, headers: Record<string, string>): Promise<void>;
+  abstract credentials(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionCredentials>>;
 
   // Attempts (of static and persistent subscriptions alike).
   /**

@@ -14,7 +14,13 @@ import {
 import { SubscriptionIndex } from '../matching/subscription-index.js';
 import { registerPayloadType } from '../payloads/webhook-payload.decorator.js';
 import { generateSigningSecret } from '../secrets/signing-secret.js';
-import { type StoredSigningSecret, type SubscriptionPatch, type SubscriptionQuery, WebhookStore } from '../storage/webhook-store.js';
+import {
+  type StoredSigningSecret,
+  type SubscriptionCredentials,
+  type SubscriptionPatch,
+  type SubscriptionQuery,
+  WebhookStore,
+} from '../storage/webhook-store.js';
 import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 import type {
@@ -43,7 +49,7 @@ import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptio
 export const CANCELLED_ATTEMPT_MESSAGE = 'Cancelled because the subscription was deactivated or deleted.';
 
 const STATIC_ID_BASE = 'Subscription';
-const SECRET_CACHE_MS = 1000;
+const CREDENTIAL_CACHE_MS = 1000;
 
 /**
  * The result of create/rotate. `secret` is a non-enumerable property: read it explicitly; logging the object
@@ -66,8 +72,8 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   private readonly logger = new Logger('WebhookSubscriptionManager');
   private readonly index = new SubscriptionIndex();
   private readonly statics = new Map<string, WebhookSubscription>();
-  private readonly staticSecrets = new Map<string, StoredSigningSecret[]>();
-  private readonly secretCache = new Map<string, { until: number; secrets: StoredSigningSecret[] }>();
+  private readonly staticCredentials = new Map<string, SubscriptionCredentials>();
+  private readonly credentialCache = new Map<string, { until: number; credentials: SubscriptionCredentials }>();
   private initialized: Promise<void> | null = null;
 
   constructor(
@@ -102,8 +108,8 @@ export class WebhookSubscriptionManager implements OnModuleInit {
 
   /** Creates and activates a stored subscription; the result holds its signing secret, shown only now. */
   async create(input: CreateWebhookSubscriptionInput): Promise<WebhookSubscriptionWithSecret> {
-    const { subscription, secret } = await this.build(input, 'persistent', uuidv7());
-    await this.store.insertSubscription(subscription, secret);
+    const { subscription, secret, headers } = await this.build(input, 'persistent', uuidv7());
+    await this.store.insertSubscription(subscription, { secrets: [secret], headers });
     this.index.add(subscription);
     this.events.emit(WebhookEvents.SubscriptionCreated, new WebhookSubscriptionEvent(subscription));
     return withSecret(subscription, secret.secret);
@@ -147,8 +153,13 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     if (input.dialect !== undefined) patch.dialect = checkDialect(input.dialect, context);
     if (input.description !== undefined) patch.description = checkDescription(input.description);
     if (input.metadata !== undefined) patch.metadata = checkMetadata(input.metadata);
-    if (input.headers !== undefined) patch.headers = checkHeaders(input.headers);
+    const headers = input.headers !== undefined ? checkHeaders(input.headers) : undefined;
+    if (headers !== undefined) patch.headerNames = Object.keys(headers);
     if (input.retrySchedule !== undefined) patch.retrySchedule = checkRetrySchedule(input.retrySchedule);
+    if (headers !== undefined) {
+      await this.store.setHeaders(id, headers);
+      this.credentialCache.delete(id);
+    }
     const updated = await this.store.updateSubscription(id, { ...patch, updatedAt: this.clock.now() });
     if (!updated) throw new WebhookSubscriptionNotFoundError(id);
     this.index.refresh(updated);
@@ -199,10 +210,10 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, this.clock.now());
     if (current.source === 'static') {
       this.statics.delete(id);
-      this.staticSecrets.delete(id);
+      this.staticCredentials.delete(id);
       await this.store.clearAttempts(id);
     } else if (!(await this.store.deleteSubscription(id))) return false;
-    this.secretCache.delete(id);
+    this.credentialCache.delete(id);
     const deleted = { ...current, active: false };
     this.events.emit(WebhookEvents.SubscriptionDeleted, new WebhookSubscriptionEvent(deleted));
     return true;
@@ -226,35 +237,48 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     const secret: StoredSigningSecret = { id: uuidv7(), subscriptionId: id, secret: generateSigningSecret(), createdAt: now, expiresAt: null };
     const expireOthersAt = new Date(now.getTime() + Math.max(0, overlapMs));
     if (subscription.source === 'static') {
-      const others = (this.staticSecrets.get(id) ?? []).map((s) => ({ ...s, expiresAt: s.expiresAt && s.expiresAt < expireOthersAt ? s.expiresAt : expireOthersAt }));
-      this.staticSecrets.set(id, [secret, ...others]);
+      const current = this.staticCredentials.get(id) ?? { secrets: [], headers: {} };
+      const others = current.secrets.map((s) => ({ ...s, expiresAt: s.expiresAt && s.expiresAt < expireOthersAt ? s.expiresAt : expireOthersAt }));
+      this.staticCredentials.set(id, { ...current, secrets: [secret, ...others] });
     } else {
       await this.store.addSecret(secret, expireOthersAt);
-      this.secretCache.delete(id);
+      this.credentialCache.delete(id);
     }
     return withSecret(subscription, secret.secret);
   }
 
   /**
-   * The secrets that sign now for each subscription, newest first. Stored secrets are cached for a second
-   * (decrypting them on every try would cost a query each); a rotation in this process clears the cache at
-   * once, one in another process shows within that second.
+   * What a delivery needs that nobody else may read: the secrets that sign now (newest first) and the values
+   * of subscription-defined headers. Stored credentials are cached for a second (decrypting them on every try
+   * would cost a query each); a change in this process clears the cache at once, one in another process shows
+   * within that second.
    */
-  async liveSecrets(ids: readonly string[]): Promise<Map<string, string[]>> {
+  async deliveryCredentials(ids: readonly string[]): Promise<Map<string, { secrets: string[]; headers: Record<string, string> }>> {
     const now = this.clock.now();
     const realNow = Date.now();
-    const missing = ids.filter((id) => !this.statics.has(id) && !((this.secretCache.get(id)?.until ?? 0) > realNow));
+    const missing = ids.filter((id) => !this.statics.has(id) && !((this.credentialCache.get(id)?.until ?? 0) > realNow));
     if (missing.length > 0) {
-      const loaded = await this.store.signingSecrets(missing);
-      for (const id of missing) this.secretCache.set(id, { until: realNow + SECRET_CACHE_MS, secrets: loaded.get(id) ?? [] });
-      if (this.secretCache.size > 100_000) this.secretCache.clear();
+      const loaded = await this.store.credentials(missing);
+      for (const id of missing) {
+        this.credentialCache.set(id, { until: realNow + CREDENTIAL_CACHE_MS, credentials: loaded.get(id) ?? { secrets: [], headers: {} } });
+      }
+      if (this.credentialCache.size > 100_000) this.credentialCache.clear();
     }
-    const result = new Map<string, string[]>();
+    const result = new Map<string, { secrets: string[]; headers: Record<string, string> }>();
     for (const id of ids) {
-      const secrets = this.staticSecrets.get(id) ?? this.secretCache.get(id)?.secrets ?? [];
-      result.set(id, secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret));
+      const credentials = this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials ?? { secrets: [], headers: {} };
+      result.set(id, {
+        secrets: credentials.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
+        headers: credentials.headers,
+      });
     }
     return result;
+  }
+
+  /** The secrets that sign now for each subscription, newest first. */
+  async liveSecrets(ids: readonly string[]): Promise<Map<string, string[]>> {
+    const credentials = await this.deliveryCredentials(ids);
+    return new Map([...credentials].map(([id, c]) => [id, c.secrets]));
   }
 
   // ---------------------------------------------------------------- registry queries
@@ -367,9 +391,9 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     if (definition.secret === undefined) {
       this.logger.warn(`Static subscription "${id}" has no secret; a random one was generated and receivers cannot know it. Set "secret".`);
     }
-    const { subscription, secret } = await this.build(definition, 'static', id);
+    const { subscription, secret, headers } = await this.build(definition, 'static', id);
     this.statics.set(id, Object.freeze(subscription));
-    this.staticSecrets.set(id, [secret]);
+    this.staticCredentials.set(id, { secrets: [secret], headers });
     this.index.add(subscription);
   }
 
@@ -385,12 +409,13 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     input: CreateWebhookSubscriptionInput,
     source: WebhookSubscriptionSource,
     id: string,
-  ): Promise<{ subscription: WebhookSubscription; secret: StoredSigningSecret }> {
+  ): Promise<{ subscription: WebhookSubscription; secret: StoredSigningSecret; headers: Record<string, string> }> {
     if (input === null || typeof input !== 'object') throw new WebhookSubscriptionOperationError('A subscription definition must be an object');
     const context = this.ruleContext(source);
     const url = await checkUrl(input.url, context);
     const ownerId = checkOwnerId(input.ownerId);
     const now = this.clock.now();
+    const headers = checkHeaders(input.headers);
     const subscription: WebhookSubscription = {
       id,
       source,
@@ -404,7 +429,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       statusMessage: SubscriptionStatusMessages.Active,
       description: checkDescription(input.description),
       metadata: checkMetadata(input.metadata),
-      headers: checkHeaders(input.headers),
+      headerNames: Object.keys(headers),
       retrySchedule: checkRetrySchedule(input.retrySchedule),
       preconditionFailures: 0,
       failingSince: null,
@@ -418,7 +443,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       createdAt: now,
       expiresAt: null,
     };
-    return { subscription, secret };
+    return { subscription, secret, headers };
   }
 
   private ruleContext(source: WebhookSubscriptionSource): SubscriptionRuleContext {

@@ -33,10 +33,11 @@ export interface WebhookSubscription {
   readonly description: string | null;
   readonly metadata: Readonly<Record<string, string>>;
   /**
-   * Extra request headers sent with every delivery (for example a receiver's own auth header). Checked against
-   * a deny list at creation; their values are always redacted in stored attempts.
+   * Names of the extra request headers sent with every delivery (for example a receiver's own auth header).
+   * Their values are write-only, like the signing secret: stored encrypted, never returned, `[redacted]` in
+   * attempt records.
    */
-  readonly headers: Readonly<Record<string, string>>;
+  readonly headerNames: readonly string[];
   /** Per-subscription retry schedule in milliseconds; `null` uses the module's schedule. */
   readonly retrySchedule: readonly number[] | null;
   /** Precondition failures counted since the last activation (seed `applicable_precondition_failure_limit`). */

@@ -10,6 +10,7 @@ import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { createGuardedAgents } from './guarded-agents.js';
 import { classifyTransportError } from './transport-errors.js';
 import {
+  TRANSPORT_HEADERS,
   WebhookTransport,
   WebhookTransportError,
   type WebhookTransportLimits,
@@ -69,7 +70,7 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
       const response = await this.http.axiosRef.request<Readable>({
         method: request.method,
         url: request.url,
-        headers: { Accept: '*/*', ...request.headers },
+        headers: { ...TRANSPORT_HEADERS, ...request.headers },
         data: request.body,
         transformRequest: [(data: unknown) => data],
         responseType: 'stream',

@@ -8,6 +8,7 @@ import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { readCapped } from './axios.transport.js';
 import { classifyTransportError } from './transport-errors.js';
 import {
+  TRANSPORT_HEADERS,
   WebhookTransport,
   WebhookTransportError,
   type WebhookTransportLimits,
@@ -75,7 +76,7 @@ export class UndiciWebhookTransport extends WebhookTransport implements OnApplic
       const response = await request(req.url, {
         dispatcher: this.agent,
         method: req.method as 'POST',
-        headers: req.headers,
+        headers: { ...TRANSPORT_HEADERS, ...req.headers },
         body: req.body,
         signal: controller.signal,
       });

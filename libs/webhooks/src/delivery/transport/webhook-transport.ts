@@ -59,6 +59,12 @@ export class WebhookTransportError extends Error {
 }
 
 /**
+ * Headers every transport sends in addition to the dialect's, so the wire format does not depend on the
+ * client: responses are read raw and capped, so no compression is asked for.
+ */
+export const TRANSPORT_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: '*/*', 'accept-encoding': 'identity' });
+
+/**
  * Sends one request. Implementations never follow redirects, enforce `limits`, connect only to addresses the
  * destination guard vetted (its `lookup`, and a check of IP-literal hosts), and never use an ambient proxy.
  */

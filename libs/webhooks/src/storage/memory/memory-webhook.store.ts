@@ -9,6 +9,7 @@ import {
   type AttemptQuery,
   type AttemptTryResult,
   type StoredSigningSecret,
+  type SubscriptionCredentials,
   type SubscriptionPatch,
   type SubscriptionQuery,
   WebhookStore,
@@ -30,9 +31,10 @@ export class MemoryWebhookStore extends WebhookStore {
 
   private readonly subscriptions = new Map<string, WebhookSubscription>();
   private readonly secrets = new Map<string, StoredSigningSecret[]>();
+  private readonly headers = new Map<string, Record<string, string>>();
   private readonly attempts = new Map<string, AttemptEntry>();
-  /** Attempt ids per subscription in creation order (ids are time-sortable and inserted in order). */
-  private readonly attemptsBySubscription = new Map<string, Set<string>>();
+  /** Per subscription: attempt ids in creation order, resolved ids for pruning, and running counts. */
+  private readonly histories = new Map<string, History>();
   private readonly pending = new Set<string>();
   /** `subscriptionId \0 idempotencyKey` of stored attempts published with a key. */
   private readonly idempotencyKeys = new Set<string>();
@@ -41,9 +43,10 @@ export class MemoryWebhookStore extends WebhookStore {
     return false;
   }
 
-  async insertSubscription(subscription: WebhookSubscription, secret: StoredSigningSecret): Promise<void> {
+  async insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<void> {
     this.subscriptions.set(subscription.id, Object.freeze({ ...subscription }));
-    this.secrets.set(subscription.id, [Object.freeze({ ...secret })]);
+    this.secrets.set(subscription.id, credentials.secrets.map((s) => Object.freeze({ ...s })));
+    this.headers.set(subscription.id, { ...credentials.headers });
   }
 
   async updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null> {
@@ -57,6 +60,7 @@ export class MemoryWebhookStore extends WebhookStore {
   async deleteSubscription(id: string): Promise<boolean> {
     if (!this.subscriptions.delete(id)) return false;
     this.secrets.delete(id);
+    this.headers.delete(id);
     await this.clearAttempts(id);
     return true;
   }
@@ -87,11 +91,19 @@ export class MemoryWebhookStore extends WebhookStore {
     this.secrets.set(secret.subscriptionId, [Object.freeze({ ...secret }), ...kept]);
   }
 
-  async signingSecrets(subscriptionIds: readonly string[]): Promise<Map<string, StoredSigningSecret[]>> {
-    const result = new Map<string, StoredSigningSecret[]>();
+  async setHeaders(subscriptionId: string, headers: Record<string, string>): Promise<void> {
+    if (this.subscriptions.has(subscriptionId)) this.headers.set(subscriptionId, { ...headers });
+  }
+
+  async credentials(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionCredentials>> {
+    const result = new Map<string, SubscriptionCredentials>();
     for (const id of subscriptionIds) {
       const secrets = this.secrets.get(id);
-      if (secrets) result.set(id, [...secrets].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()));
+      if (!secrets) continue;
+      result.set(id, {
+        secrets: [...secrets].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()),
+        headers: { ...(this.headers.get(id) ?? {}) },
+      });
     }
     return result;
   }
@@ -110,10 +122,12 @@ export class MemoryWebhookStore extends WebhookStore {
         leaseOwner: claim?.workerId ?? null,
         leaseUntil: claim?.leaseUntil.getTime() ?? 0,
       });
-      let ids = this.attemptsBySubscription.get(attempt.subscriptionId);
-      if (!ids) this.attemptsBySubscription.set(attempt.subscriptionId, (ids = new Set()));
-      ids.add(attempt.id);
+      const history = this.historyOf(attempt.subscriptionId, true)!;
+      history.ids.add(attempt.id);
+      history.counts.total++;
+      history.counts[attempt.status]++;
       if (attempt.status === 'pending') this.pending.add(attempt.id);
+      else insertSorted(history, attempt.id);
     }
     return inserted;
   }
@@ -127,7 +141,7 @@ export class MemoryWebhookStore extends WebhookStore {
   }
 
   async listAttempts(subscriptionId: string, query: AttemptQuery = {}): Promise<WebhookAttempt[]> {
-    const ids = [...(this.attemptsBySubscription.get(subscriptionId) ?? [])].reverse();
+    const ids = [...(this.historyOf(subscriptionId)?.ids ?? [])].reverse();
     const result: WebhookAttempt[] = [];
     for (const id of ids) {
       if (query.before !== undefined && id >= query.before) continue;
@@ -145,47 +159,71 @@ export class MemoryWebhookStore extends WebhookStore {
     if (!entry || entry.attempt.status !== 'pending' || entry.attempt.tries !== taken.tries) return null;
     const attempt: WebhookAttempt = Object.freeze(applyTry(entry.attempt, result, now));
     this.attempts.set(id, { attempt, leaseOwner: null, leaseUntil: 0 });
-    if (attempt.status !== 'pending') this.pending.delete(id);
+    if (attempt.status !== 'pending') this.resolve(attempt);
     return attempt;
   }
 
   async countAttempts(subscriptionId: string): Promise<AttemptCounts> {
-    const counts: AttemptCounts = { total: 0, pending: 0, failed: 0, successful: 0 };
-    for (const id of this.attemptsBySubscription.get(subscriptionId) ?? []) {
-      counts.total++;
-      counts[this.attempts.get(id)!.attempt.status]++;
-    }
-    return counts;
+    return { ...(this.historyOf(subscriptionId)?.counts ?? { total: 0, pending: 0, failed: 0, successful: 0 }) };
   }
 
   async pruneAttempts(subscriptionId: string, keep: number): Promise<number> {
-    const ids = this.attemptsBySubscription.get(subscriptionId);
-    if (!ids || ids.size <= keep) return 0;
+    const history = this.historyOf(subscriptionId);
+    if (!history) return 0;
     let removed = 0;
-    for (const id of [...ids]) {
-      if (ids.size <= keep) break;
-      if (this.attempts.get(id)!.attempt.status === 'pending') continue;
-      ids.delete(id);
-      this.forget(id);
+    // `resolved` is in creation order, so the oldest resolved attempts go first; pending ones are never pruned.
+    while (history.ids.size > keep && history.head < history.resolved.length) {
+      this.forget(history.resolved[history.head++]!);
       removed++;
+    }
+    if (history.head > 1024 && history.head * 2 > history.resolved.length) {
+      history.resolved = history.resolved.slice(history.head);
+      history.head = 0;
     }
     return removed;
   }
 
   async clearAttempts(subscriptionId: string): Promise<number> {
-    const ids = this.attemptsBySubscription.get(subscriptionId);
-    if (!ids) return 0;
-    for (const id of ids) this.forget(id);
-    this.attemptsBySubscription.delete(subscriptionId);
-    return ids.size;
+    const history = this.historyOf(subscriptionId);
+    if (!history) return 0;
+    const removed = history.ids.size;
+    for (const id of [...history.ids]) this.forget(id);
+    this.histories.delete(subscriptionId);
+    return removed;
   }
 
-  /** Drops an attempt and what indexes it. */
+  /** The bookkeeping of one subscription's attempts. */
+  private historyOf(subscriptionId: string, create = false): History | undefined {
+    let history = this.histories.get(subscriptionId);
+    if (!history && create) {
+      history = { ids: new Set(), resolved: [], head: 0, counts: { total: 0, pending: 0, failed: 0, successful: 0 } };
+      this.histories.set(subscriptionId, history);
+    }
+    return history;
+  }
+
+  /** A pending attempt became resolved. */
+  private resolve(attempt: WebhookAttempt): void {
+    this.pending.delete(attempt.id);
+    const history = this.historyOf(attempt.subscriptionId);
+    if (!history) return;
+    history.counts.pending--;
+    history.counts[attempt.status]++;
+    insertSorted(history, attempt.id);
+  }
+
+  /** Drops an attempt and what indexes it (pruning removes resolved ones from the front of `resolved`). */
   private forget(id: string): void {
     const attempt = this.attempts.get(id)?.attempt;
-    if (attempt?.idempotencyKey != null) this.idempotencyKeys.delete(`${attempt.subscriptionId}\u0000${attempt.idempotencyKey}`);
+    if (!attempt) return;
+    if (attempt.idempotencyKey != null) this.idempotencyKeys.delete(`${attempt.subscriptionId}\u0000${attempt.idempotencyKey}`);
     this.attempts.delete(id);
     this.pending.delete(id);
+    const history = this.historyOf(attempt.subscriptionId);
+    if (history?.ids.delete(id)) {
+      history.counts.total--;
+      history.counts[attempt.status]--;
+    }
   }
 
   async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number, options: ClaimOptions = {}): Promise<WebhookAttempt[]> {
@@ -234,14 +272,31 @@ export class MemoryWebhookStore extends WebhookStore {
 
   async cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]> {
     const cancelled: WebhookAttempt[] = [];
-    for (const id of this.attemptsBySubscription.get(subscriptionId) ?? []) {
+    for (const id of this.historyOf(subscriptionId)?.ids ?? []) {
       const entry = this.attempts.get(id)!;
       if (entry.attempt.status !== 'pending') continue;
       const attempt = Object.freeze({ ...entry.attempt, status: 'failed' as const, message, nextAttemptAt: null, updatedAt: now });
       this.attempts.set(id, { attempt, leaseOwner: null, leaseUntil: 0 });
-      this.pending.delete(id);
       cancelled.push(attempt);
     }
+    for (const attempt of cancelled) this.resolve(attempt);
     return cancelled;
   }
+}
+
+interface History {
+  /** Every attempt id, in creation order. */
+  ids: Set<string>;
+  /** Resolved attempt ids in creation order (from `head`): the pruning order. */
+  resolved: string[];
+  head: number;
+  counts: AttemptCounts;
+}
+
+/** Inserts a resolved id keeping `resolved` sorted (ids sort by creation time; most arrive near the end). */
+function insertSorted(history: History, id: string): void {
+  const list = history.resolved;
+  let i = list.length;
+  while (i > history.head && list[i - 1]! > id) i--;
+  list.splice(i, 0, id);
 }

@@ -12,6 +12,7 @@ import {
   type AttemptQuery,
   type AttemptTryResult,
   type StoredSigningSecret,
+  type SubscriptionCredentials,
   type StoreWriteContext,
   type SubscriptionPatch,
   type SubscriptionQuery,
@@ -29,6 +30,16 @@ interface SecretRecord {
   secret: string;
   createdAt: number;
   expiresAt: number | null;
+}
+
+/** The plaintext of the encrypted `secrets` column: signing secrets and subscription-defined header values. */
+interface SealedCredentials {
+  secrets: SecretRecord[];
+  headers: Record<string, string>;
+}
+
+function toSecretRecord(secret: StoredSigningSecret): SecretRecord {
+  return { id: secret.id, secret: secret.secret, createdAt: secret.createdAt.getTime(), expiresAt: secret.expiresAt?.getTime() ?? null };
 }
 
 function isBusy(error: unknown): boolean {
@@ -146,9 +157,9 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   // ---------------------------------------------------------------- subscriptions
 
-  async insertSubscription(subscription: WebhookSubscription, secret: StoredSigningSecret): Promise<void> {
-    const entity = this.toSubscriptionEntity(subscription, this.encryptSecrets(subscription.id, [this.toSecretRecord(secret)]));
-    await this.run((ds) => this.subscriptions(ds).insert(entity));
+  async insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<void> {
+    const sealed = this.seal(subscription.id, { secrets: credentials.secrets.map(toSecretRecord), headers: credentials.headers });
+    await this.run((ds) => this.subscriptions(ds).insert(this.toSubscriptionEntity(subscription, sealed)));
   }
 
   async updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null> {
@@ -189,53 +200,69 @@ export class TypeOrmWebhookStore extends WebhookStore {
     return entity?.preconditionFailures ?? 0;
   }
 
-  // ---------------------------------------------------------------- secrets
+  // ---------------------------------------------------------------- credentials
 
   async addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void> {
-    for (;;) {
-      const entity = await this.run((ds) => this.subscriptions(ds).findOne({ where: { id: secret.subscriptionId }, select: { id: true, secrets: true } }));
-      if (!entity) return;
-      const others = this.decryptSecrets(entity.id, entity.secrets).map((s) => ({
-        ...s,
-        expiresAt: s.expiresAt !== null && s.expiresAt < expireOthersAt.getTime() ? s.expiresAt : expireOthersAt.getTime(),
-      }));
-      const next = this.encryptSecrets(entity.id, [this.toSecretRecord(secret), ...others]);
-      // Compare-and-set on the ciphertext, so two concurrent rotations cannot lose a secret.
-      const result = await this.run((ds) => this.subscriptions(ds).update({ id: entity.id, secrets: entity.secrets }, { secrets: next }));
-      if ((result.affected ?? 0) > 0) return;
-    }
+    await this.updateSealed(secret.subscriptionId, (sealed) => ({
+      ...sealed,
+      secrets: [
+        toSecretRecord(secret),
+        ...sealed.secrets.map((s) => ({
+          ...s,
+          expiresAt: s.expiresAt !== null && s.expiresAt < expireOthersAt.getTime() ? s.expiresAt : expireOthersAt.getTime(),
+        })),
+      ],
+    }));
   }
 
-  async signingSecrets(subscriptionIds: readonly string[]): Promise<Map<string, StoredSigningSecret[]>> {
-    const result = new Map<string, StoredSigningSecret[]>();
+  async setHeaders(subscriptionId: string, headers: Record<string, string>): Promise<void> {
+    await this.updateSealed(subscriptionId, (sealed) => ({ ...sealed, headers: { ...headers } }));
+  }
+
+  async credentials(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionCredentials>> {
+    const result = new Map<string, SubscriptionCredentials>();
     if (subscriptionIds.length === 0) return result;
     const rows = await this.run((ds) => this.subscriptions(ds).find({ where: { id: In([...subscriptionIds]) }, select: { id: true, secrets: true } }));
     for (const row of rows) {
-      const secrets = this.decryptSecrets(row.id, row.secrets)
-        .sort((a, b) => b.createdAt - a.createdAt)
-        .map((s) => ({
-          id: s.id,
-          subscriptionId: row.id,
-          secret: s.secret,
-          createdAt: new Date(s.createdAt),
-          expiresAt: s.expiresAt === null ? null : new Date(s.expiresAt),
-        }));
-      result.set(row.id, secrets);
+      const sealed = this.unseal(row.id, row.secrets);
+      result.set(row.id, {
+        secrets: sealed.secrets
+          .sort((a, b) => b.createdAt - a.createdAt)
+          .map((s) => ({
+            id: s.id,
+            subscriptionId: row.id,
+            secret: s.secret,
+            createdAt: new Date(s.createdAt),
+            expiresAt: s.expiresAt === null ? null : new Date(s.expiresAt),
+          })),
+        headers: sealed.headers,
+      });
     }
     return result;
   }
 
-  /** Re-encrypts every stored secret with the current (first) key; returns how many rows changed. */
+  /** Re-encrypts every stored credential with the current (first) key; returns how many rows changed. */
   override async reencryptSecrets(): Promise<number> {
     const rows = await this.run((ds) => this.subscriptions(ds).find({ select: { id: true, secrets: true } }));
     let changed = 0;
     for (const row of rows) {
       if (this.cipher.keyIdOf(row.secrets) === this.cipher.currentKeyId) continue;
-      const next = this.encryptSecrets(row.id, this.decryptSecrets(row.id, row.secrets));
+      const next = this.seal(row.id, this.unseal(row.id, row.secrets));
       const result = await this.run((ds) => this.subscriptions(ds).update({ id: row.id, secrets: row.secrets }, { secrets: next }));
       changed += result.affected ?? 0;
     }
     return changed;
+  }
+
+  /** Read-modify-write of the sealed credentials, compare-and-set on the ciphertext so concurrent changes cannot lose one. */
+  private async updateSealed(subscriptionId: string, change: (sealed: SealedCredentials) => SealedCredentials): Promise<void> {
+    for (;;) {
+      const row = await this.run((ds) => this.subscriptions(ds).findOne({ where: { id: subscriptionId }, select: { id: true, secrets: true } }));
+      if (!row) return;
+      const next = this.seal(row.id, change(this.unseal(row.id, row.secrets)));
+      const result = await this.run((ds) => this.subscriptions(ds).update({ id: row.id, secrets: row.secrets }, { secrets: next }));
+      if ((result.affected ?? 0) > 0) return;
+    }
   }
 
   // ---------------------------------------------------------------- attempts
@@ -433,17 +460,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   // ---------------------------------------------------------------- mapping
 
-  private toSecretRecord(secret: StoredSigningSecret): SecretRecord {
-    return { id: secret.id, secret: secret.secret, createdAt: secret.createdAt.getTime(), expiresAt: secret.expiresAt?.getTime() ?? null };
-  }
-
-  private encryptSecrets(subscriptionId: string, secrets: SecretRecord[]): string {
+  private seal(subscriptionId: string, credentials: SealedCredentials): string {
     // The subscription id is authenticated with the ciphertext, so a value copied to another row fails.
-    return this.cipher.encrypt(JSON.stringify(secrets), subscriptionId);
+    return this.cipher.encrypt(JSON.stringify(credentials), subscriptionId);
   }
 
-  private decryptSecrets(subscriptionId: string, value: string): SecretRecord[] {
-    return JSON.parse(this.cipher.decrypt(value, subscriptionId)) as SecretRecord[];
+  private unseal(subscriptionId: string, value: string): SealedCredentials {
+    return JSON.parse(this.cipher.decrypt(value, subscriptionId)) as SealedCredentials;
   }
 
   private toSubscriptionEntity(s: WebhookSubscription, secrets: string): WebhookSubscriptionEntity {
@@ -460,7 +483,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       statusMessage: s.statusMessage,
       description: s.description,
       metadata: { ...s.metadata },
-      headers: { ...s.headers },
+      headerNames: [...s.headerNames],
       retrySchedule: s.retrySchedule ? [...s.retrySchedule] : null,
       preconditionFailures: s.preconditionFailures,
       failingSince: s.failingSince,
@@ -484,7 +507,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       statusMessage: e.statusMessage,
       description: e.description,
       metadata: e.metadata ?? {},
-      headers: e.headers ?? {},
+      headerNames: e.headerNames ?? [],
       retrySchedule: e.retrySchedule,
       preconditionFailures: Number(e.preconditionFailures),
       failingSince: e.failingSince,

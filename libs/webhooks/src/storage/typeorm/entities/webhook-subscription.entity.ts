@@ -38,8 +38,9 @@ export class WebhookSubscriptionEntity {
   @Column({ type: 'text', transformer: jsonWithDates([]) })
   metadata!: Record<string, string>;
 
-  @Column({ type: 'text', transformer: jsonWithDates([]) })
-  headers!: Record<string, string>;
+  /** Names of subscription-defined headers; their values are sealed with the secrets. */
+  @Column({ name: 'header_names', type: 'text', transformer: jsonWithDates([]) })
+  headerNames!: string[];
 
   @Column({ name: 'retry_schedule', type: 'text', nullable: true, transformer: jsonWithDates([]) })
   retrySchedule!: number[] | null;
@@ -50,7 +51,7 @@ export class WebhookSubscriptionEntity {
   @Column({ name: 'failing_since', type: 'bigint', nullable: true, transformer: epochMillis })
   failingSince!: Date | null;
 
-  /** AES-256-GCM ciphertext of the JSON list of signing secrets (see `SecretCipher`). */
+  /** AES-256-GCM ciphertext of the signing secrets and header values (see `SecretCipher`). */
   @Column({ type: 'text' })
   secrets!: string;
 

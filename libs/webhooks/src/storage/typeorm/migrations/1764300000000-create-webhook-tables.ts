@@ -20,7 +20,7 @@ export class CreateWebhookTables1764300000000 implements MigrationInterface {
           { name: 'status_message', type: 'varchar', length: '500' },
           { name: 'description', type: 'text', isNullable: true },
           { name: 'metadata', type: 'text' },
-          { name: 'headers', type: 'text' },
+          { name: 'header_names', type: 'text' },
           { name: 'retry_schedule', type: 'text', isNullable: true },
           { name: 'precondition_failures', type: 'integer', default: 0 },
           { name: 'failing_since', type: 'bigint', isNullable: true },
