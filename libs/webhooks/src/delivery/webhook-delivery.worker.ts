@@ -82,7 +82,7 @@ export class WebhookDeliveryWorker {
     try {
       const target = this.destinations.parseTarget(subscription.url);
       if (target.isIpLiteral) this.destinations.checkAddress(target.hostname, target.hostname);
-      const { secrets, headers } = (await this.subscriptions.deliveryCredentials([subscription.id])).get(subscription.id) ?? { secrets: [], headers: {} };
+      const { secrets, headers } = await this.subscriptions.deliveryCredentialsOf(subscription.id);
       request = this.dialects.get(attempt.dialect).prepareRequest({
         webhookId: attempt.webhookId,
         attemptId: attempt.id,
@@ -177,7 +177,8 @@ export class WebhookDeliveryWorker {
     const updated = await this.store.recordTry(attempt, result, now);
     if (!updated) return null;
 
-    await this.health.afterTry(subscription, succeeded);
+    // A success with no failure streak to clear is the common case and needs no bookkeeping.
+    if (!succeeded || subscription.failingSince !== null) await this.health.afterTry(subscription, succeeded);
     if (response?.statusCode === 410) await this.health.gone(subscription);
     if (updated.status !== 'pending') await this.resolved(updated, subscription);
     return updated;

@@ -74,7 +74,21 @@ export class AddressPolicy {
     this.allowed = Array.isArray(allowPrivate) ? parseCidrList(allowPrivate) : [];
   }
 
+  private readonly verdicts = new Map<string, AddressVerdict>();
+
+  /** The verdict on an address; string inputs are remembered (the policy is fixed, addresses repeat). */
   check(input: string | Address): AddressVerdict {
+    if (typeof input !== 'string') return this.decide(input);
+    let verdict = this.verdicts.get(input);
+    if (!verdict) {
+      verdict = this.decide(input);
+      if (this.verdicts.size >= 10_000) this.verdicts.clear();
+      this.verdicts.set(input, verdict);
+    }
+    return verdict;
+  }
+
+  private decide(input: string | Address): AddressVerdict {
     let address: Address | null = typeof input === 'string' ? parseIpLiteral(input) : input;
     if (!address) return { allowed: false, range: 'invalid' };
     if (this.allowPrivate === true) return { allowed: true };
@@ -87,7 +101,7 @@ export class AddressPolicy {
         if (inAny(address, this.allowed)) return { allowed: true };
       } else if (v6.match(NAT64_WELL_KNOWN)) {
         const embedded = nat64Embedded(v6);
-        const verdict = this.check(embedded);
+        const verdict = this.decide(embedded);
         return verdict.allowed ? verdict : { allowed: false, range: `nat64(${verdict.range})` };
       } else {
         const range = v6.range();

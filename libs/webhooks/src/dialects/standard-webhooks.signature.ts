@@ -1,5 +1,18 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { signingKeyOf } from '../secrets/signing-secret.js';
+
+const keys = new Map<string, KeyObject>();
+
+/** The HMAC key of a secret, decoded once (every try of every attempt signs). */
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= 10_000) keys.clear();
+    key = createSecretKey(signingKeyOf(secret));
+    keys.set(secret, key);
+  }
+  return key;
+}
 
 /**
  * The Standard Webhooks `webhook-signature` value: `v1,<base64 HMAC-SHA256(key, "<id>.<seconds>.<body>")>` for
@@ -13,5 +26,6 @@ export function standardWebhooksSignature(
   secrets: readonly string[],
 ): string {
   const signed = `${webhookId}.${Math.floor(timestamp.getTime() / 1000)}.${body}`;
-  return secrets.map((secret) => `v1,${createHmac('sha256', signingKeyOf(secret)).update(signed).digest('base64')}`).join(' ');
+  if (secrets.length === 1) return `v1,${createHmac('sha256', keyOf(secrets[0]!)).update(signed).digest('base64')}`;
+  return secrets.map((secret) => `v1,${createHmac('sha256', keyOf(secret)).update(signed).digest('base64')}`).join(' ');
 }

@@ -122,7 +122,10 @@ export class WebhookDispatcher {
     manager: EntityManager | undefined,
     strict: boolean,
   ): Promise<WebhookShipment> {
-    const applicable = await this.subscriptions.applicable(candidates, event.name, event.payload);
+    // Subscriptions with neither owner nor permission are always applicable: no authorizer round-trip.
+    const applicable = candidates.every((s) => s.ownerId === null && s.permission === null)
+      ? candidates
+      : await this.subscriptions.applicable(candidates, event.name, event.payload);
     return this.delivery.createShipmentInfo(
       applicable.map((subscription) => ({ subscription, event })),
       { manager },

@@ -74,6 +74,10 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   private readonly statics = new Map<string, WebhookSubscription>();
   private readonly staticCredentials = new Map<string, SubscriptionCredentials>();
   private readonly credentialCache = new Map<string, { until: number; credentials: SubscriptionCredentials }>();
+  private readonly liveCache = new Map<
+    string,
+    { value: { secrets: string[]; headers: Record<string, string> }; source: SubscriptionCredentials | undefined; validUntil: number; until: number }
+  >();
   private initialized: Promise<void> | null = null;
 
   constructor(
@@ -273,6 +277,22 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       });
     }
     return result;
+  }
+
+  /** `deliveryCredentials` for one subscription, without allocating while the cached answer holds. */
+  async deliveryCredentialsOf(id: string): Promise<{ secrets: string[]; headers: Record<string, string> }> {
+    const now = this.clock.now().getTime();
+    const cached = this.liveCache.get(id);
+    if (cached && cached.until > Date.now() && cached.validUntil > now && cached.source === (this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials)) {
+      return cached.value;
+    }
+    const value = (await this.deliveryCredentials([id])).get(id)!;
+    const source = this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials;
+    // The answer holds until the next secret expiry (by the library clock) and the cache time (real time).
+    const validUntil = Math.min(...(source?.secrets ?? []).filter((s) => s.expiresAt !== null && s.expiresAt.getTime() > now).map((s) => s.expiresAt!.getTime()), Number.POSITIVE_INFINITY);
+    if (this.liveCache.size > 100_000) this.liveCache.clear();
+    this.liveCache.set(id, { value, source, validUntil, until: this.credentialCache.get(id)?.until ?? Number.POSITIVE_INFINITY });
+    return value;
   }
 
   /** The secrets that sign now for each subscription, newest first. */

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Database, Statement } from 'better-sqlite3';
 import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
@@ -21,6 +22,7 @@ import {
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
+import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
 const INSERT_CHUNK = 200;
 const BUSY_RETRY_LIMIT_MS = 30_000;
@@ -36,6 +38,38 @@ interface SecretRecord {
 interface SealedCredentials {
   secrets: SecretRecord[];
   headers: Record<string, string>;
+}
+
+interface SqliteFastPath {
+  batch: SqliteWriteBatch;
+  insertAttempt: Statement;
+  recordTry: Statement;
+}
+
+/** An attempt as the raw row the SQLite statements bind (the same encoding the entity's transformers use). */
+function attemptRow(a: WebhookAttempt, claim: AttemptClaim | undefined) {
+  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+  return {
+    id: a.id,
+    webhookId: a.webhookId,
+    subscriptionId: a.subscriptionId,
+    eventName: a.eventName,
+    status: a.status,
+    message: a.message,
+    payload: a.payload,
+    dialect: a.dialect,
+    request: json(a.request),
+    response: json(a.response),
+    tries: a.tries,
+    history: JSON.stringify(a.history),
+    nextAttemptAt: a.nextAttemptAt?.getTime() ?? null,
+    leaseOwner: claim?.workerId ?? null,
+    leaseExpiresAt: claim?.leaseUntil.getTime() ?? null,
+    idempotencyKey: a.idempotencyKey,
+    internal: JSON.stringify(a.internal),
+    createdAt: a.createdAt.getTime(),
+    updatedAt: a.updatedAt.getTime(),
+  };
 }
 
 function toSecretRecord(secret: StoredSigningSecret): SecretRecord {
@@ -68,6 +102,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private ready: Promise<void> | null = null;
   private isPostgres = false;
   private app!: DataSource;
+  /** Prepared statements and group commit for the hot writes on SQLite (undefined on other databases). */
+  private sqlite?: SqliteFastPath;
 
   /** `dataSource` is resolved on first use: TypeORM's provider may still be initializing when this is built. */
   constructor(
@@ -108,6 +144,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       });
       await this.own.initialize();
       this.ownedConnection = true;
+      this.sqlite = this.prepareSqliteFastPath((this.own.driver as unknown as { databaseConnection: Database }).databaseConnection);
     } else if (hasEntities) {
       this.own = this.app;
     } else {
@@ -283,6 +320,12 @@ export class TypeOrmWebhookStore extends WebhookStore {
       const taken = new Set(existing.map((e) => `${e.subscriptionId}\u0000${e.idempotencyKey}`));
       fresh = attempts.filter((a) => a.idempotencyKey === null || !taken.has(`${a.subscriptionId}\u0000${a.idempotencyKey}`));
     }
+    if (this.sqlite && !manager && keyed.length === 0) {
+      const sqlite = this.sqlite;
+      const values = fresh.map((a) => attemptRow(a, claim));
+      await sqlite.batch.submit(() => values.reduce((n, row) => n + sqlite.insertAttempt.run(row).changes, 0));
+      return [...fresh];
+    }
     const rows = fresh.map((a) => this.toAttemptEntity(a, claim));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
@@ -338,6 +381,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
   async recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
     const id = current.id;
     const updated = applyTry(current, result, now);
+    if (this.sqlite) {
+      const row = attemptRow(updated, undefined);
+      const changes = await this.sqlite.batch.submit(() => this.sqlite!.recordTry.run({ ...row, previousTries: current.tries }).changes);
+      return changes > 0 ? updated : null;
+    }
     const values = this.toAttemptEntity(updated);
     values.leaseOwner = null;
     values.leaseExpiresAt = null;
@@ -456,6 +504,24 @@ export class TypeOrmWebhookStore extends WebhookStore {
       ),
     );
     return pending.map((e) => ({ ...this.toAttempt(e), status: 'failed' as const, message, nextAttemptAt: null, updatedAt: now }));
+  }
+
+  private prepareSqliteFastPath(db: Database): SqliteFastPath {
+    return {
+      batch: new SqliteWriteBatch(db),
+      insertAttempt: db.prepare(
+        `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
+           next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
+         VALUES (@id, @webhookId, @subscriptionId, @eventName, @status, @message, @payload, @dialect, @request, @response, @tries, @history,
+           @nextAttemptAt, @leaseOwner, @leaseExpiresAt, @idempotencyKey, @internal, @createdAt, @updatedAt)`,
+      ),
+      recordTry: db.prepare(
+        `UPDATE webhook_attempt SET status = @status, message = @message, request = @request, response = @response, tries = @tries,
+           history = @history, next_attempt_at = @nextAttemptAt, lease_owner = NULL, lease_expires_at = NULL, internal = @internal,
+           updated_at = @updatedAt
+         WHERE id = @id AND status = 'pending' AND tries = @previousTries`,
+      ),
+    };
   }
 
   // ---------------------------------------------------------------- mapping
