@@ -13,7 +13,7 @@ export {
 export { WebhookClock } from './clock.js';
 
 // Subscriptions
-export { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
+export { WebhookSubscriptionManager, CANCELLED_ATTEMPT_MESSAGE } from './subscriptions/webhook-subscription.manager.js';
 export type { WebhookSubscription, WebhookSubscriptionWithSecret, WebhookPayloadTypeRef } from './subscriptions/webhook-subscription.js';
 export type {
   CreateWebhookSubscriptionInput,
@@ -53,6 +53,8 @@ export { WebhookDestinationError, type DestinationErrorCode } from './destinatio
 // Delivery and attempts
 export {
   WebhookDeliveryManager,
+  EXTERNALIZATION_FAILED_MESSAGE,
+  PAYLOAD_TOO_LARGE_MESSAGE,
   WebhookAttemptNotFoundError,
   WebhookDeliveryTimeoutError,
   PayloadTooLargeError,
