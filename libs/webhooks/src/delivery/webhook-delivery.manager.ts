@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5 } from 'uuid';
+import { newAttemptId } from '../attempts/attempt-id.js';
 import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
@@ -113,7 +114,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
       }
       const { error } = externalized;
       if (error && options.strict) throw error;
-      const id = uuidv7();
+      const id = newAttemptId();
       const key = event.idempotencyKey ?? null;
       attempts.push({
         id,
@@ -297,7 +298,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     const attempts = originals.map(
       (original): WebhookAttempt => ({
         ...original,
-        id: uuidv7(),
+        id: newAttemptId(),
         status: 'pending',
         message: null,
         request: null,

@@ -4,7 +4,7 @@ import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { describeError } from '../delivery/webhook-delivery.worker.js';
 import { WebhookDeliveryManager } from '../delivery/webhook-delivery.manager.js';
-import type { PublishedWebhookEvent, WebhookShipment } from '../delivery/webhook-shipment.js';
+import type { PublishedWebhookEvent, WebhookDelivery, WebhookShipment } from '../delivery/webhook-shipment.js';
 import { eventMatches } from '../matching/event-pattern.js';
 import { WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
@@ -30,6 +30,7 @@ const MAX_CACHED_EVENT_NAMES = 10_000;
 export class WebhookDispatcher {
   private readonly logger = new Logger('WebhookDispatcher');
   private readonly deliverable = new Map<string, boolean>();
+  private soon: Array<{ event: PublishedWebhookEvent; candidates: WebhookSubscription[] }> = [];
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -67,7 +68,7 @@ export class WebhookDispatcher {
       const event: PublishedWebhookEvent = { name: eventName, payload, occurredAt: this.clock.now() };
       const manager = this.transactions.current();
       if (manager && this.enlist(manager, event, candidates)) return;
-      this.delivery.track(this.dispatchNow(event, candidates));
+      this.dispatchSoon(event, candidates);
     } catch (error) {
       this.logger.error(`Dispatching ${eventName} failed: ${describeError(error)}`);
     }
@@ -111,6 +112,33 @@ export class WebhookDispatcher {
     return this.transactions.enlist(manager, { afterCommit: () => this.delivery.track(this.dispatchNow(event, candidates)) });
   }
 
+  /**
+   * Events emitted outside a transaction during one synchronous stretch (a loop of `emit()` calls) are
+   * written and handed over together, after it: one phase 1 and one phase 2 for the lot.
+   */
+  private dispatchSoon(event: PublishedWebhookEvent, candidates: WebhookSubscription[]): void {
+    this.soon.push({ event, candidates });
+    if (this.soon.length > 1) return;
+    // Tracked now, so `waitForPendingDeliveries()` right after `emit()` already waits for it.
+    this.delivery.track(
+      new Promise<void>((resolve) =>
+        queueMicrotask(() => {
+          const batch = this.soon;
+          this.soon = [];
+          resolve(this.dispatchBatch(batch));
+        }),
+      ),
+    );
+  }
+
+  private async dispatchBatch(batch: ReadonlyArray<{ event: PublishedWebhookEvent; candidates: WebhookSubscription[] }>): Promise<void> {
+    const deliveries: WebhookDelivery[] = [];
+    for (const { event, candidates } of batch) {
+      for (const subscription of await this.applicable(event, candidates)) deliveries.push({ subscription, event });
+    }
+    this.delivery.acceptForDelivery(await this.delivery.createShipmentInfo(deliveries));
+  }
+
   private async dispatchNow(event: PublishedWebhookEvent, candidates: WebhookSubscription[]): Promise<void> {
     const shipment = await this.prepare(event, candidates, undefined, false);
     this.delivery.acceptForDelivery(shipment);
@@ -122,14 +150,18 @@ export class WebhookDispatcher {
     manager: EntityManager | undefined,
     strict: boolean,
   ): Promise<WebhookShipment> {
-    // Subscriptions with neither owner nor permission are always applicable: no authorizer round-trip.
-    const applicable = candidates.every((s) => s.ownerId === null && s.permission === null)
-      ? candidates
-      : await this.subscriptions.applicable(candidates, event.name, event.payload);
+    const applicable = await this.applicable(event, candidates);
     return this.delivery.createShipmentInfo(
       applicable.map((subscription) => ({ subscription, event })),
       { manager },
       { strict },
     );
+  }
+
+  /** Subscriptions with neither owner nor permission are always applicable: no authorizer round-trip. */
+  private applicable(event: PublishedWebhookEvent, candidates: WebhookSubscription[]): WebhookSubscription[] | Promise<WebhookSubscription[]> {
+    return candidates.every((s) => s.ownerId === null && s.permission === null)
+      ? candidates
+      : this.subscriptions.applicable(candidates, event.name, event.payload);
   }
 }

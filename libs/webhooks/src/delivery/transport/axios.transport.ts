@@ -8,6 +8,7 @@ import { WebhookDestinationValidator } from '../../destinations/webhook-destinat
 import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { createGuardedAgents } from './guarded-agents.js';
+import { InFlightRequests } from './in-flight-requests.js';
 import { classifyTransportError } from './transport-errors.js';
 import {
   TRANSPORT_HEADERS,
@@ -41,6 +42,7 @@ function flattenHeaders(headers: AxiosResponse['headers']): Record<string, strin
 export class AxiosWebhookTransport extends WebhookTransport implements OnApplicationShutdown {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly inFlight = new InFlightRequests();
 
   constructor(
     private readonly http: HttpService,
@@ -53,13 +55,9 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
 
   async send(request: WebhookTransportRequest, limits: WebhookTransportLimits): Promise<WebhookTransportResponse> {
     const started = performance.now();
-    const controller = new AbortController();
+    const controller = this.inFlight.start(limits.signal);
     let stream: Readable | undefined;
-    const onAbort = () => {
-      controller.abort(limits.signal?.reason);
-      stream?.destroy(new Error('aborted'));
-    };
-    limits.signal?.addEventListener('abort', onAbort, { once: true });
+    controller.signal.addEventListener('abort', () => stream?.destroy(new Error('aborted')), { once: true });
     let timedOut = false;
     const deadline = setTimeout(() => {
       timedOut = true;
@@ -100,7 +98,7 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
       throw new WebhookTransportError(code, (error as Error)?.message || code, elapsedMs, { cause: error });
     } finally {
       clearTimeout(deadline);
-      limits.signal?.removeEventListener('abort', onAbort);
+      this.inFlight.done(controller);
     }
   }
 

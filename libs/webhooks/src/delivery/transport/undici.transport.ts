@@ -6,6 +6,7 @@ import { WebhookDestinationValidator } from '../../destinations/webhook-destinat
 import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { readCapped } from './axios.transport.js';
+import { InFlightRequests } from './in-flight-requests.js';
 import { classifyTransportError } from './transport-errors.js';
 import {
   TRANSPORT_HEADERS,
@@ -30,6 +31,7 @@ class DeadlineExceeded extends Error {
 @Injectable()
 export class UndiciWebhookTransport extends WebhookTransport implements OnApplicationShutdown {
   private readonly agent: Agent;
+  private readonly inFlight = new InFlightRequests();
 
   constructor(validator: WebhookDestinationValidator, @Inject(WEBHOOKS_OPTIONS) options: ResolvedWebhooksOptions) {
     super();
@@ -64,9 +66,7 @@ export class UndiciWebhookTransport extends WebhookTransport implements OnApplic
 
   async send(req: WebhookTransportRequest, limits: WebhookTransportLimits): Promise<WebhookTransportResponse> {
     const started = performance.now();
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(limits.signal?.reason);
-    limits.signal?.addEventListener('abort', onAbort, { once: true });
+    const controller = this.inFlight.start(limits.signal);
     let timedOut = false;
     const deadline = setTimeout(() => {
       timedOut = true;
@@ -101,7 +101,7 @@ export class UndiciWebhookTransport extends WebhookTransport implements OnApplic
       throw new WebhookTransportError(code, (error as Error)?.message || code, elapsedMs, { cause: error });
     } finally {
       clearTimeout(deadline);
-      limits.signal?.removeEventListener('abort', onAbort);
+      this.inFlight.done(controller);
     }
   }
 
