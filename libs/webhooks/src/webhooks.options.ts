@@ -55,8 +55,8 @@ export class WebhookDestinationOptions {
 
 /** How deliveries are sent. */
 export class WebhookDeliveryOptions {
-  /** HTTP client: `undici` (undici 7), `axios` (`@nestjs/axios`) or a `WebhookTransport` class. @default 'axios' */
-  transport: 'undici' | 'axios' | Type<unknown> = 'axios';
+  /** HTTP client: `undici` (undici 7; the faster, see docs/benchmarks.md), `axios` (`@nestjs/axios`) or a `WebhookTransport` class. @default 'undici' */
+  transport: 'undici' | 'axios' | Type<unknown> = 'undici';
   /** Total deadline of one try, from connect to the last byte read. @default 15000 */
   timeoutMs = 15 * SECOND;
   /** Deadline for opening the connection (TCP + TLS). @default 10000 */
