@@ -109,21 +109,32 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
 }
 
 /** Reads at most `max` bytes; past the cap the stream (and its socket) is destroyed. */
-export async function readCapped(stream: Readable, max: number): Promise<{ body: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const remaining = max - size;
-    if (chunk.length > remaining) {
-      if (remaining > 0) chunks.push(chunk.subarray(0, remaining));
-      size = max;
-      truncated = true;
-      stream.destroy();
-      break;
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { body: Buffer.concat(chunks, size).toString('utf8'), truncated };
+export function readCapped(stream: Readable, max: number): Promise<{ body: string; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (truncated: boolean) => {
+      // Late errors (a socket destroyed after the cap) must not become uncaught exceptions.
+      stream.off('data', onData).off('end', onEnd).off('error', onError).on('error', () => undefined);
+      resolve({ body: Buffer.concat(chunks, size).toString('utf8'), truncated });
+    };
+    const onData = (chunk: Buffer) => {
+      const remaining = max - size;
+      if (chunk.length > remaining) {
+        if (remaining > 0) chunks.push(chunk.subarray(0, remaining));
+        size = max;
+        finish(true);
+        stream.destroy();
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    };
+    const onEnd = () => finish(false);
+    const onError = (error: Error) => {
+      stream.off('data', onData).off('end', onEnd).off('error', onError);
+      reject(error);
+    };
+    stream.on('data', onData).once('end', onEnd).once('error', onError);
+  });
 }

@@ -80,7 +80,11 @@ export class UndiciWebhookTransport extends WebhookTransport implements OnApplic
         body: req.body,
         signal: controller.signal,
       });
-      const { body, truncated } = await readCapped(response.body, limits.maxResponseBytes);
+      // Most receivers answer with an empty body: skip the stream machinery then.
+      const { body, truncated } =
+        response.headers['content-length'] === '0'
+          ? { body: (await response.body.dump(), ''), truncated: false }
+          : await readCapped(response.body, limits.maxResponseBytes);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
