@@ -44,6 +44,8 @@ interface SqliteFastPath {
   batch: SqliteWriteBatch;
   insertAttempt: Statement;
   recordTry: Statement;
+  countByStatus: Statement;
+  pruneOldestResolved: Statement;
 }
 
 /** An attempt as the raw row the SQLite statements bind (the same encoding the entity's transformers use). */
@@ -144,7 +146,12 @@ export class TypeOrmWebhookStore extends WebhookStore {
       });
       await this.own.initialize();
       this.ownedConnection = true;
-      this.sqlite = this.prepareSqliteFastPath((this.own.driver as unknown as { databaseConnection: Database }).databaseConnection);
+      const db = (this.own.driver as unknown as { databaseConnection: Database }).databaseConnection;
+      // In WAL mode NORMAL loses nothing when a process crashes (only, on power loss, the last commits of this
+      // connection: delivery results, which at worst resends a delivery). The application's own connection,
+      // which writes the outbox rows of its transactions, keeps its own setting.
+      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') db.pragma('synchronous = NORMAL');
+      this.sqlite = this.prepareSqliteFastPath(db);
     } else if (hasEntities) {
       this.own = this.app;
     } else {
@@ -396,7 +403,9 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   async countAttempts(subscriptionId: string): Promise<AttemptCounts> {
-    const rows = await this.run((ds) =>
+    const rows = this.sqlite
+      ? (this.sqlite.countByStatus.all(subscriptionId) as Array<{ status: WebhookAttempt['status']; count: number }>)
+      : await this.run((ds) =>
       this.attempts(ds)
         .createQueryBuilder('a')
         .select('a.status', 'status')
@@ -417,6 +426,10 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const { total } = await this.countAttempts(subscriptionId);
     const excess = total - keep;
     if (excess <= 0) return 0;
+    if (this.sqlite) {
+      const sqlite = this.sqlite;
+      return sqlite.batch.submit(() => sqlite.pruneOldestResolved.run(subscriptionId, excess).changes);
+    }
     const oldest = await this.run((ds) =>
       this.attempts(ds).find({
         where: { subscriptionId, status: In(['successful', 'failed']) },
@@ -514,6 +527,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
            next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
          VALUES (@id, @webhookId, @subscriptionId, @eventName, @status, @message, @payload, @dialect, @request, @response, @tries, @history,
            @nextAttemptAt, @leaseOwner, @leaseExpiresAt, @idempotencyKey, @internal, @createdAt, @updatedAt)`,
+      ),
+      countByStatus: db.prepare('SELECT status, COUNT(*) AS count FROM webhook_attempt WHERE subscription_id = ? GROUP BY status'),
+      pruneOldestResolved: db.prepare(
+        `DELETE FROM webhook_attempt WHERE id IN (
+           SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status != 'pending' ORDER BY id LIMIT ?)`,
       ),
       recordTry: db.prepare(
         `UPDATE webhook_attempt SET status = @status, message = @message, request = @request, response = @response, tries = @tries,
