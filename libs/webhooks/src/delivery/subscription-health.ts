@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { WebhookStore } from '../storage/webhook-store.js';
@@ -8,13 +8,18 @@ import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS } from '../webhooks.consta
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 
 interface HistoryCheck {
-  /** A check that has not started yet; resolutions arriving now are covered by it. */
-  queued: Promise<void> | null;
+  /** A check is queued and has not started: resolutions arriving now are covered by it. */
+  queued: boolean;
   /** Whether any resolution covered by the queued check failed (only failures can trip the all-failed rule). */
   failed: boolean;
   /** The last check, queued or running; the next one starts after it. */
   tail: Promise<void>;
+  /** When the last check started, and how long it took (real time), to space checks out under load. */
+  lastStart: number;
+  lastDuration: number;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The rules that keep a subscription's history bounded and switch off endpoints that keep failing:
@@ -25,13 +30,16 @@ interface HistoryCheck {
  * - failing too long: when every try has failed for `limits.disableAfterFailingForMs`, deactivate;
  * - gone: a 410 answer deactivates at once (Standard Webhooks).
  *
- * The history check of a subscription runs once for all the resolutions that arrive while the previous check
- * runs (a burst of thousands costs a handful of checks, not one query pair each); each caller still waits
- * for a check that saw its attempt.
+ * The history check runs in the background, once for all the resolutions of a subscription that arrive while
+ * the previous check runs, and checks are spaced so they take at most a fifth of the time (a burst of thousands
+ * of resolutions costs a handful of count queries, and no delivery slot waits for one). `whenIdle()` waits for
+ * them (`waitForPendingDeliveries` does).
  */
 @Injectable()
 export class SubscriptionHealth {
+  private readonly logger = new Logger('SubscriptionHealth');
   private readonly checks = new Map<string, HistoryCheck>();
+  private readonly running = new Set<Promise<void>>();
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -58,29 +66,44 @@ export class SubscriptionHealth {
     }
   }
 
-  /** After an attempt resolved: prune the history, then apply the all-failed rule. */
-  afterResolved(attempt: WebhookAttempt): Promise<void> {
+  /** After an attempt resolved: prune the history, then apply the all-failed rule (in the background). */
+  afterResolved(attempt: WebhookAttempt): void {
     const id = attempt.subscriptionId;
     let check = this.checks.get(id);
     if (!check) {
-      check = { queued: null, failed: false, tail: Promise.resolve() };
+      check = { queued: false, failed: false, tail: Promise.resolve(), lastStart: 0, lastDuration: 0 };
       this.checks.set(id, check);
     }
     check.failed ||= attempt.status === 'failed';
-    if (check.queued) return check.queued;
+    if (check.queued) return;
+    check.queued = true;
     const state = check;
     const run = state.tail.then(async () => {
-      state.queued = null;
+      const wait = state.lastStart + Math.min(100, state.lastDuration * 4) - performance.now();
+      if (wait > 1) await sleep(wait);
+      state.queued = false;
+      state.lastStart = performance.now();
       const failed = state.failed;
       state.failed = false;
       await this.checkHistory(id, failed);
+      state.lastDuration = performance.now() - state.lastStart;
     });
-    state.queued = run;
-    state.tail = run.catch(() => undefined);
+    state.tail = run.catch((error: unknown) => this.logger.error(`History check of subscription ${id} failed: ${(error as Error)?.message ?? String(error)}`));
+    this.running.add(state.tail);
     void state.tail.then(() => {
-      if (this.checks.get(id) === state && state.queued === null) this.checks.delete(id);
+      this.running.delete(state.tail);
+      if (this.checks.get(id) === state && !state.queued) this.checks.delete(id);
     });
-    return run;
+  }
+
+  /** Whether a history check is queued or running. */
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  /** Resolves when no history check is queued or running. */
+  async whenIdle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
   /** A 410 Gone answer: the receiver says the endpoint no longer exists. */

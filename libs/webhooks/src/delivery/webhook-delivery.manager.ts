@@ -12,6 +12,7 @@ import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscriptio
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 import { WebhookDeliveryQueue } from './queue/webhook-delivery.queue.js';
+import { SubscriptionHealth } from './subscription-health.js';
 import { describeError, WebhookDeliveryWorker } from './webhook-delivery.worker.js';
 import { EMPTY_SHIPMENT, type WebhookDelivery, type WebhookShipment } from './webhook-shipment.js';
 
@@ -76,6 +77,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     private readonly serializers: WebhookPayloadSerializers,
     private readonly worker: WebhookDeliveryWorker,
     private readonly queue: WebhookDeliveryQueue,
+    private readonly health: SubscriptionHealth,
     private readonly clock: WebhookClock,
   ) {}
 
@@ -323,9 +325,10 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   }
 
   private async settle(): Promise<void> {
-    while (this.background.size > 0 || this.queue.stats.queued > 0 || this.queue.stats.active > 0) {
+    while (this.background.size > 0 || this.queue.stats.queued > 0 || this.queue.stats.active > 0 || this.health.busy) {
       await Promise.allSettled([...this.background]);
       await this.queue.whenIdle();
+      await this.health.whenIdle();
     }
   }
 }

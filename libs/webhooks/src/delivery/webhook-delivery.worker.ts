@@ -189,7 +189,7 @@ export class WebhookDeliveryWorker {
 
   /** Announces a resolved attempt and applies the history rules. */
   async resolved(attempt: WebhookAttempt, subscription: WebhookSubscription): Promise<void> {
-    await this.health.afterResolved(attempt);
+    this.health.afterResolved(attempt);
     const succeeded = attempt.status === 'successful';
     const latest = this.subscriptions.activeSubscription(subscription.id) ?? (await this.subscriptions.get(subscription.id)) ?? subscription;
     this.events.emit(

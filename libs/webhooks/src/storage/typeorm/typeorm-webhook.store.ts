@@ -60,7 +60,7 @@ function attemptRow(a: WebhookAttempt, claim: AttemptClaim | undefined) {
     message: a.message,
     payload: a.payload,
     dialect: a.dialect,
-    request: json(a.request),
+    request: json(withoutPayloadBody(a)),
     response: json(a.response),
     tries: a.tries,
     history: JSON.stringify(a.history),
@@ -72,6 +72,13 @@ function attemptRow(a: WebhookAttempt, claim: AttemptClaim | undefined) {
     createdAt: a.createdAt.getTime(),
     updatedAt: a.updatedAt.getTime(),
   };
+}
+
+/** The request record without its body when the body is the attempt's payload (the usual case): stored once. */
+function withoutPayloadBody(a: WebhookAttempt): WebhookAttempt['request'] {
+  if (!a.request || a.request.body !== a.payload) return a.request;
+  const { body: _body, ...rest } = a.request;
+  return rest as WebhookAttempt['request'];
 }
 
 function toSecretRecord(secret: StoredSigningSecret): SecretRecord {
@@ -610,7 +617,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       message: a.message,
       payload: a.payload,
       dialect: a.dialect,
-      request: a.request,
+      request: withoutPayloadBody(a),
       response: a.response,
       tries: a.tries,
       history: [...a.history],
@@ -634,7 +641,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       message: e.message,
       payload: e.payload,
       dialect: e.dialect,
-      request: e.request,
+      request: e.request && e.request.body === undefined ? { ...e.request, body: e.payload } : e.request,
       response: e.response,
       tries: Number(e.tries),
       history: e.history ?? [],
