@@ -291,6 +291,8 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     const started = Date.now();
     await Promise.race([Promise.allSettled([...this.background]), new Promise((resolve) => setTimeout(resolve, bound).unref())]);
     await this.queue.stop(Math.max(0, bound - (Date.now() - started)));
+    // History checks of what just resolved use the store, which closes after this hook.
+    await Promise.race([this.health.whenIdle(), new Promise((resolve) => setTimeout(resolve, Math.max(100, bound - (Date.now() - started))).unref())]);
   }
 
   // ---------------------------------------------------------------- internals
