@@ -90,6 +90,27 @@ describe('example app: signing secrets are write-only', () => {
     }
   });
 
+  it('subscription headers are sent, but their values are write-only like the secret', async () => {
+    const token = 'Bearer receiver-token-0123456789';
+    const created = await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url, headers: { authorization: token } } });
+    expect(created.status).toBe(201);
+    expect(created.body.headerNames).toEqual(['authorization']);
+    expect(JSON.stringify(created.body)).not.toContain(token);
+    await api.request('POST', `/webhooks/subscriptions/${created.body.id}/test`);
+    await receiver.waitForRequests(1);
+    expect(receiver.requests[0]!.headers.authorization).toBe(token);
+    await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    const { data } = (await api.request('GET', `/webhooks/subscriptions/${created.body.id}/attempts`)).body;
+    const detail = await api.request('GET', `/webhooks/attempts/${data[0].id}`);
+    expect(detail.body.request.headers.authorization).toBe('[redacted]');
+    for (const read of [await api.request('GET', `/webhooks/subscriptions/${created.body.id}`), await api.request('GET', '/webhooks/subscriptions'), detail]) {
+      expect(JSON.stringify(read.body)).not.toContain('receiver-token');
+    }
+    const refused = await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url, headers: { host: 'evil.example' } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toMatch(/headers/);
+  });
+
   it('after rotation both secrets verify during the overlap, and only the new one after it', async () => {
     const { id, secret: oldSecret } = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
     const { secret: newSecret } = (await api.request('POST', `/webhooks/subscriptions/${id}/rotate-secret`, { body: { overlapSeconds: 2 } })).body;

@@ -15,6 +15,7 @@ export function subscriptionView(s: WebhookSubscription): SubscriptionResponse {
     statusMessage: s.statusMessage,
     description: s.description,
     metadata: { ...s.metadata },
+    headerNames: [...s.headerNames],
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
   };

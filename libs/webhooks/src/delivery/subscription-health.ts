@@ -88,10 +88,11 @@ export class SubscriptionHealth {
       await this.checkHistory(id, failed);
       state.lastDuration = performance.now() - state.lastStart;
     });
-    state.tail = run.catch((error: unknown) => this.logger.error(`History check of subscription ${id} failed: ${(error as Error)?.message ?? String(error)}`));
-    this.running.add(state.tail);
-    void state.tail.then(() => {
-      this.running.delete(state.tail);
+    const tail = run.catch((error: unknown) => this.logger.error(`History check of subscription ${id} failed: ${(error as Error)?.message ?? String(error)}`));
+    state.tail = tail;
+    this.running.add(tail);
+    void tail.then(() => {
+      this.running.delete(tail);
       if (this.checks.get(id) === state && !state.queued) this.checks.delete(id);
     });
   }
@@ -103,6 +104,7 @@ export class SubscriptionHealth {
 
   /** Resolves when no history check is queued or running. */
   async whenIdle(): Promise<void> {
+    // Each finished check removes itself; checks queued meanwhile are awaited in the next round.
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 

@@ -88,6 +88,16 @@ export class CreateSubscriptionDto {
   @IsObject()
   @IsStringRecord()
   metadata?: Record<string, string>;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { authorization: 'Bearer receiver-token' },
+    description: 'Extra request headers sent with every delivery; write-only (responses show only headerNames)',
+  })
+  @IsOptional()
+  @IsObject()
+  @IsStringRecord()
+  headers?: Record<string, string>;
 }
 
 /** PATCH: omitted fields stay; `null` resets payloadType, dialect and description; url, events, metadata cannot be null. */
@@ -132,6 +142,11 @@ export class UpdateSubscriptionDto {
   @IsObject()
   @IsStringRecord()
   metadata?: Record<string, string>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Replaces all extra request headers' })
+  @IsOmittable()
+  @IsObject()
+  @IsStringRecord()
+  headers?: Record<string, string>;
 }
 
 export class RotateSecretDto {
@@ -154,6 +169,7 @@ export class SubscriptionResponse {
   @ApiProperty({ example: 'Active' }) statusMessage!: string;
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata!: Record<string, string>;
+  @ApiProperty({ type: [String], description: 'Names of the extra request headers (values are write-only)' }) headerNames!: string[];
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
 }

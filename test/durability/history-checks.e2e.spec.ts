@@ -1,0 +1,50 @@
+import type { INestApplication } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebhookDeliveryManager, WebhookSubscriptionManager } from '@app/webhooks';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TestReceiver } from '../support/receiver.js';
+import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
+import { createWebhooksApp } from '../support/webhooks-app.js';
+
+describe('history checks under a burst of resolutions', () => {
+  let app: INestApplication | undefined;
+  let receiver: TestReceiver | undefined;
+  const db = tempSqliteFile();
+  afterEach(async () => {
+    await app?.close();
+    await receiver?.close();
+    db.cleanup();
+  });
+
+  // Regression: a check queued while the previous one still ran used to leave a settled promise in the
+  // running set, and waitForPendingDeliveries() then spun on it in microtasks, starving every timer.
+  it('overlapping checks all finish: waitForPendingDeliveries returns, timers still run, history ends at the limit', async () => {
+    receiver = await TestReceiver.start({
+      responder: (_request, res) => void setTimeout(() => res.writeHead(200).end(), Math.random() * 5),
+    });
+    // The SQLite store: its history checks span several event-loop turns, so they overlap under a burst.
+    app = await createWebhooksApp({
+      before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path))],
+      webhooks: {
+        storage: { type: 'typeorm' },
+        secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] },
+        delivery: { concurrency: 32, perEndpointConcurrency: 32 },
+        limits: { attemptLimit: 50 },
+      },
+    });
+    const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: receiver.url });
+    for (let i = 0; i < 2000; i++) app.get(EventEmitter2).emit('burst.event', { i });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries(20_000);
+    const ticksAfterWait = ticks;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clearInterval(ticker);
+    expect(ticks).toBeGreaterThan(ticksAfterWait); // timers are not starved
+    expect(receiver.requests).toHaveLength(2000);
+    const attempts = await app.get(WebhookDeliveryManager).listAttempts(subscription.id);
+    expect(attempts).toHaveLength(50);
+    expect(attempts.every((a) => a.status === 'successful')).toBe(true);
+  });
+});
