@@ -1,4 +1,4 @@
-import { type LogLevel, ValidationPipe } from '@nestjs/common';
+import { Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -30,6 +30,9 @@ export async function createExampleApp(
     logger: options.logger ?? ['log', 'warn', 'error'],
     bodyParser: false,
   });
+  if (config.redisUrl) {
+    new Logger('ExampleApp').warn('REDIS_URL is set, but this build has no BullMQ queue yet: deliveries use the in-process queue and the database outbox');
+  }
   app.useBodyParser('json', { limit: '100kb', verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
   app.useGlobalPipes(
     new ValidationPipe({

@@ -147,6 +147,18 @@ export abstract class WebhookStore {
   abstract countAttempts(subscriptionId: string): Promise<AttemptCounts>;
   /** Deletes the oldest resolved attempts until at most `keep` attempts remain; pending ones are never pruned. */
   abstract pruneAttempts(subscriptionId: string, keep: number): Promise<number>;
+  /**
+   * The history rule in one call: deletes the oldest resolved attempts until at most `limit` attempts remain
+   * (pending ones are never deleted, so more may remain), and returns the counts afterwards. Stores override
+   * it to avoid counting rows they do not need to.
+   */
+  async trimHistory(subscriptionId: string, limit: number): Promise<AttemptCounts> {
+    const counts = await this.countAttempts(subscriptionId);
+    if (counts.total <= limit) return counts;
+    await this.pruneAttempts(subscriptionId, limit);
+    return this.countAttempts(subscriptionId);
+  }
+
   /** Deletes every attempt of a subscription (seed `clear()`). */
   abstract clearAttempts(subscriptionId: string): Promise<number>;
 

@@ -1,8 +1,8 @@
 import type { Database } from 'better-sqlite3';
 
 interface Pending {
-  write: () => number;
-  resolve: (changes: number) => void;
+  write: () => unknown;
+  resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -26,10 +26,10 @@ export class SqliteWriteBatch {
 
   constructor(private readonly db: Database) {}
 
-  /** Runs `write` (a synchronous statement returning its change count) in the next group commit. */
-  submit(write: () => number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
+  /** Runs `write` (synchronous statements) in the next group commit; resolves with its result after the commit. */
+  submit<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ write, resolve: resolve as (result: unknown) => void, reject });
       this.schedule(0);
     });
   }

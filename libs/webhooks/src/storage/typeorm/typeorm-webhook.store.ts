@@ -46,6 +46,12 @@ interface SqliteFastPath {
   recordTry: Statement;
   countByStatus: Statement;
   pruneOldestResolved: Statement;
+  claimDue: Statement;
+  countPending: Statement;
+  countResolved: Statement;
+  renewClaim: Statement;
+  releaseClaim: Statement;
+  trimResolved: Statement;
 }
 
 /** An attempt as the raw row the SQLite statements bind (the same encoding the entity's transformers use). */
@@ -397,7 +403,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const updated = applyTry(current, result, now);
     if (this.sqlite) {
       const row = attemptRow(updated, undefined);
-      const changes = await this.sqlite.batch.submit(() => this.sqlite!.recordTry.run({ ...row, previousTries: current.tries }).changes);
+      const changes = await this.sqlite.batch.submit(() => this.sqlite!.recordTry.run({ ...row, previousTries: current.tries }).changes as number);
       return changes > 0 ? updated : null;
     }
     const values = this.toAttemptEntity(updated);
@@ -450,6 +456,27 @@ export class TypeOrmWebhookStore extends WebhookStore {
     return result.affected ?? 0;
   }
 
+  /**
+   * On SQLite: count only the pending attempts (an index range) to know how many resolved ones may stay, delete
+   * the older resolved ones in one statement, and count what is left of the resolved (at most `limit`). The
+   * whole history is never counted, which matters when a subscription has a large backlog.
+   */
+  override async trimHistory(subscriptionId: string, limit: number): Promise<AttemptCounts> {
+    if (!this.sqlite) return super.trimHistory(subscriptionId, limit);
+    const sqlite = this.sqlite;
+    return sqlite.batch.submit(() => {
+      const pending = (sqlite.countPending.get(subscriptionId) as { n: number }).n;
+      sqlite.trimResolved.run(subscriptionId, subscriptionId, Math.max(0, limit - pending));
+      const resolved = sqlite.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>;
+      const counts: AttemptCounts = { total: pending, pending, failed: 0, successful: 0 };
+      for (const row of resolved) {
+        counts[row.status] = row.n;
+        counts.total += row.n;
+      }
+      return counts;
+    });
+  }
+
   async clearAttempts(subscriptionId: string): Promise<number> {
     const result = await this.run((ds) => this.attempts(ds).delete({ subscriptionId }));
     return result.affected ?? 0;
@@ -461,35 +488,59 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const excluded = (options.excludeSubscriptions ?? []).slice(0, 500);
     const nowMs = now.getTime();
     const untilMs = leaseUntil.getTime();
-    await this.run(async (ds) => {
-      const due = ds
-        .createQueryBuilder()
-        .subQuery()
-        .select('d.id')
-        .from(WebhookAttemptEntity, 'd')
-        .where('d.status = :pending')
-        .andWhere('d.next_attempt_at <= :now')
-        .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
-        .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
-        .orderBy('d.next_attempt_at', 'ASC')
-        .limit(limit);
-      if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
-      await ds
-        .createQueryBuilder()
-        .update(WebhookAttemptEntity)
-        .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
-        .where(`id IN ${due.getQuery()}`)
-        .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) })
-        .execute();
-    });
-    // The lease value is unique to this claim (worker + expiry), so this reads back exactly what was taken.
-    const entities = await this.run((ds) =>
-      this.attempts(ds).find({ where: { leaseOwner: workerId, leaseExpiresAt: untilMs, status: 'pending' }, order: { nextAttemptAt: 'ASC' } }),
-    );
-    return entities.map((e) => this.toAttempt(e));
+    let ids: string[];
+    if (this.sqlite) {
+      // One statement: it takes the oldest due attempts and says which (RETURNING), with no scan afterwards.
+      const sqlite = this.sqlite;
+      const rows = await sqlite.batch.submit(
+        () =>
+          sqlite.claimDue.all({ worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) }) as Array<{ id: string }>,
+      );
+      ids = rows.map((r) => r.id);
+    } else {
+      ids = await this.run(async (ds) => {
+        const due = ds
+          .createQueryBuilder()
+          .subQuery()
+          .select('d.id')
+          .from(WebhookAttemptEntity, 'd')
+          .where('d.status = :pending')
+          .andWhere('d.next_attempt_at <= :now')
+          .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
+          .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
+          .orderBy('d.next_attempt_at', 'ASC')
+          .limit(limit);
+        if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
+        const update = ds
+          .createQueryBuilder()
+          .update(WebhookAttemptEntity)
+          .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
+          .where(`id IN ${due.getQuery()}`)
+          .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
+        if (ds.driver.isReturningSqlSupported('update')) {
+          const result = await update.returning(['id']).execute();
+          return (result.raw as Array<{ id: string }>).map((r) => r.id);
+        }
+        await update.execute();
+        // Without RETURNING, the lease value (worker + expiry) identifies exactly what this claim took.
+        const taken = await this.attempts(ds).find({ where: { leaseOwner: workerId, leaseExpiresAt: untilMs, status: 'pending' }, select: { id: true } });
+        return taken.map((t) => t.id);
+      });
+    }
+    if (ids.length === 0) return [];
+    const attempts = (await this.findAttempts(ids)).sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0));
+    return attempts;
   }
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
+    if (this.sqlite) {
+      // Per-id statements: with `id IN (…) AND lease_owner AND status` SQLite prefers the status index and
+      // scans every pending row, which is slow with a large backlog.
+      const sqlite = this.sqlite;
+      const until = leaseUntil.getTime();
+      await sqlite.batch.submit(() => ids.forEach((id) => sqlite.renewClaim.run({ id, worker: workerId, until })));
+      return;
+    }
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseExpiresAt: leaseUntil.getTime() }));
@@ -497,6 +548,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   async releaseClaims(workerId: string, ids?: readonly string[]): Promise<void> {
+    if (ids !== undefined && this.sqlite) {
+      const sqlite = this.sqlite;
+      await sqlite.batch.submit(() => ids.forEach((id) => sqlite.releaseClaim.run({ id, worker: workerId })));
+      return;
+    }
     if (ids === undefined) {
       await this.run((ds) => this.attempts(ds).update({ leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
       return;
@@ -534,6 +590,27 @@ export class TypeOrmWebhookStore extends WebhookStore {
            next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
          VALUES (@id, @webhookId, @subscriptionId, @eventName, @status, @message, @payload, @dialect, @request, @response, @tries, @history,
            @nextAttemptAt, @leaseOwner, @leaseExpiresAt, @idempotencyKey, @internal, @createdAt, @updatedAt)`,
+      ),
+      claimDue: db.prepare(
+        `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until
+         WHERE id IN (
+           SELECT id FROM webhook_attempt
+           WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
+             AND subscription_id NOT IN (SELECT value FROM json_each(@excluded))
+           ORDER BY next_attempt_at LIMIT @limit)
+         RETURNING id`,
+      ),
+      renewClaim: db.prepare("UPDATE webhook_attempt SET lease_expires_at = @until WHERE id = @id AND lease_owner = @worker AND status = 'pending'"),
+      releaseClaim: db.prepare(
+        "UPDATE webhook_attempt SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
+      ),
+      countPending: db.prepare("SELECT COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending'"),
+      countResolved: db.prepare(
+        "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') GROUP BY status",
+      ),
+      trimResolved: db.prepare(
+        `DELETE FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') AND id NOT IN (
+           SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') ORDER BY id DESC LIMIT ?)`,
       ),
       countByStatus: db.prepare('SELECT status, COUNT(*) AS count FROM webhook_attempt WHERE subscription_id = ? GROUP BY status'),
       pruneOldestResolved: db.prepare(

@@ -15,6 +15,7 @@ import { epochMillis, jsonWithDates } from '../column-transformers.js';
 @Entity({ name: 'webhook_attempt' })
 @Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt'])
 @Index('idx_webhook_attempt_subscription', ['subscriptionId', 'id'])
+@Index('idx_webhook_attempt_subscription_status', ['subscriptionId', 'status', 'id'])
 @Index('uq_webhook_attempt_idempotency', ['subscriptionId', 'idempotencyKey'], { unique: true })
 export class WebhookAttemptEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })

@@ -58,6 +58,8 @@ export class CreateWebhookTables1764300000000 implements MigrationInterface {
         indices: [
           new TableIndex({ name: 'idx_webhook_attempt_due', columnNames: ['status', 'next_attempt_at'] }),
           new TableIndex({ name: 'idx_webhook_attempt_subscription', columnNames: ['subscription_id', 'id'] }),
+          // History checks count one status of one subscription and keep the newest resolved ids.
+          new TableIndex({ name: 'idx_webhook_attempt_subscription_status', columnNames: ['subscription_id', 'status', 'id'] }),
           new TableIndex({ name: 'uq_webhook_attempt_idempotency', columnNames: ['subscription_id', 'idempotency_key'], isUnique: true }),
         ],
       }),

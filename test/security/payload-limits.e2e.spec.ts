@@ -1,0 +1,89 @@
+import type { INestApplication } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { DataSource } from 'typeorm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  PAYLOAD_TOO_LARGE_MESSAGE,
+  PayloadTooLargeError,
+  WebhookAttemptEntity,
+  WebhookDeliveryManager,
+  WebhookPublisher,
+  WebhookSubscriptionManager,
+} from '@app/webhooks';
+import { TestReceiver } from '../support/receiver.js';
+import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
+import { createWebhooksApp } from '../support/webhooks-app.js';
+
+const LIMIT = 4096;
+
+describe('payload size limit (delivery.maxPayloadBytes)', () => {
+  let app: INestApplication;
+  let receiver: TestReceiver;
+  let db: { path: string; cleanup: () => void };
+  let subscriptionId: string;
+
+  beforeEach(async () => {
+    db = tempSqliteFile();
+    receiver = await TestReceiver.start();
+    app = await createWebhooksApp({
+      before: [
+        TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path)),
+        ClsModule.forRoot({ global: true, plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })] }),
+      ],
+      webhooks: {
+        storage: { type: 'typeorm' },
+        secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] },
+        delivery: { maxPayloadBytes: LIMIT },
+      },
+    });
+    await app.get(DataSource).query('CREATE TABLE note (id INTEGER PRIMARY KEY, text VARCHAR)');
+    ({ subscription: { id: subscriptionId } } = await app.get(WebhookSubscriptionManager).create({ url: receiver.url }));
+  });
+  afterEach(async () => {
+    await app.close();
+    await receiver.close();
+    db.cleanup();
+  });
+
+  const big = { text: 'x'.repeat(LIMIT) };
+
+  it('publish() throws PayloadTooLargeError before writing anything, and the caller’s transaction can still commit', async () => {
+    const dataSource = app.get(DataSource);
+    await dataSource.transaction(async (manager) => {
+      await manager.query("INSERT INTO note (text) VALUES ('kept')");
+      const error = await app.get(WebhookPublisher).publish('note.created', big, { manager }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PayloadTooLargeError);
+      expect((error as PayloadTooLargeError).message).toMatch(/over the 4096-byte limit \(delivery\.maxPayloadBytes\)/);
+      expect(await manager.countBy(WebhookAttemptEntity, {})).toBe(0);
+    });
+    expect(await dataSource.query('SELECT text FROM note')).toEqual([{ text: 'kept' }]);
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests).toHaveLength(0);
+    expect(await app.get(WebhookDeliveryManager).listAttempts(subscriptionId)).toHaveLength(0);
+  });
+
+  it('an emitted oversized event is recorded as a failed attempt (not dropped), sends nothing, and does not break the commit', async () => {
+    const txHost = app.get<TransactionHost<TransactionalAdapterTypeOrm>>(TransactionHost);
+    await txHost.withTransaction(async () => {
+      await txHost.tx.query("INSERT INTO note (text) VALUES ('committed')");
+      app.get(EventEmitter2).emit('note.created', big);
+    });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(await app.get(DataSource).query('SELECT text FROM note')).toEqual([{ text: 'committed' }]);
+    const attempts = await app.get(WebhookDeliveryManager).listAttempts(subscriptionId);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ status: 'failed', message: PAYLOAD_TOO_LARGE_MESSAGE, tries: 0 });
+    expect(attempts[0]!.internal.exceptionHistory[0]).toMatch(/PayloadTooLargeError/);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('a payload just under the limit is delivered', async () => {
+    await app.get(WebhookPublisher).publish('note.created', { text: 'x'.repeat(LIMIT - 200) });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    expect(receiver.requests).toHaveLength(1);
+  });
+});
