@@ -9,19 +9,14 @@ import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { createGuardedAgents } from './guarded-agents.js';
 import { InFlightRequests } from './in-flight-requests.js';
-import { classifyTransportError } from './transport-errors.js';
+import { DeadlineExceeded, toTransportError } from './transport-errors.js';
 import {
   TRANSPORT_HEADERS,
   WebhookTransport,
-  WebhookTransportError,
   type WebhookTransportLimits,
   type WebhookTransportRequest,
   type WebhookTransportResponse,
 } from './webhook-transport.js';
-
-class DeadlineExceeded extends Error {
-  readonly code = 'DEADLINE';
-}
 
 function flattenHeaders(headers: AxiosResponse['headers']): Record<string, string> {
   const result: Record<string, string> = {};
@@ -91,11 +86,7 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
         elapsedMs: performance.now() - started,
       };
     } catch (error) {
-      const elapsedMs = performance.now() - started;
-      if (timedOut) throw new WebhookTransportError('timeout', `no complete response within ${limits.timeoutMs} ms`, elapsedMs, { cause: error });
-      if (limits.signal?.aborted) throw new WebhookTransportError('aborted', 'the request was aborted (shutdown)', elapsedMs, { cause: error });
-      const code = classifyTransportError(error);
-      throw new WebhookTransportError(code, (error as Error)?.message || code, elapsedMs, { cause: error });
+      throw toTransportError(error, timedOut, limits, performance.now() - started);
     } finally {
       clearTimeout(deadline);
       this.inFlight.done(controller);

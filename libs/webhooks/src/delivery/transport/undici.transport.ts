@@ -7,19 +7,14 @@ import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { readCapped } from './axios.transport.js';
 import { InFlightRequests } from './in-flight-requests.js';
-import { classifyTransportError } from './transport-errors.js';
+import { DeadlineExceeded, toTransportError } from './transport-errors.js';
 import {
   TRANSPORT_HEADERS,
   WebhookTransport,
-  WebhookTransportError,
   type WebhookTransportLimits,
   type WebhookTransportRequest,
   type WebhookTransportResponse,
 } from './webhook-transport.js';
-
-class DeadlineExceeded extends Error {
-  readonly code = 'DEADLINE';
-}
 
 /**
  * The undici 7 transport: one keep-alive `Agent` (a pool per origin, `perEndpointConcurrency` connections
@@ -98,11 +93,7 @@ export class UndiciWebhookTransport extends WebhookTransport implements OnApplic
         elapsedMs: performance.now() - started,
       };
     } catch (error) {
-      const elapsedMs = performance.now() - started;
-      if (timedOut) throw new WebhookTransportError('timeout', `no complete response within ${limits.timeoutMs} ms`, elapsedMs, { cause: error });
-      if (limits.signal?.aborted) throw new WebhookTransportError('aborted', 'the request was aborted (shutdown)', elapsedMs, { cause: error });
-      const code = classifyTransportError(error);
-      throw new WebhookTransportError(code, (error as Error)?.message || code, elapsedMs, { cause: error });
+      throw toTransportError(error, timedOut, limits, performance.now() - started);
     } finally {
       clearTimeout(deadline);
       this.inFlight.done(controller);

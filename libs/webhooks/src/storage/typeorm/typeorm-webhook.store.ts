@@ -54,9 +54,23 @@ interface SqliteFastPath {
   trimResolved: Statement;
 }
 
-/** An attempt as the raw row the SQLite statements bind (the same encoding the entity's transformers use). */
+/** An attempt as the raw row the SQLite statements bind: the entity, encoded as its column transformers do. */
 function attemptRow(a: WebhookAttempt, claim: AttemptClaim | undefined) {
+  const e = attemptEntity(a, claim);
   const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+  return {
+    ...e,
+    request: json(e.request),
+    response: json(e.response),
+    history: JSON.stringify(e.history),
+    internal: JSON.stringify(e.internal),
+    nextAttemptAt: e.nextAttemptAt?.getTime() ?? null,
+    createdAt: e.createdAt.getTime(),
+    updatedAt: e.updatedAt.getTime(),
+  };
+}
+
+function attemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptEntity {
   return {
     id: a.id,
     webhookId: a.webhookId,
@@ -66,17 +80,17 @@ function attemptRow(a: WebhookAttempt, claim: AttemptClaim | undefined) {
     message: a.message,
     payload: a.payload,
     dialect: a.dialect,
-    request: json(withoutPayloadBody(a)),
-    response: json(a.response),
+    request: withoutPayloadBody(a),
+    response: a.response,
     tries: a.tries,
-    history: JSON.stringify(a.history),
-    nextAttemptAt: a.nextAttemptAt?.getTime() ?? null,
+    history: [...a.history],
+    nextAttemptAt: a.nextAttemptAt,
     leaseOwner: claim?.workerId ?? null,
     leaseExpiresAt: claim?.leaseUntil.getTime() ?? null,
     idempotencyKey: a.idempotencyKey,
-    internal: JSON.stringify(a.internal),
-    createdAt: a.createdAt.getTime(),
-    updatedAt: a.updatedAt.getTime(),
+    internal: a.internal,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
   };
 }
 
@@ -346,7 +360,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       await sqlite.batch.submit(() => values.reduce((n, row) => n + sqlite.insertAttempt.run(row).changes, 0));
       return [...fresh];
     }
-    const rows = fresh.map((a) => this.toAttemptEntity(a, claim));
+    const rows = fresh.map((a) => attemptEntity(a, claim));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       await this.withManager(manager, (m) => {
@@ -406,7 +420,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       const changes = await this.sqlite.batch.submit(() => this.sqlite!.recordTry.run({ ...row, previousTries: current.tries }).changes as number);
       return changes > 0 ? updated : null;
     }
-    const values = this.toAttemptEntity(updated);
+    const values = attemptEntity(updated);
     values.leaseOwner = null;
     values.leaseExpiresAt = null;
     const { id: _id, ...changes } = values;
@@ -682,30 +696,6 @@ export class TypeOrmWebhookStore extends WebhookStore {
       createdAt: e.createdAt,
       updatedAt: e.updatedAt,
     });
-  }
-
-  private toAttemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptEntity {
-    return {
-      id: a.id,
-      webhookId: a.webhookId,
-      subscriptionId: a.subscriptionId,
-      eventName: a.eventName,
-      status: a.status,
-      message: a.message,
-      payload: a.payload,
-      dialect: a.dialect,
-      request: withoutPayloadBody(a),
-      response: a.response,
-      tries: a.tries,
-      history: [...a.history],
-      nextAttemptAt: a.nextAttemptAt,
-      leaseOwner: claim?.workerId ?? null,
-      leaseExpiresAt: claim?.leaseUntil.getTime() ?? null,
-      idempotencyKey: a.idempotencyKey,
-      internal: a.internal,
-      createdAt: a.createdAt,
-      updatedAt: a.updatedAt,
-    };
   }
 
   private toAttempt(e: WebhookAttemptEntity): WebhookAttempt {
