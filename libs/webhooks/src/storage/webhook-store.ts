@@ -85,9 +85,6 @@ export interface AttemptClaim {
  * memory store and a TypeORM store; an application may provide its own by overriding this provider.
  */
 export abstract class WebhookStore {
-  /** True when rows can be written inside a caller's TypeORM transaction through `StoreWriteContext.manager`. */
-  abstract readonly transactional: boolean;
-
   /** Opens connections and checks the schema; called once before first use. */
   initialize(): Promise<void> {
     return Promise.resolve();
@@ -172,8 +169,6 @@ export abstract class WebhookStore {
   abstract renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void>;
   /** Gives up this worker's leases (all of them, or only `ids`) so any worker can claim them at once. */
   abstract releaseClaims(workerId: string, ids?: readonly string[]): Promise<void>;
-  /** The earliest `nextAttemptAt` of pending attempts, to know when to look again. */
-  abstract nextDueAt(): Promise<Date | null>;
   /** Resolves every pending attempt of a subscription as failed with `message`; returns them. */
   abstract cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]>;
 }

@@ -295,12 +295,6 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     return value;
   }
 
-  /** The secrets that sign now for each subscription, newest first. */
-  async liveSecrets(ids: readonly string[]): Promise<Map<string, string[]>> {
-    const credentials = await this.deliveryCredentials(ids);
-    return new Map([...credentials].map(([id, c]) => [id, c.secrets]));
-  }
-
   // ---------------------------------------------------------------- registry queries
 
   /** Active subscriptions whose events and payload type match (seed `activeSubscriptions`); changes nothing. */

@@ -27,8 +27,6 @@ interface AttemptEntry {
  * sees a consistent snapshot.
  */
 export class MemoryWebhookStore extends WebhookStore {
-  readonly transactional = false;
-
   private readonly subscriptions = new Map<string, WebhookSubscription>();
   private readonly secrets = new Map<string, StoredSigningSecret[]>();
   private readonly headers = new Map<string, Record<string, string>>();
@@ -259,15 +257,6 @@ export class MemoryWebhookStore extends WebhookStore {
         entry.leaseUntil = 0;
       }
     }
-  }
-
-  async nextDueAt(): Promise<Date | null> {
-    let min: number | null = null;
-    for (const id of this.pending) {
-      const t = this.attempts.get(id)!.attempt.nextAttemptAt?.getTime() ?? 0;
-      if (min === null || t < min) min = t;
-    }
-    return min === null ? null : new Date(min);
   }
 
   async cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]> {

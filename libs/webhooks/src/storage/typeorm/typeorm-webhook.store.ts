@@ -123,7 +123,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * needs to finish) and asynchronous retries instead.
  */
 export class TypeOrmWebhookStore extends WebhookStore {
-  readonly transactional = true;
   private readonly logger = new Logger('TypeOrmWebhookStore');
   private own!: DataSource;
   private ownedConnection = false;
@@ -575,13 +574,6 @@ export class TypeOrmWebhookStore extends WebhookStore {
       const chunk = ids.slice(i, i + 500);
       await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
     }
-  }
-
-  async nextDueAt(): Promise<Date | null> {
-    const row = await this.run((ds) =>
-      this.attempts(ds).createQueryBuilder('a').select('MIN(a.next_attempt_at)', 'next').where('a.status = :status', { status: 'pending' }).getRawOne<{ next: string | number | null }>(),
-    );
-    return row?.next === null || row?.next === undefined ? null : new Date(Number(row.next));
   }
 
   async cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]> {
