@@ -1,14 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClsModule } from 'nestjs-cls';
-import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StandardWebhookDialect, WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, WebhookAttemptEntity } from '@app/webhooks';
 import { TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
+import { sqliteTransactionalModules, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 
 @Entity({ name: 'tx_order' })
@@ -38,13 +36,7 @@ describe('transaction-bound delivery on SQLite', () => {
     db = tempSqliteFile();
     receiver = await TestReceiver.start();
     app = await createWebhooksApp({
-      before: [
-        TypeOrmModule.forRoot({ ...sqliteDataSourceOptions(db.path, [TxOrder]), synchronize: false }),
-        ClsModule.forRoot({
-          global: true,
-          plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })],
-        }),
-      ],
+      before: sqliteTransactionalModules(db.path, [TxOrder]),
       webhooks: {
         storage: { type: 'typeorm' },
         secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },

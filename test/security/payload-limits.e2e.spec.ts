@@ -1,9 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +13,7 @@ import {
   WebhookSubscriptionManager,
 } from '@app/webhooks';
 import { TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
+import { sqliteTransactionalModules, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 
 const LIMIT = 4096;
@@ -30,10 +28,7 @@ describe('payload size limit (delivery.maxPayloadBytes)', () => {
     db = tempSqliteFile();
     receiver = await TestReceiver.start();
     app = await createWebhooksApp({
-      before: [
-        TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path)),
-        ClsModule.forRoot({ global: true, plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })] }),
-      ],
+      before: sqliteTransactionalModules(db.path),
       webhooks: {
         storage: { type: 'typeorm' },
         secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] },
