@@ -56,9 +56,8 @@ async function measure(receiver: Receiver, window: Window, start: () => void, st
 
 // ------------------------------------------------------------------ raw clients (the physical limit)
 
-export async function rawUndici(receiver: Receiver, window: Window): Promise<number> {
-  const url = new URL(receiver.url);
-  const pool = new Pool(url.origin, { connections: window.concurrency, pipelining: 1 });
+/** `concurrency` loops each running `step(seq)` back to back for the window (a closed loop). */
+function closedLoop(receiver: Receiver, window: Window, step: (seq: number) => Promise<unknown>, cleanup: () => unknown): Promise<number> {
   let running = true;
   let seq = 0;
   const loops: Promise<void>[] = [];
@@ -69,11 +68,7 @@ export async function rawUndici(receiver: Receiver, window: Window): Promise<num
       for (let i = 0; i < window.concurrency; i++) {
         loops.push(
           (async () => {
-            while (running) {
-              const body = envelope(seq++);
-              const response = await pool.request({ path: url.pathname, method: 'POST', headers: signedHeaders(body), body });
-              await response.body.dump();
-            }
+            while (running) await step(seq++);
           })(),
         );
       }
@@ -81,37 +76,37 @@ export async function rawUndici(receiver: Receiver, window: Window): Promise<num
     async () => {
       running = false;
       await Promise.all(loops);
-      await pool.close();
+      await cleanup();
     },
+  );
+}
+
+export async function rawUndici(receiver: Receiver, window: Window): Promise<number> {
+  const url = new URL(receiver.url);
+  const pool = new Pool(url.origin, { connections: window.concurrency, pipelining: 1 });
+  return closedLoop(
+    receiver,
+    window,
+    async (seq) => {
+      const body = envelope(seq);
+      const response = await pool.request({ path: url.pathname, method: 'POST', headers: signedHeaders(body), body });
+      await response.body.dump();
+    },
+    () => pool.close(),
   );
 }
 
 export async function rawAxios(receiver: Receiver, window: Window): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: window.concurrency });
   const client = axios.create({ httpAgent: agent, maxRedirects: 0, proxy: false });
-  let running = true;
-  let seq = 0;
-  const loops: Promise<void>[] = [];
-  return measure(
+  return closedLoop(
     receiver,
     window,
-    () => {
-      for (let i = 0; i < window.concurrency; i++) {
-        loops.push(
-          (async () => {
-            while (running) {
-              const body = envelope(seq++);
-              await client.post(receiver.url, body, { headers: signedHeaders(body), transformRequest: [(d: unknown) => d] });
-            }
-          })(),
-        );
-      }
+    (seq) => {
+      const body = envelope(seq);
+      return client.post(receiver.url, body, { headers: signedHeaders(body), transformRequest: [(d: unknown) => d] });
     },
-    async () => {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-    },
+    () => agent.destroy(),
   );
 }
 
@@ -248,24 +243,11 @@ export async function peerNestListener(receiver: Receiver, window: Window): Prom
   await app.init();
   const emitter = app.get(EventEmitter2);
   await app.get<Repository<PeerSubscription>>(getRepositoryToken(PeerSubscription)).insert({ event: 'order.created', url: receiver.url });
-  let running = true;
-  let seq = 0;
-  const loops: Promise<void>[] = [];
-  return measure(
+  return closedLoop(
     receiver,
     window,
-    () => {
-      for (let i = 0; i < window.concurrency; i++) {
-        loops.push(
-          (async () => {
-            while (running) await emitter.emitAsync('order.created', payload(seq++));
-          })(),
-        );
-      }
-    },
+    (seq) => emitter.emitAsync('order.created', payload(seq)),
     async () => {
-      running = false;
-      await Promise.all(loops);
       await app.close();
       rmSync(dir, { recursive: true, force: true });
     },

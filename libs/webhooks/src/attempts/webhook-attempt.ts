@@ -1,8 +1,6 @@
 /** `pending` → `successful` | `failed`, exactly once. */
 export type WebhookAttemptStatus = 'pending' | 'successful' | 'failed';
 
-export const WEBHOOK_ATTEMPT_STATUSES: readonly WebhookAttemptStatus[] = ['pending', 'successful', 'failed'];
-
 /** The request actually sent (seed `IWebhookDeliveryAttemptRequest`); sensitive headers are redacted. */
 export interface WebhookAttemptRequest {
   url: string;
@@ -67,5 +65,3 @@ export interface WebhookAttempt {
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
-
-export const isResolved = (status: WebhookAttemptStatus): boolean => status !== 'pending';

@@ -111,10 +111,6 @@ export class SubscriptionIndex {
     return this.registrations.get(id)?.subscription;
   }
 
-  all(): WebhookSubscription[] {
-    return [...this.registrations.values()].map((r) => r.subscription);
-  }
-
   /** Active subscriptions whose event patterns match `eventName` and whose payload type matches `payload`. */
   match(eventName: string, payload: unknown): WebhookSubscription[] {
     const chain = payloadTypeChainOf(payload);
