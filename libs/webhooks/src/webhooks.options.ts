@@ -128,8 +128,8 @@ export class WebhookOwnerRemovalOptions {
 /** Integration with `@nestjs-cls/transactional`. */
 export class WebhookTransactionOptions {
   /**
-   * Token of the `TransactionHost` whose active transaction `emit()` joins. `undefined` looks up the default
-   * `TransactionHost` when `@nestjs-cls/transactional` is installed; `false` disables the integration.
+   * Token of the `TransactionHost` whose active transaction `emit()` joins. `undefined` uses the application's default
+   * `TransactionHost` when it registered one (`ClsPluginTransactional`); `false` disables the integration.
    * @default undefined
    */
   transactionHostToken?: InjectionToken | false;
