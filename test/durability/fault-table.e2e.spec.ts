@@ -33,13 +33,13 @@ import { createWebhooksApp } from '../support/webhooks-app.js';
  * is driven by hand: `step(ms)` moves the FakeClock, claims what became due and waits for it to be recorded,
  * so no test sleeps through a retry delay. The clock starts at the current (whole) second, so signatures stay
  * within the `standardwebhooks` verifier's 5-minute tolerance. The rows that depend on the HTTP client (1, 2,
- * 6, 8, 18, 19) run once with each transport (`axios`, `undici`). Rows 7, 9 and 12–15 are covered elsewhere.
+ * 6, 8, 18, 19) run once with each transport (`axios`, `undici`, `undici-thread`). Rows 7, 9 and 12–15 are covered elsewhere.
  */
 
 const WORKER = fileURLToPath(new URL('../fixtures/apps/durable-worker.mjs', import.meta.url));
 const CA_FILE = fileURLToPath(new URL('../fixtures/tls/ca.pem', import.meta.url));
 /** The rows that depend on the HTTP client run with each transport the library ships. */
-const TRANSPORTS = ['axios', 'undici'] as const;
+const TRANSPORTS = ['axios', 'undici', 'undici-thread'] as const;
 type Transport = (typeof TRANSPORTS)[number];
 
 /** Runs `check` once per transport; a failure names the transport. */

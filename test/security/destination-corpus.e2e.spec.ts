@@ -280,11 +280,11 @@ describe('destination corpus: refused at creation and at connect time, allowed o
     return { lookup: resolver.lookup };
   }
 
-  async function boot(destinations: WebhooksModuleOptions['destinations'], subscriptions: StaticWebhookSubscription[] = []) {
+  async function boot(destinations: WebhooksModuleOptions['destinations'], subscriptions: StaticWebhookSubscription[] = [], transport?: 'undici' | 'undici-thread' | 'axios') {
     app = await createWebhooksApp({
       webhooks: {
         destinations: { allowHttp: true, ...destinations },
-        delivery: { retrySchedule: [], timeoutMs: 3000, connectTimeoutMs: 400, shutdownTimeoutMs: 1000 },
+        delivery: { retrySchedule: [], timeoutMs: 3000, connectTimeoutMs: 400, shutdownTimeoutMs: 1000, ...(transport ? { transport } : {}) },
         subscriptions,
       },
     });
@@ -371,16 +371,18 @@ describe('destination corpus: refused at creation and at connect time, allowed o
   });
 
   describe('the connect-time guard of the transport on its own (no pre-check by the worker)', () => {
-    for (const c of BLOCKED) it(`${c.label} → WebhookTransport.send() refuses to connect (blocked-address), no request`, async () => {
-      await boot({ allowPrivateNetworks: false, ...lookupFor(c) });
-      const error = await app!
-        .get(WebhookTransport)
-        .send({ method: 'POST', url: urlOf(c, '/transport'), headers: {}, body: '{}' }, { timeoutMs: 3000, connectTimeoutMs: 400, maxResponseBytes: 1000 })
-        .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(WebhookTransportError);
-      expect((error as WebhookTransportError).code).toBe('blocked-address');
-      expect(sentinel.requests).toHaveLength(0);
-    });
+    for (const transport of ['undici', 'undici-thread', 'axios'] as const) {
+      for (const c of BLOCKED) it(`[${transport}] ${c.label} → WebhookTransport.send() refuses to connect (blocked-address), no request`, async () => {
+        await boot({ allowPrivateNetworks: false, ...lookupFor(c) }, [], transport);
+        const error = await app!
+          .get(WebhookTransport)
+          .send({ method: 'POST', url: urlOf(c, '/transport'), headers: {}, body: '{}' }, { timeoutMs: 3000, connectTimeoutMs: 400, maxResponseBytes: 1000 })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WebhookTransportError);
+        expect((error as WebhookTransportError).code).toBe('blocked-address');
+        expect(sentinel.requests).toHaveLength(0);
+      });
+    }
 
     it('a dialect that rewrites the request URL to a loopback literal cannot bypass the guard', async () => {
       class RewritingDialect extends StandardWebhookDialect {

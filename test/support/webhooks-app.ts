@@ -31,7 +31,7 @@ export async function createWebhooksApp(options: TestAppOptions = {}): Promise<I
       WebhooksModule.forRoot({
         ...options.webhooks,
         destinations: { ...loopbackDestinations(), ...options.webhooks?.destinations },
-        // WEBHOOKS_TEST_TRANSPORT=axios|undici runs the suite against one transport or the other.
+        // WEBHOOKS_TEST_TRANSPORT=axios|undici|undici-thread runs the suite against one transport or the other.
         delivery: { ...(process.env.WEBHOOKS_TEST_TRANSPORT ? { transport: process.env.WEBHOOKS_TEST_TRANSPORT } : {}), ...options.webhooks?.delivery },
         authorizer: options.authorizer,
         providers: options.overrides ?? [],

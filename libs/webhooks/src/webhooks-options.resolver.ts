@@ -82,8 +82,8 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
   requireNumber('destinations.resolveCacheTtlMs', destinations.resolveCacheTtlMs);
   requireNumber('destinations.resolveTimeoutMs', destinations.resolveTimeoutMs, { min: 1 });
 
-  if (delivery.transport !== 'undici' && delivery.transport !== 'axios' && typeof delivery.transport !== 'function') {
-    throw new WebhooksConfigurationError(`delivery.transport must be 'undici', 'axios' or a WebhookTransport class; got ${String(delivery.transport)}`);
+  if (!['undici', 'undici-thread', 'axios'].includes(delivery.transport as string) && typeof delivery.transport !== 'function') {
+    throw new WebhooksConfigurationError(`delivery.transport must be 'undici', 'undici-thread', 'axios' or a WebhookTransport class; got ${String(delivery.transport)}`);
   }
   requireNumber('delivery.timeoutMs', delivery.timeoutMs, { min: 1 });
   requireNumber('delivery.connectTimeoutMs', delivery.connectTimeoutMs, { min: 1 });

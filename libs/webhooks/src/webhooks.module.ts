@@ -8,6 +8,7 @@ import { InProcessDeliveryQueue } from './delivery/queue/in-process-delivery.que
 import { WebhookDeliveryQueue } from './delivery/queue/webhook-delivery.queue.js';
 import { SubscriptionHealth } from './delivery/subscription-health.js';
 import { AxiosWebhookTransport } from './delivery/transport/axios.transport.js';
+import { UndiciThreadWebhookTransport } from './delivery/transport/undici-thread.transport.js';
 import { UndiciWebhookTransport } from './delivery/transport/undici.transport.js';
 import { WebhookTransport } from './delivery/transport/webhook-transport.js';
 import { WebhookDeliveryManager } from './delivery/webhook-delivery.manager.js';
@@ -63,8 +64,12 @@ const transportProvider: Provider = {
   inject: [WEBHOOKS_OPTIONS, ModuleRef],
   useFactory: async (options: ResolvedWebhooksOptions, moduleRef: ModuleRef) => {
     const transport = options.delivery.transport;
-    const type: Type<WebhookTransport> =
-      transport === 'axios' ? AxiosWebhookTransport : transport === 'undici' ? UndiciWebhookTransport : (transport as Type<WebhookTransport>);
+    const builtIn: Record<string, Type<WebhookTransport>> = {
+      undici: UndiciWebhookTransport,
+      'undici-thread': UndiciThreadWebhookTransport,
+      axios: AxiosWebhookTransport,
+    };
+    const type = typeof transport === 'string' ? builtIn[transport]! : (transport as Type<WebhookTransport>);
     return moduleRef.create(type);
   },
 };

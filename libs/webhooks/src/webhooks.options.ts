@@ -55,8 +55,12 @@ export class WebhookDestinationOptions {
 
 /** How deliveries are sent. */
 export class WebhookDeliveryOptions {
-  /** HTTP client: `undici` (undici 7; the faster, see docs/benchmarks.md), `axios` (`@nestjs/axios`) or a `WebhookTransport` class. @default 'undici' */
-  transport: 'undici' | 'axios' | Type<unknown> = 'undici';
+  /**
+   * HTTP client: `undici` (undici 7 on the application's thread), `undici-thread` (the same client in a worker
+   * thread, so sending uses a second core), `axios` (`@nestjs/axios`) or a `WebhookTransport` class. See
+   * docs/benchmarks.md for what each costs. @default 'undici'
+   */
+  transport: 'undici' | 'undici-thread' | 'axios' | Type<unknown> = 'undici';
   /** Total deadline of one try, from connect to the last byte read. @default 15000 */
   timeoutMs = 15 * SECOND;
   /** Deadline for opening the connection (TCP + TLS). @default 10000 */

@@ -1,15 +1,20 @@
 import { WebhookDestinationError } from '../../destinations/destination.errors.js';
-import { WebhookTransportError, type WebhookTransportErrorCode, type WebhookTransportLimits } from './webhook-transport.js';
+import { WebhookTransportError, type WebhookTransportErrorCode } from './webhook-transport.js';
 
 /** Thrown into a request whose total deadline passed. */
 export class DeadlineExceeded extends Error {
   readonly code = 'DEADLINE';
 }
 
+/** Thrown into requests in flight at shutdown. */
+export class ShutdownAbort extends Error {
+  readonly code = 'WEBHOOK_SHUTDOWN';
+}
+
 /** The `WebhookTransportError` for a request that got no answer: the deadline, a shutdown, or the cause found. */
-export function toTransportError(error: unknown, timedOut: boolean, limits: WebhookTransportLimits, elapsedMs: number): WebhookTransportError {
-  if (timedOut) return new WebhookTransportError('timeout', `no complete response within ${limits.timeoutMs} ms`, elapsedMs, { cause: error });
-  if (limits.signal?.aborted) return new WebhookTransportError('aborted', 'the request was aborted (shutdown)', elapsedMs, { cause: error });
+export function toTransportError(error: unknown, timedOut: boolean, timeoutMs: number, elapsedMs: number, shutdown = false): WebhookTransportError {
+  if (timedOut) return new WebhookTransportError('timeout', `no complete response within ${timeoutMs} ms`, elapsedMs, { cause: error });
+  if (shutdown || error instanceof ShutdownAbort) return new WebhookTransportError('aborted', 'the request was aborted (shutdown)', elapsedMs, { cause: error });
   const code = classifyTransportError(error);
   return new WebhookTransportError(code, (error as Error)?.message || code, elapsedMs, { cause: error });
 }
