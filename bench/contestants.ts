@@ -18,6 +18,7 @@ import {
   WEBHOOK_ENTITIES,
   WEBHOOK_MIGRATIONS,
   WebhookDeliveryManager,
+  WebhookEvents,
   WebhooksModule,
   WebhookSubscriptionManager,
   type WebhooksModuleOptions,
@@ -160,34 +161,46 @@ export async function startLibrary(store: Store, options: WebhooksModuleOptions 
   };
 }
 
-/** Throughput of the library: events are emitted as fast as the library takes them (bounded backlog). */
+/**
+ * Throughput of the library: a closed loop like the raw clients', at the level of events. `limit` events are
+ * outstanding (emitted, not yet resolved); each resolved attempt (`webhooks.attempt.succeeded`/`failed`) lets
+ * one more be emitted, in batches once per event-loop turn. No polling, so the producer costs no CPU while
+ * the library is busy.
+ */
 export async function library(receiver: Receiver, window: Window, store: Store, options: WebhooksModuleOptions = {}): Promise<number> {
   const lib = await startLibrary(store, {
     ...options,
     delivery: { concurrency: window.concurrency, perEndpointConcurrency: window.concurrency, ...options.delivery },
   });
   await lib.app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'], secret: SECRET });
-  let running = true;
-  let seq = 0;
-  let producer: Promise<void> = Promise.resolve();
   const limit = window.concurrency * 4 + 256;
+  let running = false;
+  let seq = 0;
+  let outstanding = 0;
+  let refillScheduled = false;
+  const refill = () => {
+    refillScheduled = false;
+    if (!running) return;
+    for (; outstanding < limit; outstanding++) lib.emitter.emit('order.created', payload(seq++));
+  };
+  const resolved = () => {
+    outstanding--;
+    if (!refillScheduled && running) {
+      refillScheduled = true;
+      setImmediate(refill);
+    }
+  };
+  lib.emitter.on(WebhookEvents.AttemptSucceeded, resolved);
+  lib.emitter.on(WebhookEvents.AttemptFailed, resolved);
   return measure(
     receiver,
     window,
     () => {
-      producer = (async () => {
-        while (running) {
-          const { queued, active, background } = lib.delivery.stats;
-          if (queued + active + background < limit) {
-            for (let i = 0; i < 64; i++) lib.emitter.emit('order.created', payload(seq++));
-          }
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      })();
+      running = true;
+      refill();
     },
     async () => {
       running = false;
-      await producer;
       await lib.close();
     },
   );

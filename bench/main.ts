@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       'raw axios': () => rawAxios(receiver, window),
       'library, memory store': () => library(receiver, window, 'memory'),
       'library, SQLite store': () => library(receiver, window, 'sqlite'),
+      'library, memory store, sending thread': () => library(receiver, window, 'memory', { delivery: { transport: 'undici-thread' } }),
+      'library, SQLite store, sending thread': () => library(receiver, window, 'sqlite', { delivery: { transport: 'undici-thread' } }),
       'peer: hand-written Nest listener': () => peerNestListener(receiver, window),
       'peer: node-webhooks': () => peerNodeWebhooks(receiver, window),
     },
@@ -93,6 +95,8 @@ async function main(): Promise<void> {
     ['raw undici', rate, () => latencyRaw(receiver, rate, seconds, concurrency)],
     ['library, memory store', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'memory')],
     ['library, SQLite store', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'sqlite')],
+    ['library, memory store, sending thread', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'memory', 'undici-thread')],
+    ['library, SQLite store, sending thread', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'sqlite', 'undici-thread')],
     ['library, memory store', memoryRate, () => latencyLibrary(receiver, memoryRate, seconds, concurrency, 'memory')],
     ['library, SQLite store', sqliteRate, () => latencyLibrary(receiver, sqliteRate, seconds, concurrency, 'sqlite')],
   ] as const) {

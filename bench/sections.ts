@@ -44,8 +44,15 @@ export async function latencyRaw(receiver: Receiver, rate: number, seconds: numb
   return result;
 }
 
-export async function latencyLibrary(receiver: Receiver, rate: number, seconds: number, concurrency: number, store: Store): Promise<LatencyResult> {
-  const lib = await startLibrary(store, { delivery: { concurrency, perEndpointConcurrency: concurrency } });
+export async function latencyLibrary(
+  receiver: Receiver,
+  rate: number,
+  seconds: number,
+  concurrency: number,
+  store: Store,
+  transport: 'undici' | 'undici-thread' = 'undici',
+): Promise<LatencyResult> {
+  const lib = await startLibrary(store, { delivery: { concurrency, perEndpointConcurrency: concurrency, transport } });
   await lib.app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'] });
   const result = await openLoop(receiver, rate, seconds, (seq, scheduledAt) => lib.emitter.emit('order.created', payload(seq, { scheduledAt })));
   await lib.close();
