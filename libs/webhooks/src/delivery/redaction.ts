@@ -5,10 +5,10 @@ export const REDACTED = '[redacted]';
 /** A copy of `headers` safe to store: credentials and signatures replaced by `[redacted]`. */
 export function redactHeaders(headers: Record<string, string>, extra: readonly string[] = []): Record<string, string> {
   const result: Record<string, string> = {};
-  const extraSet = new Set(extra.map((h) => h.toLowerCase()));
-  for (const [name, value] of Object.entries(headers)) {
+  const extraSet = extra.length === 0 ? null : new Set(extra.map((h) => h.toLowerCase()));
+  for (const name in headers) {
     const lower = name.toLowerCase();
-    result[name] = ALWAYS_REDACTED.has(lower) || extraSet.has(lower) ? REDACTED : value;
+    result[name] = ALWAYS_REDACTED.has(lower) || extraSet?.has(lower) ? REDACTED : headers[name]!;
   }
   return result;
 }

@@ -25,7 +25,8 @@ export function standardWebhooksSignature(
   body: string,
   secrets: readonly string[],
 ): string {
-  const signed = `${webhookId}.${Math.floor(timestamp.getTime() / 1000)}.${body}`;
-  if (secrets.length === 1) return `v1,${createHmac('sha256', keyOf(secrets[0]!)).update(signed).digest('base64')}`;
-  return secrets.map((secret) => `v1,${createHmac('sha256', keyOf(secret)).update(signed).digest('base64')}`).join(' ');
+  // The prefix and the body go to the HMAC separately: no 1 KB+ string is built and flattened per signature.
+  const prefix = `${webhookId}.${Math.floor(timestamp.getTime() / 1000)}.`;
+  const sign = (secret: string) => `v1,${createHmac('sha256', keyOf(secret)).update(prefix).update(body).digest('base64')}`;
+  return secrets.length === 1 ? sign(secrets[0]!) : secrets.map(sign).join(' ');
 }
