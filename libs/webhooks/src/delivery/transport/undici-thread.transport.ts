@@ -87,10 +87,19 @@ export class UndiciThreadWebhookTransport extends WebhookTransport implements On
     const requests = this.outbox;
     this.outbox = [];
     if (requests.length === 0) return;
-    const worker = this.thread();
-    // The thread keeps the process alive only while requests are in flight.
-    worker.ref();
-    worker.postMessage({ type: 'send', requests } satisfies ToSendingThread);
+    try {
+      const worker = this.thread();
+      // The thread keeps the process alive only while requests are in flight.
+      worker.ref();
+      worker.postMessage({ type: 'send', requests } satisfies ToSendingThread);
+    } catch (error) {
+      // The thread could not be started (or the batch not handed over): these tries fail and are retried.
+      this.logger.error(`The sending thread is unavailable: ${(error as Error)?.message ?? String(error)}`);
+      for (const { id } of requests) {
+        this.waiting.get(id)?.reject(new WebhookTransportError('unknown', 'the sending thread is unavailable', 0, { cause: error }));
+        this.waiting.delete(id);
+      }
+    }
   }
 
   private thread(): Worker {
