@@ -173,7 +173,7 @@ export async function library(receiver: Receiver, window: Window, store: Store, 
     delivery: { concurrency: window.concurrency, perEndpointConcurrency: window.concurrency, ...options.delivery },
   });
   await lib.app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'], secret: SECRET });
-  const limit = window.concurrency * 4 + 256;
+  const limit = window.concurrency * 2;
   let running = false;
   let seq = 0;
   let outstanding = 0;
