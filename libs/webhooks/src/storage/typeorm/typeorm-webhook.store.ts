@@ -54,20 +54,34 @@ interface SqliteFastPath {
   trimResolved: Statement;
 }
 
-/** An attempt as the raw row the SQLite statements bind: the entity, encoded as its column transformers do. */
-function attemptRow(a: WebhookAttempt, claim: AttemptClaim | undefined) {
-  const e = attemptEntity(a, claim);
-  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-  return {
-    ...e,
-    request: json(e.request),
-    response: json(e.response),
-    history: JSON.stringify(e.history),
-    internal: JSON.stringify(e.internal),
-    nextAttemptAt: e.nextAttemptAt?.getTime() ?? null,
-    createdAt: e.createdAt.getTime(),
-    updatedAt: e.updatedAt.getTime(),
-  };
+/** A JSON column's text: `null` stays SQL NULL. */
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/** The values of `insertAttempt`'s placeholders, in column order, encoded as the entity's column transformers do. */
+function insertValues(a: WebhookAttempt, claim: AttemptClaim | undefined): unknown[] {
+  return [
+    a.id,
+    a.webhookId,
+    a.subscriptionId,
+    a.eventName,
+    a.status,
+    a.message,
+    a.payload,
+    a.dialect,
+    jsonOrNull(withoutPayloadBody(a)),
+    jsonOrNull(a.response),
+    a.tries,
+    JSON.stringify(a.history),
+    a.nextAttemptAt?.getTime() ?? null,
+    claim?.workerId ?? null,
+    claim?.leaseUntil.getTime() ?? null,
+    a.idempotencyKey,
+    JSON.stringify(a.internal),
+    a.createdAt.getTime(),
+    a.updatedAt.getTime(),
+  ];
 }
 
 function attemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptEntity {
@@ -355,8 +369,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
     }
     if (this.sqlite && !manager && keyed.length === 0) {
       const sqlite = this.sqlite;
-      const values = fresh.map((a) => attemptRow(a, claim));
-      await sqlite.batch.submit(() => values.reduce((n, row) => n + sqlite.insertAttempt.run(row).changes, 0));
+      const rows = fresh.map((a) => insertValues(a, claim));
+      await sqlite.batch.submit(() => rows.forEach((values) => sqlite.insertAttempt.run(values)));
       return [...fresh];
     }
     const rows = fresh.map((a) => attemptEntity(a, claim));
@@ -415,8 +429,22 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const id = current.id;
     const updated = applyTry(current, result, now);
     if (this.sqlite) {
-      const row = attemptRow(updated, undefined);
-      const changes = await this.sqlite.batch.submit(() => this.sqlite!.recordTry.run({ ...row, previousTries: current.tries }).changes as number);
+      const sqlite = this.sqlite;
+      const values = [
+        updated.status,
+        updated.message,
+        jsonOrNull(withoutPayloadBody(updated)),
+        jsonOrNull(updated.response),
+        updated.tries,
+        JSON.stringify(updated.history),
+        updated.nextAttemptAt?.getTime() ?? null,
+        // `internal` only changes when the try adds an exception; NULL keeps the stored value.
+        result.exception ? JSON.stringify(updated.internal) : null,
+        updated.updatedAt.getTime(),
+        id,
+        current.tries,
+      ];
+      const changes = await sqlite.batch.submit(() => sqlite.recordTry.run(values).changes);
       return changes > 0 ? updated : null;
     }
     const values = attemptEntity(updated);
@@ -594,8 +622,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       insertAttempt: db.prepare(
         `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
            next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
-         VALUES (@id, @webhookId, @subscriptionId, @eventName, @status, @message, @payload, @dialect, @request, @response, @tries, @history,
-           @nextAttemptAt, @leaseOwner, @leaseExpiresAt, @idempotencyKey, @internal, @createdAt, @updatedAt)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       claimDue: db.prepare(
         `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until
@@ -624,10 +651,9 @@ export class TypeOrmWebhookStore extends WebhookStore {
            SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status != 'pending' ORDER BY id LIMIT ?)`,
       ),
       recordTry: db.prepare(
-        `UPDATE webhook_attempt SET status = @status, message = @message, request = @request, response = @response, tries = @tries,
-           history = @history, next_attempt_at = @nextAttemptAt, lease_owner = NULL, lease_expires_at = NULL, internal = @internal,
-           updated_at = @updatedAt
-         WHERE id = @id AND status = 'pending' AND tries = @previousTries`,
+        `UPDATE webhook_attempt SET status = ?, message = ?, request = ?, response = ?, tries = ?, history = ?, next_attempt_at = ?,
+           lease_owner = NULL, lease_expires_at = NULL, internal = COALESCE(?, internal), updated_at = ?
+         WHERE id = ? AND status = 'pending' AND tries = ?`,
       ),
     };
   }
