@@ -23,9 +23,12 @@ import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 const INSERT_CHUNK = 200;
 const BUSY_RETRY_LIMIT_MS = 30_000;
+/** SQLite's own `wal_autocheckpoint` default, in pages. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
 interface SecretRecord {
   id: string;
@@ -146,6 +149,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private app!: DataSource;
   /** Prepared statements and group commit for the hot writes on SQLite (undefined on other databases). */
   private sqlite?: SqliteFastPath;
+  private checkpointer?: WalCheckpointer;
 
   /** `dataSource` is resolved on first use: TypeORM's provider may still be initializing when this is built. */
   constructor(
@@ -187,10 +191,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
       await this.own.initialize();
       this.ownedConnection = true;
       const db = (this.own.driver as unknown as { databaseConnection: Database }).databaseConnection;
-      // In WAL mode NORMAL loses nothing when a process crashes (only, on power loss, the last commits of this
-      // connection: delivery results, which at worst resends a delivery). The application's own connection,
-      // which writes the outbox rows of its transactions, keeps its own setting.
-      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') db.pragma('synchronous = NORMAL');
+      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
+        // In WAL mode NORMAL loses nothing when a process crashes (only, on power loss, the last commits of this
+        // connection: delivery results, which at worst resends a delivery). The application's own connection,
+        // which writes the outbox rows of its transactions, keeps its own setting.
+        db.pragma('synchronous = NORMAL');
+        this.startCheckpointer(db, database);
+      }
       this.sqlite = this.prepareSqliteFastPath(db);
     } else if (hasEntities) {
       this.own = this.app;
@@ -210,7 +217,20 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   override async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.ownedConnection && this.own?.isInitialized) await this.own.destroy();
+  }
+
+  /** Moves this connection's WAL checkpoints (page copies and fsyncs) off the event loop, into a worker thread. */
+  private startCheckpointer(db: Database, databaseFile: string): void {
+    const checkpointer = new WalCheckpointer();
+    const started = checkpointer.start(databaseFile, (error) => {
+      this.logger.warn(`WAL checkpoints run on the store's connection again: ${(error as Error)?.message ?? String(error)}`);
+      if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+    });
+    if (!started) return;
+    db.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = checkpointer;
   }
 
   sharesTransactionsWith(manager: EntityManager): boolean {
