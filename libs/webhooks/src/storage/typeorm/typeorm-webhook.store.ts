@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
-import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder, type ValueTransformer } from 'typeorm';
 import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import { SecretCipher } from '../../secrets/secret-cipher.js';
@@ -43,8 +43,13 @@ interface SealedCredentials {
   headers: Record<string, string>;
 }
 
+/** A `webhook_attempt` row as better-sqlite3 returns it: column names to raw values. */
+type AttemptRow = Record<string, unknown>;
+
 interface SqliteFastPath {
   batch: SqliteWriteBatch;
+  /** The entity TypeORM would hydrate from a row (same column transformers), without a query builder. */
+  decodeAttempt: (row: AttemptRow) => WebhookAttemptEntity;
   insertAttempt: Statement;
   recordTry: Statement;
   countByStatus: Statement;
@@ -56,6 +61,8 @@ interface SqliteFastPath {
   releaseClaim: Statement;
   trimResolved: Statement;
 }
+
+const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
 
 /** A JSON column's text: `null` stays SQL NULL. */
 function jsonOrNull(value: unknown): string | null {
@@ -549,48 +556,44 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const excluded = (options.excludeSubscriptions ?? []).slice(0, 500);
     const nowMs = now.getTime();
     const untilMs = leaseUntil.getTime();
-    let ids: string[];
     if (this.sqlite) {
-      // One statement: it takes the oldest due attempts and says which (RETURNING), with no scan afterwards.
+      // One statement: it takes the oldest due attempts and returns them (RETURNING), with no read afterwards.
       const sqlite = this.sqlite;
       const rows = await sqlite.batch.submit(
-        () =>
-          sqlite.claimDue.all({ worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) }) as Array<{ id: string }>,
+        () => sqlite.claimDue.all({ worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) }) as AttemptRow[],
       );
-      ids = rows.map((r) => r.id);
-    } else {
-      ids = await this.run(async (ds) => {
-        const due = ds
-          .createQueryBuilder()
-          .subQuery()
-          .select('d.id')
-          .from(WebhookAttemptEntity, 'd')
-          .where('d.status = :pending')
-          .andWhere('d.next_attempt_at <= :now')
-          .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
-          .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
-          .orderBy('d.next_attempt_at', 'ASC')
-          .limit(limit);
-        if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
-        const update = ds
-          .createQueryBuilder()
-          .update(WebhookAttemptEntity)
-          .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
-          .where(`id IN ${due.getQuery()}`)
-          .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
-        if (ds.driver.isReturningSqlSupported('update')) {
-          const result = await update.returning(['id']).execute();
-          return (result.raw as Array<{ id: string }>).map((r) => r.id);
-        }
-        await update.execute();
-        // Without RETURNING, the lease value (worker + expiry) identifies exactly what this claim took.
-        const taken = await this.attempts(ds).find({ where: { leaseOwner: workerId, leaseExpiresAt: untilMs, status: 'pending' }, select: { id: true } });
-        return taken.map((t) => t.id);
-      });
+      return rows.map((row) => this.toAttempt(sqlite.decodeAttempt(row))).sort(byNextAttemptAt);
     }
+    const ids = await this.run(async (ds) => {
+      const due = ds
+        .createQueryBuilder()
+        .subQuery()
+        .select('d.id')
+        .from(WebhookAttemptEntity, 'd')
+        .where('d.status = :pending')
+        .andWhere('d.next_attempt_at <= :now')
+        .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
+        .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
+        .orderBy('d.next_attempt_at', 'ASC')
+        .limit(limit);
+      if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
+      const update = ds
+        .createQueryBuilder()
+        .update(WebhookAttemptEntity)
+        .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
+        .where(`id IN ${due.getQuery()}`)
+        .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
+      if (ds.driver.isReturningSqlSupported('update')) {
+        const result = await update.returning(['id']).execute();
+        return (result.raw as Array<{ id: string }>).map((r) => r.id);
+      }
+      await update.execute();
+      // Without RETURNING, the lease value (worker + expiry) identifies exactly what this claim took.
+      const taken = await this.attempts(ds).find({ where: { leaseOwner: workerId, leaseExpiresAt: untilMs, status: 'pending' }, select: { id: true } });
+      return taken.map((t) => t.id);
+    });
     if (ids.length === 0) return [];
-    const attempts = (await this.findAttempts(ids)).sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0));
-    return attempts;
+    return (await this.findAttempts(ids)).sort(byNextAttemptAt);
   }
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
@@ -637,8 +640,18 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   private prepareSqliteFastPath(db: Database): SqliteFastPath {
+    const columns = this.own.getMetadata(WebhookAttemptEntity).columns.map((c) => ({
+      property: c.propertyName,
+      column: c.databaseName,
+      from: (c.transformer as ValueTransformer | undefined)?.from,
+    }));
     return {
       batch: new SqliteWriteBatch(db),
+      decodeAttempt: (row) => {
+        const entity: Record<string, unknown> = {};
+        for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
+        return entity as unknown as WebhookAttemptEntity;
+      },
       insertAttempt: db.prepare(
         `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
            next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
@@ -651,7 +664,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
            WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
              AND subscription_id NOT IN (SELECT value FROM json_each(@excluded))
            ORDER BY next_attempt_at LIMIT @limit)
-         RETURNING id`,
+         RETURNING *`,
       ),
       renewClaim: db.prepare("UPDATE webhook_attempt SET lease_expires_at = @until WHERE id = @id AND lease_owner = @worker AND status = 'pending'"),
       releaseClaim: db.prepare(
