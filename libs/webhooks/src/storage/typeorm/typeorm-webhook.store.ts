@@ -525,15 +525,15 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   /**
-   * On SQLite: count only the pending attempts (an index range) to know how many resolved ones may stay, delete
-   * the older resolved ones in one statement, and count what is left of the resolved (at most `limit`). The
-   * whole history is never counted, which matters when a subscription has a large backlog.
+   * On SQLite: count the pending attempts, up to `limit` (an index range), to know how many resolved ones may
+   * stay, delete the older resolved ones in one statement, and count what is left of the resolved (at most
+   * `limit`). Neither the whole history nor a large backlog of pending attempts is ever counted.
    */
   override async trimHistory(subscriptionId: string, limit: number): Promise<AttemptCounts> {
     if (!this.sqlite) return super.trimHistory(subscriptionId, limit);
     const sqlite = this.sqlite;
     return sqlite.batch.submit(() => {
-      const pending = (sqlite.countPending.get(subscriptionId) as { n: number }).n;
+      const pending = (sqlite.countPending.get(subscriptionId, limit) as { n: number }).n;
       sqlite.trimResolved.run(subscriptionId, subscriptionId, Math.max(0, limit - pending));
       const resolved = sqlite.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>;
       const counts: AttemptCounts = { total: pending, pending, failed: 0, successful: 0 };
@@ -670,7 +670,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       releaseClaim: db.prepare(
         "UPDATE webhook_attempt SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
       ),
-      countPending: db.prepare("SELECT COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending'"),
+      countPending: db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending' LIMIT ?)"),
       countResolved: db.prepare(
         "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') GROUP BY status",
       ),
