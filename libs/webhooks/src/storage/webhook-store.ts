@@ -147,7 +147,8 @@ export abstract class WebhookStore {
   /**
    * The history rule in one call: deletes the oldest resolved attempts until at most `limit` attempts remain
    * (pending ones are never deleted, so more may remain), and returns the counts afterwards. Stores override
-   * it to avoid counting rows they do not need to.
+   * it to avoid counting rows they do not need to: `pending` (and so `total`) may be counted only up to
+   * `limit`, since beyond that the rule deletes every resolved attempt anyway.
    */
   async trimHistory(subscriptionId: string, limit: number): Promise<AttemptCounts> {
     const counts = await this.countAttempts(subscriptionId);

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
-import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder, type ValueTransformer } from 'typeorm';
 import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import { SecretCipher } from '../../secrets/secret-cipher.js';
@@ -23,9 +23,12 @@ import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 const INSERT_CHUNK = 200;
 const BUSY_RETRY_LIMIT_MS = 30_000;
+/** SQLite's own `wal_autocheckpoint` default, in pages. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
 interface SecretRecord {
   id: string;
@@ -40,8 +43,13 @@ interface SealedCredentials {
   headers: Record<string, string>;
 }
 
+/** A `webhook_attempt` row as better-sqlite3 returns it: column names to raw values. */
+type AttemptRow = Record<string, unknown>;
+
 interface SqliteFastPath {
   batch: SqliteWriteBatch;
+  /** The entity TypeORM would hydrate from a row (same column transformers), without a query builder. */
+  decodeAttempt: (row: AttemptRow) => WebhookAttemptEntity;
   insertAttempt: Statement;
   recordTry: Statement;
   countByStatus: Statement;
@@ -54,20 +62,36 @@ interface SqliteFastPath {
   trimResolved: Statement;
 }
 
-/** An attempt as the raw row the SQLite statements bind: the entity, encoded as its column transformers do. */
-function attemptRow(a: WebhookAttempt, claim: AttemptClaim | undefined) {
-  const e = attemptEntity(a, claim);
-  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-  return {
-    ...e,
-    request: json(e.request),
-    response: json(e.response),
-    history: JSON.stringify(e.history),
-    internal: JSON.stringify(e.internal),
-    nextAttemptAt: e.nextAttemptAt?.getTime() ?? null,
-    createdAt: e.createdAt.getTime(),
-    updatedAt: e.updatedAt.getTime(),
-  };
+const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
+
+/** A JSON column's text: `null` stays SQL NULL. */
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/** The values of `insertAttempt`'s placeholders, in column order, encoded as the entity's column transformers do. */
+function insertValues(a: WebhookAttempt, claim: AttemptClaim | undefined): unknown[] {
+  return [
+    a.id,
+    a.webhookId,
+    a.subscriptionId,
+    a.eventName,
+    a.status,
+    a.message,
+    a.payload,
+    a.dialect,
+    jsonOrNull(withoutPayloadBody(a)),
+    jsonOrNull(a.response),
+    a.tries,
+    JSON.stringify(a.history),
+    a.nextAttemptAt?.getTime() ?? null,
+    claim?.workerId ?? null,
+    claim?.leaseUntil.getTime() ?? null,
+    a.idempotencyKey,
+    JSON.stringify(a.internal),
+    a.createdAt.getTime(),
+    a.updatedAt.getTime(),
+  ];
 }
 
 function attemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptEntity {
@@ -132,6 +156,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private app!: DataSource;
   /** Prepared statements and group commit for the hot writes on SQLite (undefined on other databases). */
   private sqlite?: SqliteFastPath;
+  private checkpointer?: WalCheckpointer;
 
   /** `dataSource` is resolved on first use: TypeORM's provider may still be initializing when this is built. */
   constructor(
@@ -173,10 +198,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
       await this.own.initialize();
       this.ownedConnection = true;
       const db = (this.own.driver as unknown as { databaseConnection: Database }).databaseConnection;
-      // In WAL mode NORMAL loses nothing when a process crashes (only, on power loss, the last commits of this
-      // connection: delivery results, which at worst resends a delivery). The application's own connection,
-      // which writes the outbox rows of its transactions, keeps its own setting.
-      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') db.pragma('synchronous = NORMAL');
+      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
+        // In WAL mode NORMAL loses nothing when a process crashes (only, on power loss, the last commits of this
+        // connection: delivery results, which at worst resends a delivery). The application's own connection,
+        // which writes the outbox rows of its transactions, keeps its own setting.
+        db.pragma('synchronous = NORMAL');
+        this.startCheckpointer(db, database);
+      }
       this.sqlite = this.prepareSqliteFastPath(db);
     } else if (hasEntities) {
       this.own = this.app;
@@ -196,7 +224,20 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   override async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.ownedConnection && this.own?.isInitialized) await this.own.destroy();
+  }
+
+  /** Moves this connection's WAL checkpoints (page copies and fsyncs) off the event loop, into a worker thread. */
+  private startCheckpointer(db: Database, databaseFile: string): void {
+    const checkpointer = new WalCheckpointer();
+    const started = checkpointer.start(databaseFile, (error) => {
+      this.logger.warn(`WAL checkpoints run on the store's connection again: ${(error as Error)?.message ?? String(error)}`);
+      if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+    });
+    if (!started) return;
+    db.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = checkpointer;
   }
 
   sharesTransactionsWith(manager: EntityManager): boolean {
@@ -355,8 +396,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
     }
     if (this.sqlite && !manager && keyed.length === 0) {
       const sqlite = this.sqlite;
-      const values = fresh.map((a) => attemptRow(a, claim));
-      await sqlite.batch.submit(() => values.reduce((n, row) => n + sqlite.insertAttempt.run(row).changes, 0));
+      const rows = fresh.map((a) => insertValues(a, claim));
+      await sqlite.batch.submit(() => rows.forEach((values) => sqlite.insertAttempt.run(values)));
       return [...fresh];
     }
     const rows = fresh.map((a) => attemptEntity(a, claim));
@@ -415,8 +456,22 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const id = current.id;
     const updated = applyTry(current, result, now);
     if (this.sqlite) {
-      const row = attemptRow(updated, undefined);
-      const changes = await this.sqlite.batch.submit(() => this.sqlite!.recordTry.run({ ...row, previousTries: current.tries }).changes as number);
+      const sqlite = this.sqlite;
+      const values = [
+        updated.status,
+        updated.message,
+        jsonOrNull(withoutPayloadBody(updated)),
+        jsonOrNull(updated.response),
+        updated.tries,
+        JSON.stringify(updated.history),
+        updated.nextAttemptAt?.getTime() ?? null,
+        // `internal` only changes when the try adds an exception; NULL keeps the stored value.
+        result.exception ? JSON.stringify(updated.internal) : null,
+        updated.updatedAt.getTime(),
+        id,
+        current.tries,
+      ];
+      const changes = await sqlite.batch.submit(() => sqlite.recordTry.run(values).changes);
       return changes > 0 ? updated : null;
     }
     const values = attemptEntity(updated);
@@ -470,15 +525,15 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   /**
-   * On SQLite: count only the pending attempts (an index range) to know how many resolved ones may stay, delete
-   * the older resolved ones in one statement, and count what is left of the resolved (at most `limit`). The
-   * whole history is never counted, which matters when a subscription has a large backlog.
+   * On SQLite: count the pending attempts, up to `limit` (an index range), to know how many resolved ones may
+   * stay, delete the older resolved ones in one statement, and count what is left of the resolved (at most
+   * `limit`). Neither the whole history nor a large backlog of pending attempts is ever counted.
    */
   override async trimHistory(subscriptionId: string, limit: number): Promise<AttemptCounts> {
     if (!this.sqlite) return super.trimHistory(subscriptionId, limit);
     const sqlite = this.sqlite;
     return sqlite.batch.submit(() => {
-      const pending = (sqlite.countPending.get(subscriptionId) as { n: number }).n;
+      const pending = (sqlite.countPending.get(subscriptionId, limit) as { n: number }).n;
       sqlite.trimResolved.run(subscriptionId, subscriptionId, Math.max(0, limit - pending));
       const resolved = sqlite.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>;
       const counts: AttemptCounts = { total: pending, pending, failed: 0, successful: 0 };
@@ -501,48 +556,44 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const excluded = (options.excludeSubscriptions ?? []).slice(0, 500);
     const nowMs = now.getTime();
     const untilMs = leaseUntil.getTime();
-    let ids: string[];
     if (this.sqlite) {
-      // One statement: it takes the oldest due attempts and says which (RETURNING), with no scan afterwards.
+      // One statement: it takes the oldest due attempts and returns them (RETURNING), with no read afterwards.
       const sqlite = this.sqlite;
       const rows = await sqlite.batch.submit(
-        () =>
-          sqlite.claimDue.all({ worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) }) as Array<{ id: string }>,
+        () => sqlite.claimDue.all({ worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) }) as AttemptRow[],
       );
-      ids = rows.map((r) => r.id);
-    } else {
-      ids = await this.run(async (ds) => {
-        const due = ds
-          .createQueryBuilder()
-          .subQuery()
-          .select('d.id')
-          .from(WebhookAttemptEntity, 'd')
-          .where('d.status = :pending')
-          .andWhere('d.next_attempt_at <= :now')
-          .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
-          .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
-          .orderBy('d.next_attempt_at', 'ASC')
-          .limit(limit);
-        if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
-        const update = ds
-          .createQueryBuilder()
-          .update(WebhookAttemptEntity)
-          .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
-          .where(`id IN ${due.getQuery()}`)
-          .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
-        if (ds.driver.isReturningSqlSupported('update')) {
-          const result = await update.returning(['id']).execute();
-          return (result.raw as Array<{ id: string }>).map((r) => r.id);
-        }
-        await update.execute();
-        // Without RETURNING, the lease value (worker + expiry) identifies exactly what this claim took.
-        const taken = await this.attempts(ds).find({ where: { leaseOwner: workerId, leaseExpiresAt: untilMs, status: 'pending' }, select: { id: true } });
-        return taken.map((t) => t.id);
-      });
+      return rows.map((row) => this.toAttempt(sqlite.decodeAttempt(row))).sort(byNextAttemptAt);
     }
+    const ids = await this.run(async (ds) => {
+      const due = ds
+        .createQueryBuilder()
+        .subQuery()
+        .select('d.id')
+        .from(WebhookAttemptEntity, 'd')
+        .where('d.status = :pending')
+        .andWhere('d.next_attempt_at <= :now')
+        .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
+        .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
+        .orderBy('d.next_attempt_at', 'ASC')
+        .limit(limit);
+      if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
+      const update = ds
+        .createQueryBuilder()
+        .update(WebhookAttemptEntity)
+        .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
+        .where(`id IN ${due.getQuery()}`)
+        .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
+      if (ds.driver.isReturningSqlSupported('update')) {
+        const result = await update.returning(['id']).execute();
+        return (result.raw as Array<{ id: string }>).map((r) => r.id);
+      }
+      await update.execute();
+      // Without RETURNING, the lease value (worker + expiry) identifies exactly what this claim took.
+      const taken = await this.attempts(ds).find({ where: { leaseOwner: workerId, leaseExpiresAt: untilMs, status: 'pending' }, select: { id: true } });
+      return taken.map((t) => t.id);
+    });
     if (ids.length === 0) return [];
-    const attempts = (await this.findAttempts(ids)).sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0));
-    return attempts;
+    return (await this.findAttempts(ids)).sort(byNextAttemptAt);
   }
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
@@ -589,13 +640,22 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   private prepareSqliteFastPath(db: Database): SqliteFastPath {
+    const columns = this.own.getMetadata(WebhookAttemptEntity).columns.map((c) => ({
+      property: c.propertyName,
+      column: c.databaseName,
+      from: (c.transformer as ValueTransformer | undefined)?.from,
+    }));
     return {
       batch: new SqliteWriteBatch(db),
+      decodeAttempt: (row) => {
+        const entity: Record<string, unknown> = {};
+        for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
+        return entity as unknown as WebhookAttemptEntity;
+      },
       insertAttempt: db.prepare(
         `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
            next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
-         VALUES (@id, @webhookId, @subscriptionId, @eventName, @status, @message, @payload, @dialect, @request, @response, @tries, @history,
-           @nextAttemptAt, @leaseOwner, @leaseExpiresAt, @idempotencyKey, @internal, @createdAt, @updatedAt)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       claimDue: db.prepare(
         `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until
@@ -604,13 +664,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
            WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
              AND subscription_id NOT IN (SELECT value FROM json_each(@excluded))
            ORDER BY next_attempt_at LIMIT @limit)
-         RETURNING id`,
+         RETURNING *`,
       ),
       renewClaim: db.prepare("UPDATE webhook_attempt SET lease_expires_at = @until WHERE id = @id AND lease_owner = @worker AND status = 'pending'"),
       releaseClaim: db.prepare(
         "UPDATE webhook_attempt SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
       ),
-      countPending: db.prepare("SELECT COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending'"),
+      countPending: db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending' LIMIT ?)"),
       countResolved: db.prepare(
         "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') GROUP BY status",
       ),
@@ -624,10 +684,9 @@ export class TypeOrmWebhookStore extends WebhookStore {
            SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status != 'pending' ORDER BY id LIMIT ?)`,
       ),
       recordTry: db.prepare(
-        `UPDATE webhook_attempt SET status = @status, message = @message, request = @request, response = @response, tries = @tries,
-           history = @history, next_attempt_at = @nextAttemptAt, lease_owner = NULL, lease_expires_at = NULL, internal = @internal,
-           updated_at = @updatedAt
-         WHERE id = @id AND status = 'pending' AND tries = @previousTries`,
+        `UPDATE webhook_attempt SET status = ?, message = ?, request = ?, response = ?, tries = ?, history = ?, next_attempt_at = ?,
+           lease_owner = NULL, lease_expires_at = NULL, internal = COALESCE(?, internal), updated_at = ?
+         WHERE id = ? AND status = 'pending' AND tries = ?`,
       ),
     };
   }

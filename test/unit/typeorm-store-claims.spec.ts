@@ -1,0 +1,68 @@
+import { DataSource } from 'typeorm';
+import { describe, expect, it } from 'vitest';
+import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
+import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
+import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
+
+describe('TypeORM store on SQLite: claims', () => {
+  it('returns claimed attempts exactly as findAttempt reads them (request, response, history, dates)', async () => {
+    const file = tempSqliteFile();
+    const dataSource = new DataSource(sqliteDataSourceOptions(file.path));
+    await dataSource.initialize();
+    const store = new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
+    try {
+      await store.initialize();
+      const created = new Date('2026-01-01T00:00:00.000Z');
+      const payload = '{"type":"order.created"}';
+      const attempt: WebhookAttempt = {
+        id: newAttemptId(),
+        webhookId: 'msg_1',
+        subscriptionId: 'sub_1',
+        eventName: 'order.created',
+        status: 'pending',
+        message: null,
+        payload,
+        dialect: 'standard',
+        request: null,
+        response: null,
+        tries: 0,
+        history: [],
+        nextAttemptAt: created,
+        idempotencyKey: null,
+        internal: { originated: { pid: 1, hostname: 'h', createdAt: created, note: 'n' }, exceptionHistory: [] },
+        createdAt: created,
+        updatedAt: created,
+      };
+      await store.insertAttempts([attempt], {}, { workerId: 'a', leaseUntil: new Date(created.getTime() + 1000) });
+      const triedAt = new Date('2026-01-01T00:00:01.000Z');
+      await store.recordTry(
+        attempt,
+        {
+          status: 'pending',
+          message: '503 Service Unavailable',
+          request: { url: 'https://example.test/hook', method: 'POST', headers: { 'webhook-id': 'msg_1' }, body: payload, sentAt: triedAt },
+          response: { statusCode: 503, reason: 'Service Unavailable', headers: { 'retry-after': '1' }, body: 'busy', truncated: false, elapsedMs: 12, receivedAt: triedAt },
+          try: { number: 1, startedAt: triedAt, elapsedMs: 12, statusCode: 503, message: '503 Service Unavailable', errorCode: null },
+          nextAttemptAt: triedAt,
+          exception: 'Error: busy',
+        },
+        triedAt,
+      );
+
+      const claimed = await store.claimDue('b', new Date('2026-01-01T00:00:02.000Z'), new Date('2026-01-01T00:01:00.000Z'), 10);
+
+      expect(claimed).toHaveLength(1);
+      expect(claimed[0]).toEqual(await store.findAttempt(attempt.id));
+      expect(claimed[0]!.request!.sentAt).toBeInstanceOf(Date);
+      expect(claimed[0]!.request!.body).toBe(payload);
+      expect(claimed[0]!.history[0]!.startedAt).toEqual(triedAt);
+      expect(claimed[0]!.internal.exceptionHistory).toEqual(['Error: busy']);
+    } finally {
+      await store.close();
+      await dataSource.destroy();
+      file.cleanup();
+    }
+  });
+});
