@@ -60,7 +60,7 @@ export {
   PayloadTooLargeError,
 } from './delivery/webhook-delivery.manager.js';
 export type { WebhookShipment, WebhookDelivery, PublishedWebhookEvent } from './delivery/webhook-shipment.js';
-export { WebhookDeliveryQueue, type WebhookDeliveryQueueStats } from './delivery/queue/webhook-delivery.queue.js';
+export { WebhookDeliveryQueue, type WebhookDeliveryQueueStats, type WebhookDeliveryConsumer } from './delivery/queue/webhook-delivery.queue.js';
 export { redactUrl as redactWebhookUrl, redactHeaders as redactWebhookHeaders } from './delivery/redaction.js';
 export {
   WebhookTransport,

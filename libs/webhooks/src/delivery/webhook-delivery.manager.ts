@@ -276,7 +276,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   onApplicationBootstrap(): void {
     if (!this.options.delivery.worker) return;
     // Starting the queue also resumes what is still pending from before (a restart, or a crashed peer).
-    this.queue.start((attempt, signal) => this.worker.deliver(attempt, signal));
+    this.queue.start((attempt, signal, requestDone) => this.worker.deliver(attempt, signal, requestDone));
   }
 
   /**
@@ -327,10 +327,11 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   }
 
   private async settle(): Promise<void> {
-    while (this.background.size > 0 || this.queue.stats.queued > 0 || this.queue.stats.active > 0 || this.health.busy) {
+    // At least one round: a job whose request is over may still be recording its outcome (not "active").
+    do {
       await Promise.allSettled([...this.background]);
       await this.queue.whenIdle();
       await this.health.whenIdle();
-    }
+    } while (this.background.size > 0 || this.queue.stats.queued > 0 || this.queue.stats.active > 0 || this.health.busy);
   }
 }

@@ -60,18 +60,18 @@ export class WebhookDeliveryWorker {
   ) {}
 
   /** Delivers one try. Never throws; returns the attempt as stored afterwards (null if it was already resolved). */
-  async deliver(attempt: WebhookAttempt, signal?: AbortSignal): Promise<WebhookAttempt | null> {
+  async deliver(attempt: WebhookAttempt, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     try {
       const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId) ?? (await this.subscriptions.get(attempt.subscriptionId));
       if (!subscription || !subscription.active) return await this.cancel(attempt);
-      return await this.sendTry(attempt, subscription, signal);
+      return await this.sendTry(attempt, subscription, signal, requestDone);
     } catch (error) {
       this.logger.error(`Delivery bookkeeping of attempt ${attempt.id} failed: ${describeError(error)}`);
       return null;
     }
   }
 
-  private async sendTry(attempt: WebhookAttempt, subscription: WebhookSubscription, signal?: AbortSignal): Promise<WebhookAttempt | null> {
+  private async sendTry(attempt: WebhookAttempt, subscription: WebhookSubscription, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     const startedAt = this.clock.now();
     const started = performance.now();
     const number = attempt.tries + 1;
@@ -136,6 +136,8 @@ export class WebhookDeliveryWorker {
       }
     }
 
+    // The request is over: its slot may go to the next one while this outcome is recorded.
+    requestDone?.();
     const now = this.clock.now();
     let recordedResponse: WebhookAttemptResponse | null = null;
     let outcome: TryOutcome;

@@ -23,8 +23,9 @@ export interface DeliverySchedulerLimits {
 }
 
 /**
- * The in-process queue in front of the delivery worker. It runs at most `concurrency` jobs, at most
- * `perEndpointConcurrency` per endpoint, and picks endpoints round-robin, so a slow or dead endpoint holds only
+ * The in-process queue in front of the delivery worker. It has at most `concurrency` requests in flight, at
+ * most `perEndpointConcurrency` per endpoint (a job's slot is freed when its request is over, while its outcome
+ * is recorded; at most 2 × `concurrency` jobs run in all), and picks endpoints round-robin, so a slow or dead endpoint holds only
  * its own slots and never delays the others. It holds at most `maxQueued` waiting jobs, and at most
  * `maxQueuedPerEndpoint` for one endpoint; `enqueue` refuses more (backpressure: the attempt stays in the store
  * for a later claim, and a dead endpoint's backlog cannot crowd out the others).
@@ -35,12 +36,14 @@ export class DeliveryScheduler {
   private readyHead = 0;
   private readonly held = new Set<string>();
   private running = 0;
+  /** Jobs whose request is over and whose outcome is being recorded. */
+  private recording = 0;
   private waiting = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly limits: DeliverySchedulerLimits,
-    private readonly run: (job: DeliveryJob) => Promise<void>,
+    private readonly run: (job: DeliveryJob, requestDone: () => void) => Promise<void>,
   ) {}
 
   get active(): number {
@@ -52,7 +55,7 @@ export class DeliveryScheduler {
   }
 
   get idle(): boolean {
-    return this.running === 0 && this.waiting === 0;
+    return this.running === 0 && this.waiting === 0 && this.recording === 0;
   }
 
   /** Room for more waiting jobs. */
@@ -129,7 +132,8 @@ export class DeliveryScheduler {
   }
 
   private pump(): void {
-    while (this.running < this.limits.concurrency && this.readyHead < this.ready.length) {
+    // At most `concurrency` requests in flight, and at most twice that many jobs counting those recording.
+    while (this.running < this.limits.concurrency && this.running + this.recording < 2 * this.limits.concurrency && this.readyHead < this.ready.length) {
       const queue = this.ready[this.readyHead++]!;
       queue.ready = false;
       const job = queue.jobs[queue.head]!;
@@ -150,17 +154,35 @@ export class DeliveryScheduler {
     }
   }
 
+  /**
+   * Runs one job. Its slots (global and per endpoint) count requests in flight: the runner frees them with
+   * `requestDone` when the HTTP exchange is over, so the endpoint's next request starts while this outcome is
+   * written; the attempt stays held until the job ends.
+   */
   private async execute(queue: EndpointQueue, job: DeliveryJob): Promise<void> {
+    let requestOver = false;
+    const requestDone = () => {
+      if (requestOver) return;
+      requestOver = true;
+      queue.active--;
+      this.running--;
+      this.recording++;
+      this.markReady(queue);
+      this.pump();
+    };
     try {
-      await this.run(job);
+      await this.run(job, requestDone);
     } catch {
       // The runner records its own failures; a throw here must not stop the queue.
     } finally {
-      queue.active--;
-      this.running--;
+      if (requestOver) this.recording--;
+      else {
+        queue.active--;
+        this.running--;
+      }
       this.held.delete(job.attempt.id);
       this.markReady(queue);
-      if (queue.active === 0 && queue.head >= queue.jobs.length) this.endpoints.delete(queue.key);
+      if (queue.active === 0 && queue.head >= queue.jobs.length && this.endpoints.get(queue.key) === queue) this.endpoints.delete(queue.key);
       this.pump();
       this.notifyIdle();
     }

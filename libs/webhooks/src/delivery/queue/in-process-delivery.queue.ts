@@ -9,7 +9,7 @@ import { WebhookSubscriptionManager } from '../../subscriptions/webhook-subscrip
 import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { DeliveryScheduler } from './delivery-scheduler.js';
-import { WebhookDeliveryQueue, type WebhookDeliveryQueueStats } from './webhook-delivery.queue.js';
+import { type WebhookDeliveryConsumer, WebhookDeliveryQueue, type WebhookDeliveryQueueStats } from './webhook-delivery.queue.js';
 
 const CLAIM_BATCH = 500;
 
@@ -46,7 +46,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly scheduler: DeliveryScheduler;
   private readonly abort = new AbortController();
-  private consume: ((attempt: WebhookAttempt, signal: AbortSignal) => Promise<WebhookAttempt | null>) | null = null;
+  private consume: WebhookDeliveryConsumer | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -67,8 +67,8 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     setMaxListeners(0, this.abort.signal);
     const { concurrency, perEndpointConcurrency, maxQueuedAttempts } = options.delivery;
     const maxQueuedPerEndpoint = Math.min(maxQueuedAttempts, Math.max(perEndpointConcurrency * 4, Math.ceil(maxQueuedAttempts / 4)));
-    this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts, maxQueuedPerEndpoint }, async ({ attempt }) => {
-      const updated = await this.consume!(attempt, this.abort.signal);
+    this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts, maxQueuedPerEndpoint }, async ({ attempt }, requestDone) => {
+      const updated = await this.consume!(attempt, this.abort.signal, requestDone);
       if (updated?.status === 'pending' && updated.nextAttemptAt) this.wake(updated.nextAttemptAt);
     });
   }
@@ -77,7 +77,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     return { queued: this.scheduler.queued, active: this.scheduler.active };
   }
 
-  start(consume: (attempt: WebhookAttempt, signal: AbortSignal) => Promise<WebhookAttempt | null>): void {
+  start(consume: WebhookDeliveryConsumer): void {
     if (this.consume) return;
     this.consume = consume;
     this.schedulePoll(0);

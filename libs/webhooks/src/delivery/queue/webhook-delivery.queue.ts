@@ -7,6 +7,9 @@ export interface WebhookDeliveryQueueStats {
   active: number;
 }
 
+/** Sends one try of an attempt and records it; never throws. Returns the attempt as stored afterwards. */
+export type WebhookDeliveryConsumer = (attempt: WebhookAttempt, signal: AbortSignal, requestDone?: () => void) => Promise<WebhookAttempt | null>;
+
 /**
  * Moves committed attempts to the process that sends them. The store stays the source of truth: an attempt is
  * pending there until a try resolves it, and is leased (`workerId`, expiry) while a process holds it, so a queue
@@ -20,8 +23,12 @@ export abstract class WebhookDeliveryQueue {
   /** This process's identity in attempt leases. */
   abstract readonly workerId: string;
 
-  /** Starts consuming: every attempt taken is passed to `consume`, which never throws. */
-  abstract start(consume: (attempt: WebhookAttempt, signal: AbortSignal) => Promise<WebhookAttempt | null>): void;
+  /**
+   * Starts consuming: every attempt taken is passed to `consume`, which never throws. `consume` calls
+   * `requestDone` once the HTTP exchange is over (before the outcome is recorded), so a queue that counts
+   * requests in flight can start the next one while the result is written.
+   */
+  abstract start(consume: WebhookDeliveryConsumer): void;
 
   /** Hands over attempts that were just committed, leased to `workerId`. Never throws. */
   abstract push(attempts: readonly WebhookAttempt[]): void;
