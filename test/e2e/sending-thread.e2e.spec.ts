@@ -85,4 +85,33 @@ describe('the sending thread (undici-thread transport)', () => {
     await expect(transport.send({ method: 'POST', url: `${receiver.url}/late`, headers: {}, body: '{}' }, { timeoutMs: 1000, connectTimeoutMs: 500, maxResponseBytes: 10 })).rejects.toMatchObject({ code: 'aborted' });
     expect(receiver.requests.map((r) => r.path)).toEqual(['/hang']);
   });
+
+  it('a request whose URL does not parse fails alone (protocol) and the thread keeps serving the others', async () => {
+    receiver = await TestReceiver.start({ responder: (_request, res) => void res.writeHead(204).end() });
+    app = await boot();
+    const transport = app.get(WebhookTransport);
+    const limits = { timeoutMs: 3000, connectTimeoutMs: 1000, maxResponseBytes: 1000 };
+    const [bad, good] = await Promise.allSettled([
+      transport.send({ method: 'POST', url: 'not a url', headers: {}, body: '{}' }, limits),
+      transport.send({ method: 'POST', url: `${receiver.url}/ok`, headers: {}, body: '{}' }, limits),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'protocol' } });
+    expect(good).toMatchObject({ status: 'fulfilled', value: { statusCode: 204 } });
+    expect((await transport.send({ method: 'POST', url: `${receiver.url}/again`, headers: {}, body: '{}' }, limits)).statusCode).toBe(204);
+    expect(receiver.requests.map((r) => r.path)).toEqual(['/ok', '/again']);
+  });
+
+  it('a request queued in the same turn as shutdown is never sent', async () => {
+    receiver = await TestReceiver.start({ responder: (_request, res) => void res.writeHead(204).end() });
+    app = await boot();
+    const transport = app.get(WebhookTransport);
+    const late = transport
+      .send({ method: 'POST', url: `${receiver.url}/late`, headers: {}, body: '{}' }, { timeoutMs: 3000, connectTimeoutMs: 1000, maxResponseBytes: 1000 })
+      .catch((error: unknown) => error);
+    await app.close();
+    app = undefined;
+    expect(await late).toMatchObject({ code: 'aborted' });
+    expect((transport as unknown as { worker: unknown }).worker).toBeNull();
+    expect(receiver.requests).toHaveLength(0);
+  });
 });

@@ -266,9 +266,10 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     void task.finally(() => this.background.delete(task));
   }
 
-  /** Work this process holds: attempts waiting for a slot, requests in flight, and background tasks. */
-  get stats(): { queued: number; active: number; background: number } {
-    return { ...this.queue.stats, background: this.background.size };
+  /** Work this process holds: attempts waiting for a slot, requests in flight, outcomes being recorded, and background tasks. */
+  get stats(): { queued: number; active: number; recording: number; background: number } {
+    const { queued, active, recording = 0 } = this.queue.stats;
+    return { queued, active, recording, background: this.background.size };
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -327,11 +328,14 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   }
 
   private async settle(): Promise<void> {
-    // At least one round: a job whose request is over may still be recording its outcome (not "active").
-    do {
+    const busy = () => {
+      const { queued, active, recording = 0 } = this.queue.stats;
+      return this.background.size > 0 || queued > 0 || active > 0 || recording > 0 || this.health.busy;
+    };
+    while (busy()) {
       await Promise.allSettled([...this.background]);
       await this.queue.whenIdle();
       await this.health.whenIdle();
-    } while (this.background.size > 0 || this.queue.stats.queued > 0 || this.queue.stats.active > 0 || this.health.busy);
+    }
   }
 }

@@ -54,6 +54,11 @@ export class DeliveryScheduler {
     return this.waiting;
   }
 
+  /** Jobs whose request is over and whose outcome is being recorded. */
+  get finishing(): number {
+    return this.recording;
+  }
+
   get idle(): boolean {
     return this.running === 0 && this.waiting === 0 && this.recording === 0;
   }

@@ -74,7 +74,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   }
 
   get stats(): WebhookDeliveryQueueStats {
-    return { queued: this.scheduler.queued, active: this.scheduler.active };
+    return { queued: this.scheduler.queued, active: this.scheduler.active, recording: this.scheduler.finishing };
   }
 
   start(consume: WebhookDeliveryConsumer): void {

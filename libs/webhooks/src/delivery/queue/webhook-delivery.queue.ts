@@ -5,6 +5,8 @@ export interface WebhookDeliveryQueueStats {
   queued: number;
   /** Requests in flight from this process. */
   active: number;
+  /** Tries whose request is over and whose outcome is being recorded. */
+  recording?: number;
 }
 
 /** Sends one try of an attempt and records it; never throws. Returns the attempt as stored afterwards. */

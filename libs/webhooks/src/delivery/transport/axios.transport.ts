@@ -89,7 +89,7 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
       throw toTransportError(error, timedOut, limits.timeoutMs, performance.now() - started, limits.signal?.aborted);
     } finally {
       clearTimeout(deadline);
-      this.inFlight.done(controller);
+      this.inFlight.done(controller, limits.signal);
     }
   }
 

@@ -1,30 +1,38 @@
 /**
- * The requests a transport has in flight, so one listener per shutdown signal aborts them all (instead of one
- * listener added and removed per request, which showed up in the delivery profile).
+ * The requests a transport has in flight, grouped by the caller's abort signal: one listener per signal
+ * (instead of one added and removed per request, which showed up in the delivery profile) aborts that signal's
+ * requests and no others.
  */
 export class InFlightRequests {
-  private readonly controllers = new Set<AbortController>();
+  private readonly bySignal = new Map<AbortSignal | undefined, Set<AbortController>>();
   private readonly watched = new WeakSet<AbortSignal>();
 
-  /** A controller for one request, aborted when `shutdown` fires. Call `done` when the request ends. */
-  start(shutdown: AbortSignal | undefined): AbortController {
+  /** A controller for one request, aborted when `signal` fires. Call `done` when the request ends. */
+  start(signal: AbortSignal | undefined): AbortController {
     const controller = new AbortController();
-    if (shutdown) {
-      if (shutdown.aborted) controller.abort(shutdown.reason);
-      else if (!this.watched.has(shutdown)) {
-        this.watched.add(shutdown);
-        shutdown.addEventListener('abort', () => this.abortAll(shutdown.reason), { once: true });
-      }
+    if (signal?.aborted) {
+      controller.abort(signal.reason);
+      return controller;
     }
-    this.controllers.add(controller);
+    if (signal && !this.watched.has(signal)) {
+      this.watched.add(signal);
+      signal.addEventListener('abort', () => this.abort(signal), { once: true });
+    }
+    let group = this.bySignal.get(signal);
+    if (!group) this.bySignal.set(signal, (group = new Set()));
+    group.add(controller);
     return controller;
   }
 
-  done(controller: AbortController): void {
-    this.controllers.delete(controller);
+  done(controller: AbortController, signal: AbortSignal | undefined): void {
+    const group = this.bySignal.get(signal);
+    group?.delete(controller);
+    if (group?.size === 0) this.bySignal.delete(signal);
   }
 
-  abortAll(reason?: unknown): void {
-    for (const controller of this.controllers) controller.abort(reason);
+  private abort(signal: AbortSignal): void {
+    const group = this.bySignal.get(signal);
+    this.bySignal.delete(signal);
+    for (const controller of group ?? []) controller.abort(signal.reason);
   }
 }

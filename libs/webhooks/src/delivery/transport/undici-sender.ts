@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { Deadlines, type Expiring } from './deadlines.js';
 import { DeadlineExceeded, ShutdownAbort, toTransportError } from './transport-errors.js';
-import { TRANSPORT_HEADERS, type WebhookTransportRequest, type WebhookTransportResponse } from './webhook-transport.js';
+import { TRANSPORT_HEADERS, WebhookTransportError, type WebhookTransportRequest, type WebhookTransportResponse } from './webhook-transport.js';
 
 export interface UndiciSenderOptions {
   connectTimeoutMs: number;
@@ -37,6 +37,8 @@ export class UndiciSender {
   private readonly agent: Agent;
   private readonly deadlines = new Deadlines();
   private readonly inFlight = new Set<UndiciExchange>();
+  /** Requests by abort group (a caller's shutdown signal), so aborting one group leaves the others alone. */
+  private readonly groups = new Map<unknown, Set<UndiciExchange>>();
   private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(options: UndiciSenderOptions) {
@@ -59,14 +61,30 @@ export class UndiciSender {
     return this.inFlight.size;
   }
 
-  send(req: WebhookTransportRequest, limits: UndiciSendLimits): Promise<WebhookTransportResponse> {
-    const target = this.split(req.url);
+  /** Sends one request; never throws (a URL that does not parse is a rejected `protocol` error). */
+  send(req: WebhookTransportRequest, limits: UndiciSendLimits, group?: unknown): Promise<WebhookTransportResponse> {
     return new Promise((resolve, reject) => {
+      let target: { origin: string; path: string };
+      try {
+        target = this.split(req.url);
+      } catch (error) {
+        return reject(new WebhookTransportError('protocol', `the request URL does not parse: ${(error as Error).message}`, 0, { cause: error }));
+      }
+      let members: Set<UndiciExchange> | undefined;
+      if (group !== undefined) {
+        members = this.groups.get(group);
+        if (!members) this.groups.set(group, (members = new Set()));
+      }
       const exchange = new UndiciExchange(limits, resolve, reject, (done) => {
         this.inFlight.delete(done);
         this.deadlines.untrack(done, limits.timeoutMs);
+        if (members) {
+          members.delete(done);
+          if (members.size === 0 && this.groups.get(group) === members) this.groups.delete(group);
+        }
       });
       this.inFlight.add(exchange);
+      members?.add(exchange);
       this.deadlines.track(exchange, limits.timeoutMs);
       this.agent.dispatch(
         { origin: target.origin, path: target.path, method: req.method as Dispatcher.HttpMethod, headers: { ...TRANSPORT_HEADERS, ...req.headers }, body: req.body },
@@ -75,9 +93,14 @@ export class UndiciSender {
     });
   }
 
+  /** Ends the requests of one abort group as `aborted`. */
+  abortGroup(group: unknown): void {
+    for (const exchange of [...(this.groups.get(group) ?? [])]) exchange.abort(new ShutdownAbort());
+  }
+
   /** Ends every request in flight as `aborted` (shutdown). */
   abortAll(): void {
-    for (const exchange of this.inFlight) exchange.abort(new ShutdownAbort());
+    for (const exchange of [...this.inFlight]) exchange.abort(new ShutdownAbort());
   }
 
   close(): Promise<void> {
@@ -136,6 +159,8 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Expiring {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // Informational answers (100, 103 Early Hints) precede the response; their headers are not its headers.
+    if (statusCode < 200) return;
     this.statusCode = statusCode;
     for (const name in headers) {
       const value = headers[name];

@@ -12,6 +12,8 @@ export interface SendingThreadOptions {
 /** One request handed to the sending thread. */
 export interface ThreadRequest extends WebhookTransportRequest {
   id: number;
+  /** The caller's abort signal, as a number (signals do not cross threads). */
+  group?: number;
   timeoutMs: number;
   maxResponseBytes: number;
 }
@@ -31,7 +33,8 @@ export interface ThreadError {
 /** Messages from the application thread to the sending thread. */
 export type ToSendingThread =
   | { type: 'send'; requests: ThreadRequest[] }
-  | { type: 'abort-all' }
+  /** The requests of one abort group end as `aborted`. */
+  | { type: 'abort'; group: number }
   | { type: 'vetted'; id: number; addresses?: LookupAddress[]; error?: ThreadError }
   | { type: 'close' };
 

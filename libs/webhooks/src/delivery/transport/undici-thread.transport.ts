@@ -14,6 +14,8 @@ function threadEntry(): URL {
   return import.meta.url.endsWith('.ts') ? new URL(entry.href.replace('/libs/webhooks/src/', '/libs/webhooks/dist/')) : entry;
 }
 
+const abortedError = () => new WebhookTransportError('aborted', 'the request was aborted (shutdown)', 0);
+
 const serializeError = (error: unknown): ThreadError => ({
   name: (error as Error)?.name ?? 'Error',
   code: typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined,
@@ -41,7 +43,9 @@ export class UndiciThreadWebhookTransport extends WebhookTransport implements On
   private readonly waiting = new Map<number, Waiting>();
   private outbox: ThreadRequest[] = [];
   private nextId = 0;
-  private readonly watchedSignals = new WeakSet<AbortSignal>();
+  /** Abort groups: each caller signal gets a number the thread knows its requests by. */
+  private readonly groups = new WeakMap<AbortSignal, number>();
+  private nextGroup = 0;
   private closed = false;
 
   constructor(
@@ -60,17 +64,42 @@ export class UndiciThreadWebhookTransport extends WebhookTransport implements On
 
   send(request: WebhookTransportRequest, limits: WebhookTransportLimits): Promise<WebhookTransportResponse> {
     const { signal } = limits;
-    if (signal?.aborted || this.closed) return Promise.reject(new WebhookTransportError('aborted', 'the request was aborted (shutdown)', 0));
-    if (signal && !this.watchedSignals.has(signal)) {
-      this.watchedSignals.add(signal);
-      signal.addEventListener('abort', () => this.worker?.postMessage({ type: 'abort-all' } satisfies ToSendingThread), { once: true });
-    }
+    if (signal?.aborted || this.closed) return Promise.reject(abortedError());
+    const group = signal ? this.groupOf(signal) : undefined;
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.waiting.set(id, { resolve, reject });
       if (this.outbox.length === 0) setImmediate(() => this.flush());
-      this.outbox.push({ id, method: request.method, url: request.url, headers: request.headers, body: request.body, timeoutMs: limits.timeoutMs, maxResponseBytes: limits.maxResponseBytes });
+      this.outbox.push({ id, group, method: request.method, url: request.url, headers: request.headers, body: request.body, timeoutMs: limits.timeoutMs, maxResponseBytes: limits.maxResponseBytes });
     });
+  }
+
+  /** The abort group of a caller's signal; its abort ends only its own requests, here and in the thread. */
+  private groupOf(signal: AbortSignal): number {
+    let group = this.groups.get(signal);
+    if (group === undefined) {
+      const assigned = (group = this.nextGroup++);
+      this.groups.set(signal, assigned);
+      signal.addEventListener(
+        'abort',
+        () => {
+          // Not handed over yet: end them here. Handed over: the thread ends them.
+          this.outbox = this.outbox.filter((request) => request.group !== assigned || !this.settle(request.id, abortedError()));
+          this.worker?.postMessage({ type: 'abort', group: assigned } satisfies ToSendingThread);
+        },
+        { once: true },
+      );
+    }
+    return group;
+  }
+
+  /** Rejects a waiting request; false when it already settled. */
+  private settle(id: number, error: WebhookTransportError): boolean {
+    const waiter = this.waiting.get(id);
+    if (!waiter) return false;
+    this.waiting.delete(id);
+    waiter.reject(error);
+    return true;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -84,9 +113,14 @@ export class UndiciThreadWebhookTransport extends WebhookTransport implements On
   }
 
   private flush(): void {
-    const requests = this.outbox;
+    // Only requests still waiting: one may have been failed (thread exit) or aborted since it was queued.
+    const requests = this.outbox.filter((request) => this.waiting.has(request.id));
     this.outbox = [];
     if (requests.length === 0) return;
+    if (this.closed) {
+      for (const { id } of requests) this.settle(id, abortedError());
+      return;
+    }
     try {
       const worker = this.thread();
       // The thread keeps the process alive only while requests are in flight.
@@ -95,10 +129,7 @@ export class UndiciThreadWebhookTransport extends WebhookTransport implements On
     } catch (error) {
       // The thread could not be started (or the batch not handed over): these tries fail and are retried.
       this.logger.error(`The sending thread is unavailable: ${(error as Error)?.message ?? String(error)}`);
-      for (const { id } of requests) {
-        this.waiting.get(id)?.reject(new WebhookTransportError('unknown', 'the sending thread is unavailable', 0, { cause: error }));
-        this.waiting.delete(id);
-      }
+      for (const { id } of requests) this.settle(id, new WebhookTransportError('unknown', 'the sending thread is unavailable', 0, { cause: error }));
     }
   }
 
@@ -145,9 +176,7 @@ export class UndiciThreadWebhookTransport extends WebhookTransport implements On
   }
 
   private failAll(reason: string): void {
-    for (const [id, waiter] of this.waiting) {
-      this.waiting.delete(id);
-      waiter.reject(new WebhookTransportError(this.closed ? 'aborted' : 'unknown', reason, 0));
-    }
+    this.outbox = [];
+    for (const id of [...this.waiting.keys()]) this.settle(id, new WebhookTransportError(this.closed ? 'aborted' : 'unknown', reason, 0));
   }
 }

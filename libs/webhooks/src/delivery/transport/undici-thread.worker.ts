@@ -64,14 +64,17 @@ function flush(): void {
 port.on('message', (message: ToSendingThread) => {
   switch (message.type) {
     case 'send':
-      for (const { id, timeoutMs, maxResponseBytes, ...request } of message.requests) {
-        sender.send(request, { timeoutMs, maxResponseBytes }).then(
-          (response) => deliver({ id, response }),
-          (error: unknown) => {
-            const failure = error instanceof WebhookTransportError ? error : new WebhookTransportError('unknown', String(error), 0);
-            deliver({ id, error: { code: failure.code, message: failure.message, elapsedMs: failure.elapsedMs } });
-          },
-        );
+      for (const { id, group, timeoutMs, maxResponseBytes, ...request } of message.requests) {
+        const failed = (error: unknown) => {
+          const failure = error instanceof WebhookTransportError ? error : new WebhookTransportError('unknown', String(error), 0);
+          deliver({ id, error: { code: failure.code, message: failure.message, elapsedMs: failure.elapsedMs } });
+        };
+        try {
+          sender.send(request, { timeoutMs, maxResponseBytes }, group).then((response) => deliver({ id, response }), failed);
+        } catch (error) {
+          // One bad request must not end the thread (and with it every other request in flight).
+          failed(error);
+        }
       }
       break;
     case 'vetted': {
@@ -81,8 +84,8 @@ port.on('message', (message: ToSendingThread) => {
       else waiter?.resolve(message.addresses ?? []);
       break;
     }
-    case 'abort-all':
-      sender.abortAll();
+    case 'abort':
+      sender.abortGroup(message.group);
       break;
     case 'close':
       sender.abortAll();

@@ -32,12 +32,12 @@ export class UndiciWebhookTransport extends WebhookTransport implements OnApplic
     if (signal) {
       if (signal.aborted) return Promise.reject(new WebhookTransportError('aborted', 'the request was aborted (shutdown)', 0));
       if (!this.watchedSignals.has(signal)) {
-        // One listener per shutdown signal, not one per request.
+        // One listener per shutdown signal, not one per request; it aborts only that signal's requests.
         this.watchedSignals.add(signal);
-        signal.addEventListener('abort', () => this.sender.abortAll(), { once: true });
+        signal.addEventListener('abort', () => this.sender.abortGroup(signal), { once: true });
       }
     }
-    return this.sender.send(request, limits);
+    return this.sender.send(request, limits, signal);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -183,8 +183,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const type = this.app.options.type;
     this.isPostgres = type === 'postgres';
     const hasEntities = this.app.hasMetadata(WebhookAttemptEntity) && this.app.hasMetadata(WebhookSubscriptionEntity);
+    let walConnection: Database | undefined;
+    let walFile = '';
     if (type === 'better-sqlite3' || (type as string) === 'sqlite') {
       const database = (this.app.options as { database?: string }).database;
+      walFile = database ?? '';
       if (!database || database === ':memory:') {
         throw new Error('The TypeORM webhook store needs a SQLite file database (not :memory:), because it opens a second connection to it');
       }
@@ -203,7 +206,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         // connection: delivery results, which at worst resends a delivery). The application's own connection,
         // which writes the outbox rows of its transactions, keeps its own setting.
         db.pragma('synchronous = NORMAL');
-        this.startCheckpointer(db, database);
+        walConnection = db;
       }
       this.sqlite = this.prepareSqliteFastPath(db);
     } else if (hasEntities) {
@@ -221,6 +224,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
     } catch (error) {
       throw new Error(`The webhook tables are missing; add WEBHOOK_MIGRATIONS to your DataSource's migrations and run them (${(error as Error).message})`);
     }
+    // Started last, so a failed start-up leaves no thread behind.
+    if (walConnection) this.startCheckpointer(walConnection, walFile);
   }
 
   override async close(): Promise<void> {

@@ -17,13 +17,23 @@ const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
+let previous = { log: -1, checkpointed: -1 };
+let failures = 0;
 const checkpoint = () => {
   let next = workerData.idleIntervalMs;
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (result.log >= workerData.longWalPages) next = 1;
-  } catch {
-    // Busy or locked: the next round tries again.
+    failures = 0;
+    // Again at once only while a long WAL still has frames to copy and the last round made progress (a reader
+    // can hold a checkpoint back; a fully copied WAL stays "long" until the next write restarts it).
+    const progressed = result.log !== previous.log || result.checkpointed !== previous.checkpointed;
+    if (result.log >= workerData.longWalPages && result.checkpointed < result.log && progressed) next = 1;
+    previous = result;
+  } catch (error) {
+    // Busy or locked: the next round tries again. Anything else, repeatedly: end the thread, so the store's
+    // connection checkpoints by itself again.
+    const busy = /BUSY|LOCKED/.test(String(error && error.code));
+    if (!busy && ++failures >= 10) throw error;
   }
   setTimeout(checkpoint, next);
 };
