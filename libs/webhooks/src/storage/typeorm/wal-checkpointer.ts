@@ -24,10 +24,11 @@ const checkpoint = () => {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
     failures = 0;
-    // Again at once only while a long WAL still has frames to copy and the last round made progress (a reader
-    // can hold a checkpoint back; a fully copied WAL stays "long" until the next write restarts it).
-    const progressed = result.log !== previous.log || result.checkpointed !== previous.checkpointed;
-    if (result.log >= workerData.longWalPages && result.checkpointed < result.log && progressed) next = 1;
+    // Again at once while a long WAL keeps changing (writers are active, and a writer restarts the WAL only
+    // after a checkpoint that left little to copy); a WAL that did not change since the last round (fully
+    // copied, or held back by a reader, with nobody writing) waits the idle interval instead of spinning.
+    const changed = result.log !== previous.log || result.checkpointed !== previous.checkpointed;
+    if (result.log >= workerData.longWalPages && changed) next = 1;
     previous = result;
   } catch (error) {
     // Busy or locked: the next round tries again. Anything else, repeatedly: end the thread, so the store's
