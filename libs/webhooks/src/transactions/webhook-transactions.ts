@@ -69,10 +69,12 @@ export class WebhookTransactions implements OnModuleInit {
    * call and its await from 130 to 330 ns). An application that uses `@Transactional()` registered the host.
    */
   private findDefaultTransactionHost(): TransactionHostLike | null {
-    for (const wrapper of this.discovery.getProviders()) {
-      const { token, instance } = wrapper;
-      if (typeof token === 'function' && token.name === 'TransactionHost' && typeof (instance as Partial<TransactionHostLike>)?.isTransactionActive === 'function') {
-        return instance as TransactionHostLike;
+    // By shape, not by class name (a bundler may rename classes): the default host is registered under its class;
+    // hosts of named connections are registered under symbols and need `transactionHostToken`.
+    for (const { token, instance } of this.discovery.getProviders()) {
+      const host = instance as Partial<TransactionHostLike & { withTransaction: unknown }> | undefined;
+      if (typeof token === 'function' && typeof host?.isTransactionActive === 'function' && typeof host.withTransaction === 'function') {
+        return host as TransactionHostLike;
       }
     }
     return null;
