@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads';
 const IDLE_INTERVAL_MS = 100;
 /** A WAL this long (in pages; SQLite's own auto-checkpoint threshold) is checkpointed again at once. */
 const LONG_WAL_PAGES = 1000;
+/** Rounds (about 1 ms each) a long WAL may stay unchanged before the worker goes back to the idle interval. */
+const MAX_UNCHANGED_ROUNDS = 50;
 
 /**
  * The worker: its own connection to the file, and PASSIVE checkpoints, which never wait for or block the
@@ -18,17 +20,18 @@ const { workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 let previous = { log: -1, checkpointed: -1 };
+let unchanged = 0;
 let failures = 0;
 const checkpoint = () => {
   let next = workerData.idleIntervalMs;
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
     failures = 0;
-    // Again at once while a long WAL keeps changing (writers are active, and a writer restarts the WAL only
-    // after a checkpoint that left little to copy); a WAL that did not change since the last round (fully
-    // copied, or held back by a reader, with nobody writing) waits the idle interval instead of spinning.
-    const changed = result.log !== previous.log || result.checkpointed !== previous.checkpointed;
-    if (result.log >= workerData.longWalPages && changed) next = 1;
+    // Again at once while the WAL is long (writers are active, and a writer restarts the WAL only after a
+    // checkpoint that left little to copy) — unless it has not changed for a while (fully copied, or held back
+    // by a reader, with nobody writing): then the idle interval, instead of spinning.
+    unchanged = result.log === previous.log && result.checkpointed === previous.checkpointed ? unchanged + 1 : 0;
+    if (result.log >= workerData.longWalPages && unchanged < workerData.maxUnchangedRounds) next = 1;
     previous = result;
   } catch (error) {
     // Busy or locked: the next round tries again. Anything else, repeatedly: end the thread, so the store's
@@ -65,7 +68,7 @@ export class WalCheckpointer {
     }
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, file: resolve(databaseFile), idleIntervalMs: IDLE_INTERVAL_MS, longWalPages: LONG_WAL_PAGES },
+      workerData: { driver, file: resolve(databaseFile), idleIntervalMs: IDLE_INTERVAL_MS, longWalPages: LONG_WAL_PAGES, maxUnchangedRounds: MAX_UNCHANGED_ROUNDS },
     });
     worker.unref();
     let failed = false;
