@@ -86,7 +86,7 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
         elapsedMs: performance.now() - started,
       };
     } catch (error) {
-      throw toTransportError(error, timedOut, limits.timeoutMs, performance.now() - started, limits.signal?.aborted);
+      throw toTransportError(error, { timedOut, timeoutMs: limits.timeoutMs, elapsedMs: performance.now() - started, shutdown: limits.signal?.aborted });
     } finally {
       clearTimeout(deadline);
       this.inFlight.done(controller, limits.signal);

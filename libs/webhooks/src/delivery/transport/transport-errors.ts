@@ -11,8 +11,18 @@ export class ShutdownAbort extends Error {
   readonly code = 'WEBHOOK_SHUTDOWN';
 }
 
+/** How a request without an answer ended, as its transport saw it. */
+export interface UnansweredRequest {
+  /** The total deadline passed. */
+  timedOut: boolean;
+  timeoutMs: number;
+  elapsedMs: number;
+  /** The caller's signal aborted it (shutdown); a `ShutdownAbort` error says the same. */
+  shutdown?: boolean;
+}
+
 /** The `WebhookTransportError` for a request that got no answer: the deadline, a shutdown, or the cause found. */
-export function toTransportError(error: unknown, timedOut: boolean, timeoutMs: number, elapsedMs: number, shutdown = false): WebhookTransportError {
+export function toTransportError(error: unknown, { timedOut, timeoutMs, elapsedMs, shutdown = false }: UnansweredRequest): WebhookTransportError {
   if (timedOut) return new WebhookTransportError('timeout', `no complete response within ${timeoutMs} ms`, elapsedMs, { cause: error });
   if (shutdown || error instanceof ShutdownAbort) return new WebhookTransportError('aborted', 'the request was aborted (shutdown)', elapsedMs, { cause: error });
   const code = classifyTransportError(error);

@@ -210,6 +210,6 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Expiring {
     if (this.settled) return;
     this.settled = true;
     this.onDone(this);
-    this.reject(toTransportError(error, this.timedOut, this.limits.timeoutMs, performance.now() - this.started));
+    this.reject(toTransportError(error, { timedOut: this.timedOut, timeoutMs: this.limits.timeoutMs, elapsedMs: performance.now() - this.started }));
   }
 }
