@@ -140,7 +140,7 @@ export async function startLibrary(store: Store, options: WebhooksModuleOptions 
   imports.push(
     WebhooksModule.forRoot({
       ...options,
-      storage: { type: store === 'sqlite' ? 'typeorm' : 'memory' },
+      storage: { ...options.storage, type: store === 'sqlite' ? 'typeorm' : 'memory' },
       secrets: { encryptionKeys: [{ id: 'bench', key: Buffer.alloc(32, 1).toString('base64') }] },
       destinations: { allowHttp: true, allowPrivateNetworks: ['127.0.0.1/32'], ...options.destinations },
       limits: { attemptLimit: 50, ...options.limits },

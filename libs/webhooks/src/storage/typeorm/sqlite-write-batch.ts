@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
+import type { AttemptWrite, AttemptWriteResult, SqliteAttemptStatements } from './sqlite-attempt-writes.js';
 
 interface Pending {
-  write: () => unknown;
+  write: AttemptWrite;
   resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -24,11 +25,14 @@ export class SqliteWriteBatch {
   private busySince = 0;
   private delay = 1;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly statements: SqliteAttemptStatements,
+  ) {}
 
-  /** Runs `write` (synchronous statements) in the next group commit; resolves with its result after the commit. */
-  submit<T>(write: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /** Runs `write` in the next group commit; resolves with its result after the commit. */
+  submit<W extends AttemptWrite>(write: W): Promise<AttemptWriteResult<W>> {
+    return new Promise<AttemptWriteResult<W>>((resolve, reject) => {
       this.queue.push({ write, resolve: resolve as (result: unknown) => void, reject });
       this.schedule(0);
     });
@@ -50,7 +54,7 @@ export class SqliteWriteBatch {
     if (batch.length === 0) return;
     this.queue = [];
     try {
-      const results = this.db.transaction(() => batch.map((p) => p.write()))();
+      const results = this.db.transaction(() => batch.map((p) => this.statements.run(p.write)))();
       this.busySince = 0;
       this.delay = 1;
       batch.forEach((p, i) => p.resolve(results[i]!));
@@ -66,11 +70,21 @@ export class SqliteWriteBatch {
       // One bad write must not fail the others: run each alone to report its own outcome.
       for (const p of batch) {
         try {
-          p.resolve(this.db.transaction(p.write)());
+          p.resolve(this.db.transaction(() => this.statements.run(p.write))());
         } catch (single) {
           p.reject(single);
         }
       }
     }
+  }
+
+  /** Sets the connection's `wal_autocheckpoint` (0 while the checkpoint worker does it). */
+  setAutoCheckpoint(pages: number): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${pages}`);
+  }
+
+  /** Commits what is queued now, before the connection closes (the scheduled flush then finds nothing). */
+  async close(): Promise<void> {
+    if (this.queue.length > 0) this.flush();
   }
 }

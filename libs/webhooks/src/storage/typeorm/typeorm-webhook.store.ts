@@ -22,6 +22,7 @@ import {
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
+import { SqliteAttemptStatements } from './sqlite-attempt-writes.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -47,19 +48,11 @@ interface SealedCredentials {
 type AttemptRow = Record<string, unknown>;
 
 interface SqliteFastPath {
-  batch: SqliteWriteBatch;
+  /** Group commit of the hot-path writes (one transaction per event-loop turn). */
+  writer: SqliteWriteBatch;
   /** The entity TypeORM would hydrate from a row (same column transformers), without a query builder. */
   decodeAttempt: (row: AttemptRow) => WebhookAttemptEntity;
-  insertAttempt: Statement;
-  recordTry: Statement;
   countByStatus: Statement;
-  pruneOldestResolved: Statement;
-  claimDue: Statement;
-  countPending: Statement;
-  countResolved: Statement;
-  renewClaim: Statement;
-  releaseClaim: Statement;
-  trimResolved: Statement;
 }
 
 const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
@@ -225,23 +218,24 @@ export class TypeOrmWebhookStore extends WebhookStore {
       throw new Error(`The webhook tables are missing; add WEBHOOK_MIGRATIONS to your DataSource's migrations and run them (${(error as Error).message})`);
     }
     // Started last, so a failed start-up leaves no thread behind.
-    if (walConnection) this.startCheckpointer(walConnection, walFile);
+    if (walConnection) this.startCheckpointer(walFile);
   }
 
   override async close(): Promise<void> {
+    await this.sqlite?.writer.close();
     await this.checkpointer?.stop();
     if (this.ownedConnection && this.own?.isInitialized) await this.own.destroy();
   }
 
   /** Moves this connection's WAL checkpoints (page copies and fsyncs) off the event loop, into a worker thread. */
-  private startCheckpointer(db: Database, databaseFile: string): void {
+  private startCheckpointer(databaseFile: string): void {
     const checkpointer = new WalCheckpointer();
     const started = checkpointer.start(databaseFile, (error) => {
       this.logger.warn(`WAL checkpoints run on the store's connection again: ${(error as Error)?.message ?? String(error)}`);
-      if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+      this.sqlite?.writer.setAutoCheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT);
     });
     if (!started) return;
-    db.pragma('wal_autocheckpoint = 0');
+    this.sqlite?.writer.setAutoCheckpoint(0);
     this.checkpointer = checkpointer;
   }
 
@@ -402,7 +396,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     if (this.sqlite && !manager && keyed.length === 0) {
       const sqlite = this.sqlite;
       const rows = fresh.map((a) => insertValues(a, claim));
-      await sqlite.batch.submit(() => rows.forEach((values) => sqlite.insertAttempt.run(values)));
+      await sqlite.writer.submit({ kind: 'insert', rows });
       return [...fresh];
     }
     const rows = fresh.map((a) => attemptEntity(a, claim));
@@ -476,7 +470,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         id,
         current.tries,
       ];
-      const changes = await sqlite.batch.submit(() => sqlite.recordTry.run(values).changes);
+      const changes = await sqlite.writer.submit({ kind: 'recordTry', values });
       return changes > 0 ? updated : null;
     }
     const values = attemptEntity(updated);
@@ -514,7 +508,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     if (excess <= 0) return 0;
     if (this.sqlite) {
       const sqlite = this.sqlite;
-      return sqlite.batch.submit(() => sqlite.pruneOldestResolved.run(subscriptionId, excess).changes);
+      return sqlite.writer.submit({ kind: 'pruneOldestResolved', subscriptionId, excess });
     }
     const oldest = await this.run((ds) =>
       this.attempts(ds).find({
@@ -529,25 +523,10 @@ export class TypeOrmWebhookStore extends WebhookStore {
     return result.affected ?? 0;
   }
 
-  /**
-   * On SQLite: count the pending attempts, up to `limit` (an index range), to know how many resolved ones may
-   * stay, delete the older resolved ones in one statement, and count what is left of the resolved (at most
-   * `limit`). Neither the whole history nor a large backlog of pending attempts is ever counted.
-   */
+  /** On SQLite: one write that counts only what the rule needs (see `SqliteAttemptStatements`). */
   override async trimHistory(subscriptionId: string, limit: number): Promise<AttemptCounts> {
     if (!this.sqlite) return super.trimHistory(subscriptionId, limit);
-    const sqlite = this.sqlite;
-    return sqlite.batch.submit(() => {
-      const pending = (sqlite.countPending.get(subscriptionId, limit) as { n: number }).n;
-      sqlite.trimResolved.run(subscriptionId, subscriptionId, Math.max(0, limit - pending));
-      const resolved = sqlite.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>;
-      const counts: AttemptCounts = { total: pending, pending, failed: 0, successful: 0 };
-      for (const row of resolved) {
-        counts[row.status] = row.n;
-        counts.total += row.n;
-      }
-      return counts;
-    });
+    return this.sqlite.writer.submit({ kind: 'trimHistory', subscriptionId, limit });
   }
 
   async clearAttempts(subscriptionId: string): Promise<number> {
@@ -562,11 +541,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const nowMs = now.getTime();
     const untilMs = leaseUntil.getTime();
     if (this.sqlite) {
-      // One statement: it takes the oldest due attempts and returns them (RETURNING), with no read afterwards.
       const sqlite = this.sqlite;
-      const rows = await sqlite.batch.submit(
-        () => sqlite.claimDue.all({ worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) }) as AttemptRow[],
-      );
+      const rows = await sqlite.writer.submit({ kind: 'claimDue', worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) });
       return rows.map((row) => this.toAttempt(sqlite.decodeAttempt(row))).sort(byNextAttemptAt);
     }
     const ids = await this.run(async (ds) => {
@@ -603,11 +579,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
     if (this.sqlite) {
-      // Per-id statements: with `id IN (…) AND lease_owner AND status` SQLite prefers the status index and
-      // scans every pending row, which is slow with a large backlog.
-      const sqlite = this.sqlite;
-      const until = leaseUntil.getTime();
-      await sqlite.batch.submit(() => ids.forEach((id) => sqlite.renewClaim.run({ id, worker: workerId, until })));
+      await this.sqlite.writer.submit({ kind: 'renewClaims', ids, worker: workerId, until: leaseUntil.getTime() });
       return;
     }
     for (let i = 0; i < ids.length; i += 500) {
@@ -618,8 +590,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   async releaseClaims(workerId: string, ids?: readonly string[]): Promise<void> {
     if (ids !== undefined && this.sqlite) {
-      const sqlite = this.sqlite;
-      await sqlite.batch.submit(() => ids.forEach((id) => sqlite.releaseClaim.run({ id, worker: workerId })));
+      await this.sqlite.writer.submit({ kind: 'releaseClaims', ids, worker: workerId });
       return;
     }
     if (ids === undefined) {
@@ -651,48 +622,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
       from: (c.transformer as ValueTransformer | undefined)?.from,
     }));
     return {
-      batch: new SqliteWriteBatch(db),
+      writer: new SqliteWriteBatch(db, new SqliteAttemptStatements(db)),
       decodeAttempt: (row) => {
         const entity: Record<string, unknown> = {};
         for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
         return entity as unknown as WebhookAttemptEntity;
       },
-      insertAttempt: db.prepare(
-        `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
-           next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      claimDue: db.prepare(
-        `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until
-         WHERE id IN (
-           SELECT id FROM webhook_attempt
-           WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
-             AND subscription_id NOT IN (SELECT value FROM json_each(@excluded))
-           ORDER BY next_attempt_at LIMIT @limit)
-         RETURNING *`,
-      ),
-      renewClaim: db.prepare("UPDATE webhook_attempt SET lease_expires_at = @until WHERE id = @id AND lease_owner = @worker AND status = 'pending'"),
-      releaseClaim: db.prepare(
-        "UPDATE webhook_attempt SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
-      ),
-      countPending: db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending' LIMIT ?)"),
-      countResolved: db.prepare(
-        "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') GROUP BY status",
-      ),
-      trimResolved: db.prepare(
-        `DELETE FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') AND id NOT IN (
-           SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') ORDER BY id DESC LIMIT ?)`,
-      ),
       countByStatus: db.prepare('SELECT status, COUNT(*) AS count FROM webhook_attempt WHERE subscription_id = ? GROUP BY status'),
-      pruneOldestResolved: db.prepare(
-        `DELETE FROM webhook_attempt WHERE id IN (
-           SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status != 'pending' ORDER BY id LIMIT ?)`,
-      ),
-      recordTry: db.prepare(
-        `UPDATE webhook_attempt SET status = ?, message = ?, request = ?, response = ?, tries = ?, history = ?, next_attempt_at = ?,
-           lease_owner = NULL, lease_expires_at = NULL, internal = COALESCE(?, internal), updated_at = ?
-         WHERE id = ? AND status = 'pending' AND tries = ?`,
-      ),
     };
   }
 

@@ -1,0 +1,134 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+/**
+ * One write of the SQLite store's hot path, as plain data: the group commit (`SqliteWriteBatch`) queues these
+ * and runs a turn's worth in one transaction.
+ */
+export type AttemptWrite =
+  /** New attempts; each row holds `insertAttempt`'s values in column order. */
+  | { kind: 'insert'; rows: unknown[][] }
+  /** A try's outcome: `recordTry`'s values in placeholder order. Result: rows changed (0 or 1). */
+  | { kind: 'recordTry'; values: unknown[] }
+  /** Deletes the `excess` oldest resolved attempts. Result: rows deleted. */
+  | { kind: 'pruneOldestResolved'; subscriptionId: string; excess: number }
+  /** The history rule in one step. Result: counts after trimming (see `HistoryCounts`). */
+  | { kind: 'trimHistory'; subscriptionId: string; limit: number }
+  /** Leases due attempts. Result: the leased rows (`RETURNING *`). */
+  | { kind: 'claimDue'; worker: string; until: number; now: number; limit: number; excluded: string }
+  | { kind: 'renewClaims'; ids: readonly string[]; worker: string; until: number }
+  | { kind: 'releaseClaims'; ids: readonly string[]; worker: string };
+
+export interface HistoryCounts {
+  total: number;
+  pending: number;
+  failed: number;
+  successful: number;
+}
+
+/** What each kind of write returns. */
+export interface AttemptWriteResults {
+  insert: void;
+  recordTry: number;
+  pruneOldestResolved: number;
+  trimHistory: HistoryCounts;
+  claimDue: Array<Record<string, unknown>>;
+  renewClaims: void;
+  releaseClaims: void;
+}
+
+export type AttemptWriteResult<W extends AttemptWrite> = AttemptWriteResults[W['kind']];
+
+/** The prepared statements of the hot path on one connection, and how each kind of write uses them. */
+export class SqliteAttemptStatements {
+  private readonly insertAttempt: Statement;
+  private readonly recordTry: Statement;
+  private readonly pruneOldestResolved: Statement;
+  private readonly countPending: Statement;
+  private readonly trimResolved: Statement;
+  private readonly countResolved: Statement;
+  private readonly claimDue: Statement;
+  private readonly renewClaim: Statement;
+  private readonly releaseClaim: Statement;
+
+  constructor(db: Database) {
+    this.insertAttempt = db.prepare(
+      `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
+         next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // Only a still-pending attempt at the same try count is updated: an attempt resolves exactly once.
+    this.recordTry = db.prepare(
+      `UPDATE webhook_attempt SET status = ?, message = ?, request = ?, response = ?, tries = ?, history = ?, next_attempt_at = ?,
+         lease_owner = NULL, lease_expires_at = NULL, internal = COALESCE(?, internal), updated_at = ?
+       WHERE id = ? AND status = 'pending' AND tries = ?`,
+    );
+    this.pruneOldestResolved = db.prepare(
+      `DELETE FROM webhook_attempt WHERE id IN (
+         SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status != 'pending' ORDER BY id LIMIT ?)`,
+    );
+    this.countPending = db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending' LIMIT ?)");
+    this.trimResolved = db.prepare(
+      `DELETE FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') AND id NOT IN (
+         SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') ORDER BY id DESC LIMIT ?)`,
+    );
+    this.countResolved = db.prepare(
+      "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') GROUP BY status",
+    );
+    // One statement takes the oldest due attempts and returns them, with no read afterwards.
+    this.claimDue = db.prepare(
+      `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until
+       WHERE id IN (
+         SELECT id FROM webhook_attempt
+         WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
+           AND subscription_id NOT IN (SELECT value FROM json_each(@excluded))
+         ORDER BY next_attempt_at LIMIT @limit)
+       RETURNING *`,
+    );
+    // Per-id statements: with `id IN (…) AND lease_owner AND status` SQLite prefers the status index and scans
+    // every pending row, which is slow with a large backlog.
+    this.renewClaim = db.prepare("UPDATE webhook_attempt SET lease_expires_at = @until WHERE id = @id AND lease_owner = @worker AND status = 'pending'");
+    this.releaseClaim = db.prepare(
+      "UPDATE webhook_attempt SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
+    );
+  }
+
+  /** Runs one write (inside the caller's transaction) and returns its result. */
+  run(write: AttemptWrite): unknown {
+    switch (write.kind) {
+      case 'insert':
+        for (const values of write.rows) this.insertAttempt.run(values);
+        return undefined;
+      case 'recordTry':
+        return this.recordTry.run(write.values).changes;
+      case 'pruneOldestResolved':
+        return this.pruneOldestResolved.run(write.subscriptionId, write.excess).changes;
+      case 'trimHistory':
+        return this.trimHistory(write.subscriptionId, write.limit);
+      case 'claimDue':
+        return this.claimDue.all({ worker: write.worker, until: write.until, now: write.now, limit: write.limit, excluded: write.excluded });
+      case 'renewClaims':
+        for (const id of write.ids) this.renewClaim.run({ id, worker: write.worker, until: write.until });
+        return undefined;
+      case 'releaseClaims':
+        for (const id of write.ids) this.releaseClaim.run({ id, worker: write.worker });
+        return undefined;
+    }
+  }
+
+  /**
+   * Counts the pending attempts up to `limit` (an index range) to know how many resolved ones may stay, deletes
+   * the older resolved ones in one statement, and counts what is left of the resolved (at most `limit`).
+   * Neither the whole history nor a large backlog of pending attempts is ever counted.
+   */
+  private trimHistory(subscriptionId: string, limit: number): HistoryCounts {
+    const pending = (this.countPending.get(subscriptionId, limit) as { n: number }).n;
+    this.trimResolved.run(subscriptionId, subscriptionId, Math.max(0, limit - pending));
+    const resolved = this.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>;
+    const counts: HistoryCounts = { total: pending, pending, failed: 0, successful: 0 };
+    for (const row of resolved) {
+      counts[row.status] = row.n;
+      counts.total += row.n;
+    }
+    return counts;
+  }
+}
