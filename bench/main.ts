@@ -83,22 +83,23 @@ async function main(): Promise<void> {
   // 2. latency at 50 % of the raw ceiling (the goal's load), and at 50 % of each store's own ceiling
   const rate = Math.round(rawCeiling / 2);
   const seconds = quick ? 2 : 8;
+  const warmupSeconds = quick ? 1 : 2;
   log(`## Emit-to-receive latency under a constant offered load, from the scheduled emit time`);
   log('');
-  log(`At ${fmt(rate)} events/s (50 % of the raw ceiling), and at 50 % of each library store's own saturation throughput:`);
+  log(`At ${fmt(rate)} events/s (50 % of the raw ceiling), and at 50 % of each library store's own saturation throughput; ${warmupSeconds} s of the same load first, not timed, then ${seconds} s timed:`);
   log('');
   log('| sender | offered events/s | p50 ms | p99 ms | delivered in time / offered |');
   log('|---|---:|---:|---:|---:|');
   const memoryRate = Math.round(median(results['library, memory store']) / 2);
   const sqliteRate = Math.round(median(results['library, SQLite store']) / 2);
   for (const [name, offered, run] of [
-    ['raw undici', rate, () => latencyRaw(receiver, rate, seconds, concurrency)],
-    ['library, memory store', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'memory')],
-    ['library, SQLite store', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'sqlite')],
-    ['library, memory store, sending thread', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'memory', 'undici-thread')],
-    ['library, SQLite store, sending thread', rate, () => latencyLibrary(receiver, rate, seconds, concurrency, 'sqlite', 'undici-thread')],
-    ['library, memory store', memoryRate, () => latencyLibrary(receiver, memoryRate, seconds, concurrency, 'memory')],
-    ['library, SQLite store', sqliteRate, () => latencyLibrary(receiver, sqliteRate, seconds, concurrency, 'sqlite')],
+    ['raw undici', rate, () => latencyRaw(receiver, rate, seconds, warmupSeconds, concurrency)],
+    ['library, memory store', rate, () => latencyLibrary(receiver, rate, seconds, warmupSeconds, concurrency, 'memory')],
+    ['library, SQLite store', rate, () => latencyLibrary(receiver, rate, seconds, warmupSeconds, concurrency, 'sqlite')],
+    ['library, memory store, sending thread', rate, () => latencyLibrary(receiver, rate, seconds, warmupSeconds, concurrency, 'memory', 'undici-thread')],
+    ['library, SQLite store, sending thread', rate, () => latencyLibrary(receiver, rate, seconds, warmupSeconds, concurrency, 'sqlite', 'undici-thread')],
+    ['library, memory store', memoryRate, () => latencyLibrary(receiver, memoryRate, seconds, warmupSeconds, concurrency, 'memory')],
+    ['library, SQLite store', sqliteRate, () => latencyLibrary(receiver, sqliteRate, seconds, warmupSeconds, concurrency, 'sqlite')],
   ] as const) {
     const r = await run();
     log(`| ${name} | ${fmt(offered)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.delivered)} / ${fmt(r.offered)} |`);

@@ -16,27 +16,38 @@ export interface LatencyResult {
   offered: number;
 }
 
-/** Open loop: events are emitted on a fixed schedule; latency counts from the scheduled time. */
-async function openLoop(receiver: Receiver, rate: number, seconds: number, send: (seq: number, scheduledAt: number) => void): Promise<LatencyResult> {
+/**
+ * Open loop: events are emitted on a fixed schedule; latency counts from the scheduled time. The first
+ * `warmupSeconds` of the schedule carry no `scheduledAt`, so the receiver does not time them: the figures are
+ * the steady state, not the start (a cold JIT and 64 connections being opened, which otherwise fill the p99).
+ */
+async function openLoop(
+  receiver: Receiver,
+  rate: number,
+  seconds: number,
+  warmupSeconds: number,
+  send: (seq: number, scheduledAt: number | undefined) => void,
+): Promise<LatencyResult> {
   await receiver.reset();
   const start = performance.timeOrigin + performance.now();
-  const total = Math.floor(rate * seconds);
+  const warmup = Math.floor(rate * warmupSeconds);
+  const total = warmup + Math.floor(rate * seconds);
   let sent = 0;
   while (sent < total) {
     const now = performance.timeOrigin + performance.now();
     const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
-    for (; sent < due; sent++) send(sent, start + (sent / rate) * 1000);
+    for (; sent < due; sent++) send(sent, sent < warmup ? undefined : start + (sent / rate) * 1000);
     await sleep(1);
   }
   await sleep(1500);
   const { latencies } = await receiver.stats();
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: latencies.length, offered: total };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: latencies.length, offered: total - warmup };
 }
 
-export async function latencyRaw(receiver: Receiver, rate: number, seconds: number, concurrency: number): Promise<LatencyResult> {
+export async function latencyRaw(receiver: Receiver, rate: number, seconds: number, warmupSeconds: number, concurrency: number): Promise<LatencyResult> {
   const url = new URL(receiver.url);
   const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1 });
-  const result = await openLoop(receiver, rate, seconds, (seq, scheduledAt) => {
+  const result = await openLoop(receiver, rate, seconds, warmupSeconds, (seq, scheduledAt) => {
     const body = JSON.stringify({ type: 'order.created', timestamp: new Date().toISOString(), data: payload(seq, { scheduledAt }) });
     void pool.request({ path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.body.dump());
   });
@@ -48,13 +59,14 @@ export async function latencyLibrary(
   receiver: Receiver,
   rate: number,
   seconds: number,
+  warmupSeconds: number,
   concurrency: number,
   store: Store,
   transport: 'undici' | 'undici-thread' = 'undici',
 ): Promise<LatencyResult> {
   const lib = await startLibrary(store, { delivery: { concurrency, perEndpointConcurrency: concurrency, transport } });
   await lib.app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'] });
-  const result = await openLoop(receiver, rate, seconds, (seq, scheduledAt) => lib.emitter.emit('order.created', payload(seq, { scheduledAt })));
+  const result = await openLoop(receiver, rate, seconds, warmupSeconds, (seq, scheduledAt) => lib.emitter.emit('order.created', payload(seq, { scheduledAt })));
   await lib.close();
   return result;
 }
