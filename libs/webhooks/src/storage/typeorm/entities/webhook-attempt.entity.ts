@@ -13,10 +13,11 @@ import { epochMillis, jsonWithDates } from '../column-transformers.js';
  * past and no live lease are what workers claim.
  */
 @Entity({ name: 'webhook_attempt' })
-@Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt'])
+// Partial (migration 1764400000000): only pending attempts are claimed, and only keyed ones can conflict.
+@Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt'], { where: "status = 'pending'" })
 @Index('idx_webhook_attempt_subscription', ['subscriptionId', 'id'])
 @Index('idx_webhook_attempt_subscription_status', ['subscriptionId', 'status', 'id'])
-@Index('uq_webhook_attempt_idempotency', ['subscriptionId', 'idempotencyKey'], { unique: true })
+@Index('uq_webhook_attempt_idempotency', ['subscriptionId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 export class WebhookAttemptEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;

@@ -1,0 +1,192 @@
+import Database from 'better-sqlite3';
+import { DataSource } from 'typeorm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '@app/webhooks';
+import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
+import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
+import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
+
+const DUE_INDEX = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at") WHERE status = 'pending'`;
+const KEY_INDEX =
+  'CREATE UNIQUE INDEX "uq_webhook_attempt_idempotency" ON "webhook_attempt" ("subscription_id", "idempotency_key") WHERE idempotency_key IS NOT NULL';
+const NOW = new Date('2026-01-01T00:00:00.000Z');
+
+function attempt(overrides: Partial<WebhookAttempt> = {}): WebhookAttempt {
+  return {
+    id: newAttemptId(),
+    webhookId: 'msg_1',
+    subscriptionId: 'sub_1',
+    eventName: 'order.created',
+    status: 'pending',
+    message: null,
+    payload: '{"type":"order.created"}',
+    dialect: 'standard',
+    request: null,
+    response: null,
+    tries: 0,
+    history: [],
+    nextAttemptAt: NOW,
+    idempotencyKey: null,
+    internal: { originated: { pid: 1, hostname: 'h', createdAt: NOW, note: 'n' }, exceptionHistory: [] },
+    createdAt: NOW,
+    updatedAt: NOW,
+    ...overrides,
+  };
+}
+
+/** The `webhook_attempt` indexes as SQLite stores them (`sql` is the CREATE statement, whitespace normalized). */
+function attemptIndexes(path: string): Record<string, string> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'webhook_attempt' AND sql IS NOT NULL")
+      .all() as Array<{ name: string; sql: string }>;
+    return Object.fromEntries(rows.map((r) => [r.name, r.sql.replace(/\s+/g, ' ').trim()]));
+  } finally {
+    db.close();
+  }
+}
+
+function newStore(dataSource: DataSource): TypeOrmWebhookStore {
+  return new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
+}
+
+/** The SQL texts better-sqlite3 prepares while `work` runs (the store's prepared statements, TypeORM's queries). */
+async function preparedDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const prepare = vi.spyOn(Database.prototype, 'prepare');
+  try {
+    await work();
+    return prepare.mock.calls.map(([sql]) => sql);
+  } finally {
+    prepare.mockRestore();
+  }
+}
+
+describe('TypeORM store on SQLite: partial attempt indexes', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function migrated(migrations: Function[] = WEBHOOK_MIGRATIONS): Promise<{ path: string; dataSource: DataSource }> {
+    const file = tempSqliteFile();
+    cleanups.push(file.cleanup);
+    const dataSource = new DataSource({ ...sqliteDataSourceOptions(file.path), migrations });
+    await dataSource.initialize();
+    cleanups.push(() => dataSource.isInitialized && dataSource.destroy());
+    return { path: file.path, dataSource };
+  }
+
+  async function opened(dataSource: DataSource): Promise<TypeOrmWebhookStore> {
+    const store = newStore(dataSource);
+    await store.initialize();
+    cleanups.push(() => store.close());
+    return store;
+  }
+
+  it('creates both indexes with their WHERE clauses, the same as synchronize creates from the entity', async () => {
+    const { path, dataSource } = await migrated();
+    const indexes = attemptIndexes(path);
+    expect(indexes['idx_webhook_attempt_due']).toBe(DUE_INDEX);
+    expect(indexes['uq_webhook_attempt_idempotency']).toBe(KEY_INDEX);
+    expect(await dataSource.showMigrations()).toBe(false);
+    // Note: TypeORM's schema diff ignores `where`; comparing with a synchronized file below is what checks the entity.
+    expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+
+    const synchronized = tempSqliteFile();
+    cleanups.push(synchronized.cleanup);
+    const fromEntities = new DataSource({ type: 'better-sqlite3', database: synchronized.path, entities: WEBHOOK_ENTITIES, synchronize: true });
+    await fromEntities.initialize();
+    await fromEntities.destroy();
+    expect(attemptIndexes(synchronized.path)).toEqual(indexes);
+  });
+
+  it("plans the store's claim statement on idx_webhook_attempt_due and claims only due pending attempts", async () => {
+    const { dataSource } = await migrated();
+    let store!: TypeOrmWebhookStore;
+    const prepared = await preparedDuring(async () => (store = await opened(dataSource)));
+    const claims = prepared.filter((sql) => /ORDER BY next_attempt_at/.test(sql));
+    expect(claims).toHaveLength(1);
+
+    const later = new Date(NOW.getTime() + 60_000);
+    const due = [attempt(), attempt()];
+    const history = Array.from({ length: 50 }, () => attempt({ status: 'successful', nextAttemptAt: null }));
+    await store.insertAttempts([...due, attempt({ nextAttemptAt: later }), ...history]);
+
+    const db = new Database((dataSource.options as { database: string }).database, { readonly: true });
+    cleanups.push(() => db.close());
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${claims[0]}`)
+      .all({ worker: 'w', until: NOW.getTime() + 1000, now: NOW.getTime(), limit: 10, excluded: '[]' }) as Array<{ detail: string }>;
+    expect(plan.map((row) => row.detail)).toContain('SEARCH webhook_attempt USING INDEX idx_webhook_attempt_due (status=? AND next_attempt_at<?)');
+
+    const claimed = await store.claimDue('w', NOW, new Date(NOW.getTime() + 1000), 10);
+    expect(claimed.map((a) => a.id).sort()).toEqual(due.map((a) => a.id).sort());
+  });
+
+  it('still skips a duplicate (subscription, idempotency key), rejects it without the ignore, and accepts many NULL keys', async () => {
+    const { path, dataSource } = await migrated();
+    const store = await opened(dataSource);
+
+    const first = attempt({ idempotencyKey: 'k1' });
+    expect(await store.insertAttempts([first])).toEqual([first]);
+    // Already stored: the store's look-up skips it.
+    expect(await store.insertAttempts([attempt({ idempotencyKey: 'k1' })])).toEqual([]);
+    // Two with one key in one insert (what a concurrent publisher looks like): the database's conflict clause skips the second.
+    const twins = [attempt({ idempotencyKey: 'k2' }), attempt({ idempotencyKey: 'k2' })];
+    const prepared = await preparedDuring(async () => expect(await store.insertAttempts(twins)).toEqual([twins[0]]));
+    expect(prepared.find((sql) => sql.startsWith('INSERT INTO "webhook_attempt"'))).toMatch(/ON CONFLICT DO NOTHING/);
+    // The same key on another subscription is another key.
+    const elsewhere = attempt({ subscriptionId: 'sub_2', idempotencyKey: 'k1' });
+    expect(await store.insertAttempts([elsewhere])).toEqual([elsewhere]);
+
+    const unkeyed = Array.from({ length: 500 }, () => attempt());
+    expect(await store.insertAttempts(unkeyed)).toHaveLength(500);
+
+    const db = new Database(path);
+    cleanups.push(() => db.close());
+    const insert = db.prepare(
+      `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, payload, dialect, history, idempotency_key, internal, created_at, updated_at)
+       VALUES (?, 'msg_1', 'sub_1', 'order.created', 'pending', '{}', 'standard', '[]', ?, '{}', 0, 0)`,
+    );
+    expect(() => insert.run(newAttemptId(), 'k1')).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
+    const keys = db
+      .prepare('SELECT idempotency_key AS key, COUNT(*) AS n FROM webhook_attempt GROUP BY subscription_id, idempotency_key ORDER BY subscription_id, key')
+      .all();
+    expect(keys).toEqual([
+      { key: null, n: 500 },
+      { key: 'k1', n: 1 },
+      { key: 'k2', n: 1 },
+      { key: 'k1', n: 1 },
+    ]);
+  });
+
+  it('upgrades a database with rows in it, and its down() restores the full indexes', async () => {
+    const [createTables] = WEBHOOK_MIGRATIONS;
+    const { path, dataSource } = await migrated([createTables!]);
+    const before = attemptIndexes(path);
+    const store = await opened(dataSource);
+    const keyed = attempt({ idempotencyKey: 'k1' });
+    await store.insertAttempts([keyed, attempt(), ...Array.from({ length: 20 }, () => attempt({ status: 'failed', nextAttemptAt: null }))]);
+    await store.close();
+    await dataSource.destroy();
+
+    // An existing install starts with the new migration list.
+    const upgraded = new DataSource(sqliteDataSourceOptions(path));
+    await upgraded.initialize();
+    cleanups.push(() => upgraded.destroy());
+    expect(attemptIndexes(path)).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX });
+
+    await upgraded.undoLastMigration();
+    expect(attemptIndexes(path)).toEqual(before);
+    await upgraded.runMigrations();
+    expect(attemptIndexes(path)).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX });
+
+    const reopened = await opened(upgraded);
+    expect(await reopened.countAttempts('sub_1')).toEqual({ total: 22, pending: 2, failed: 20, successful: 0 });
+    expect(await reopened.insertAttempts([attempt({ idempotencyKey: 'k1' })])).toEqual([]);
+    expect(await reopened.claimDue('w', NOW, new Date(NOW.getTime() + 1000), 10)).toHaveLength(2);
+  });
+});
