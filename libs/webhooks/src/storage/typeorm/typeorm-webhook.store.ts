@@ -551,7 +551,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
         .subQuery()
         .select('d.id')
         .from(WebhookAttemptEntity, 'd')
-        .where('d.status = :pending')
+        // A literal, not a parameter: a generic plan could not use the partial due index (WHERE status = 'pending').
+        .where("d.status = 'pending'")
         .andWhere('d.next_attempt_at <= :now')
         .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
         .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
@@ -563,7 +564,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         .update(WebhookAttemptEntity)
         .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
         .where(`id IN ${due.getQuery()}`)
-        .setParameters({ pending: 'pending', now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
+        .setParameters({ now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
       if (ds.driver.isReturningSqlSupported('update')) {
         const result = await update.returning(['id']).execute();
         return (result.raw as Array<{ id: string }>).map((r) => r.id);
