@@ -6,6 +6,7 @@ import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
 import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
 import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
 import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import { pendingAttempt } from '../support/attempts.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 
 const DUE_INDEX = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at") WHERE status = 'pending'`;
@@ -13,28 +14,7 @@ const KEY_INDEX =
   'CREATE UNIQUE INDEX "uq_webhook_attempt_idempotency" ON "webhook_attempt" ("subscription_id", "idempotency_key") WHERE idempotency_key IS NOT NULL';
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 
-function attempt(overrides: Partial<WebhookAttempt> = {}): WebhookAttempt {
-  return {
-    id: newAttemptId(),
-    webhookId: 'msg_1',
-    subscriptionId: 'sub_1',
-    eventName: 'order.created',
-    status: 'pending',
-    message: null,
-    payload: '{"type":"order.created"}',
-    dialect: 'standard',
-    request: null,
-    response: null,
-    tries: 0,
-    history: [],
-    nextAttemptAt: NOW,
-    idempotencyKey: null,
-    internal: { originated: { pid: 1, hostname: 'h', createdAt: NOW, note: 'n' }, exceptionHistory: [] },
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...overrides,
-  };
-}
+const attempt = (overrides: Partial<WebhookAttempt> = {}) => pendingAttempt(NOW, overrides);
 
 /** The `webhook_attempt` indexes as SQLite stores them (`sql` is the CREATE statement, whitespace normalized). */
 function attemptIndexes(path: string): Record<string, string> {

@@ -1,9 +1,8 @@
 import { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
-import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
-import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
 import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
 import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import { pendingAttempt } from '../support/attempts.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 
 describe('TypeORM store on SQLite: claims', () => {
@@ -16,25 +15,7 @@ describe('TypeORM store on SQLite: claims', () => {
       await store.initialize();
       const created = new Date('2026-01-01T00:00:00.000Z');
       const payload = '{"type":"order.created"}';
-      const attempt: WebhookAttempt = {
-        id: newAttemptId(),
-        webhookId: 'msg_1',
-        subscriptionId: 'sub_1',
-        eventName: 'order.created',
-        status: 'pending',
-        message: null,
-        payload,
-        dialect: 'standard',
-        request: null,
-        response: null,
-        tries: 0,
-        history: [],
-        nextAttemptAt: created,
-        idempotencyKey: null,
-        internal: { originated: { pid: 1, hostname: 'h', createdAt: created, note: 'n' }, exceptionHistory: [] },
-        createdAt: created,
-        updatedAt: created,
-      };
+      const attempt = pendingAttempt(created, { payload });
       await store.insertAttempts([attempt], {}, { workerId: 'a', leaseUntil: new Date(created.getTime() + 1000) });
       const triedAt = new Date('2026-01-01T00:00:01.000Z');
       await store.recordTry(
