@@ -83,7 +83,8 @@ export class WebhookDeliveryWorker {
     try {
       const target = this.destinations.parseTarget(subscription.url);
       if (target.isIpLiteral) this.destinations.checkAddress(target.hostname, target.hostname);
-      const { secrets, headers } = await this.subscriptions.deliveryCredentialsOf(subscription.id);
+      const { secrets, headers } =
+        this.subscriptions.cachedDeliveryCredentialsOf(subscription.id) ?? (await this.subscriptions.deliveryCredentialsOf(subscription.id));
       const dialect = this.dialects.get(attempt.dialect);
       request = dialect.prepareRequest({
         webhookId: attempt.webhookId,
@@ -185,19 +186,30 @@ export class WebhookDeliveryWorker {
     // A success with no failure streak to clear is the common case and needs no bookkeeping.
     if (!succeeded || subscription.failingSince !== null) await this.health.afterTry(subscription, succeeded);
     if (response?.statusCode === 410) await this.health.gone(subscription);
-    if (updated.status !== 'pending') await this.resolved(updated, subscription);
+    if (updated.status !== 'pending') {
+      // An active subscription is at hand in memory; only an inactive one is read from the store (no promise otherwise).
+      this.announceResolved(updated, this.subscriptions.activeSubscription(subscription.id) ?? (await this.latest(subscription)));
+    }
     return updated;
   }
 
   /** Announces a resolved attempt and applies the history rules. */
   async resolved(attempt: WebhookAttempt, subscription: WebhookSubscription): Promise<void> {
+    this.announceResolved(attempt, this.subscriptions.activeSubscription(subscription.id) ?? (await this.latest(subscription)));
+  }
+
+  private announceResolved(attempt: WebhookAttempt, subscription: WebhookSubscription): void {
     this.health.afterResolved(attempt);
     const succeeded = attempt.status === 'successful';
-    const latest = this.subscriptions.activeSubscription(subscription.id) ?? (await this.subscriptions.get(subscription.id)) ?? subscription;
     this.events.emit(
       succeeded ? WebhookEvents.AttemptSucceeded : WebhookEvents.AttemptFailed,
-      new WebhookAttemptResolvedEvent(attempt, latest, succeeded),
+      new WebhookAttemptResolvedEvent(attempt, subscription, succeeded),
     );
+  }
+
+  /** The subscription as stored now (it may have been deactivated meanwhile), or as the worker had it. */
+  private async latest(subscription: WebhookSubscription): Promise<WebhookSubscription> {
+    return (await this.subscriptions.get(subscription.id)) ?? subscription;
   }
 
   private async cancel(attempt: WebhookAttempt): Promise<WebhookAttempt | null> {

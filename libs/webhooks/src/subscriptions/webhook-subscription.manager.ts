@@ -279,13 +279,21 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     return result;
   }
 
+  /**
+   * `deliveryCredentialsOf` while its cached answer holds, synchronously (every try of every attempt asks;
+   * this spares the hot path a promise); `undefined` when it must be loaded.
+   */
+  cachedDeliveryCredentialsOf(id: string): { secrets: string[]; headers: Record<string, string> } | undefined {
+    const cached = this.liveCache.get(id);
+    if (!cached || cached.until <= Date.now() || cached.validUntil <= this.clock.now().getTime()) return undefined;
+    return cached.source === (this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials) ? cached.value : undefined;
+  }
+
   /** `deliveryCredentials` for one subscription, without allocating while the cached answer holds. */
   async deliveryCredentialsOf(id: string): Promise<{ secrets: string[]; headers: Record<string, string> }> {
+    const cached = this.cachedDeliveryCredentialsOf(id);
+    if (cached) return cached;
     const now = this.clock.now().getTime();
-    const cached = this.liveCache.get(id);
-    if (cached && cached.until > Date.now() && cached.validUntil > now && cached.source === (this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials)) {
-      return cached.value;
-    }
     const value = (await this.deliveryCredentials([id])).get(id)!;
     const source = this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials;
     // The answer holds until the next secret expiry (by the library clock) and the cache time (real time).
