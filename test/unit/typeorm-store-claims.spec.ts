@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
@@ -42,6 +43,33 @@ describe('TypeORM store on SQLite: claims', () => {
       expect(claimed[0]!.internal.exceptionHistory).toEqual(['Error: busy']);
     } finally {
       await store.close();
+      await dataSource.destroy();
+      file.cleanup();
+    }
+  });
+
+  it('commits the writes queued in the turn the store closes, instead of failing them on a closed connection', async () => {
+    const file = tempSqliteFile();
+    const dataSource = new DataSource(sqliteDataSourceOptions(file.path));
+    await dataSource.initialize();
+    const store = new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
+    try {
+      await store.initialize();
+      const created = new Date('2026-01-01T00:00:00.000Z');
+      const attempts = [pendingAttempt(created), pendingAttempt(created)];
+      // Queued for the group commit of this turn, which has not run yet when close() is called.
+      const inserted = store.insertAttempts(attempts, {}, { workerId: 'a', leaseUntil: new Date(created.getTime() + 1000) });
+      await store.close();
+
+      await expect(inserted).resolves.toHaveLength(2);
+      const db = new Database(file.path, { readonly: true });
+      try {
+        const ids = (db.prepare('SELECT id FROM webhook_attempt ORDER BY id').all() as Array<{ id: string }>).map((row) => row.id);
+        expect(ids).toEqual(attempts.map((a) => a.id).sort());
+      } finally {
+        db.close();
+      }
+    } finally {
       await dataSource.destroy();
       file.cleanup();
     }
