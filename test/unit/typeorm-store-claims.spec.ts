@@ -6,14 +6,25 @@ import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.o
 import { pendingAttempt } from '../support/attempts.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 
+/** Runs `test` with an initialized store on a fresh SQLite file; closes the store (if the test did not) and removes the file. */
+async function withStore(test: (store: TypeOrmWebhookStore, path: string) => Promise<void>): Promise<void> {
+  const file = tempSqliteFile();
+  const dataSource = new DataSource(sqliteDataSourceOptions(file.path));
+  await dataSource.initialize();
+  const store = new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
+  try {
+    await store.initialize();
+    await test(store, file.path);
+  } finally {
+    await store.close();
+    await dataSource.destroy();
+    file.cleanup();
+  }
+}
+
 describe('TypeORM store on SQLite: claims', () => {
   it('returns claimed attempts exactly as findAttempt reads them (request, response, history, dates)', async () => {
-    const file = tempSqliteFile();
-    const dataSource = new DataSource(sqliteDataSourceOptions(file.path));
-    await dataSource.initialize();
-    const store = new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
-    try {
-      await store.initialize();
+    await withStore(async (store) => {
       const created = new Date('2026-01-01T00:00:00.000Z');
       const payload = '{"type":"order.created"}';
       const attempt = pendingAttempt(created, { payload });
@@ -41,20 +52,11 @@ describe('TypeORM store on SQLite: claims', () => {
       expect(claimed[0]!.request!.body).toBe(payload);
       expect(claimed[0]!.history[0]!.startedAt).toEqual(triedAt);
       expect(claimed[0]!.internal.exceptionHistory).toEqual(['Error: busy']);
-    } finally {
-      await store.close();
-      await dataSource.destroy();
-      file.cleanup();
-    }
+    });
   });
 
   it('commits the writes queued in the turn the store closes, instead of failing them on a closed connection', async () => {
-    const file = tempSqliteFile();
-    const dataSource = new DataSource(sqliteDataSourceOptions(file.path));
-    await dataSource.initialize();
-    const store = new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
-    try {
-      await store.initialize();
+    await withStore(async (store, path) => {
       const created = new Date('2026-01-01T00:00:00.000Z');
       const attempts = [pendingAttempt(created), pendingAttempt(created)];
       // Queued for the group commit of this turn, which has not run yet when close() is called.
@@ -62,16 +64,13 @@ describe('TypeORM store on SQLite: claims', () => {
       await store.close();
 
       await expect(inserted).resolves.toHaveLength(2);
-      const db = new Database(file.path, { readonly: true });
+      const db = new Database(path, { readonly: true });
       try {
         const ids = (db.prepare('SELECT id FROM webhook_attempt ORDER BY id').all() as Array<{ id: string }>).map((row) => row.id);
         expect(ids).toEqual(attempts.map((a) => a.id).sort());
       } finally {
         db.close();
       }
-    } finally {
-      await dataSource.destroy();
-      file.cleanup();
-    }
+    });
   });
 });
