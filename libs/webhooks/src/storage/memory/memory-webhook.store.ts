@@ -212,7 +212,6 @@ export class MemoryWebhookStore extends WebhookStore {
     insertSorted(history, attempt.id);
   }
 
-  /** Drops an attempt and what indexes it (pruning removes resolved ones from the front of `resolved`). */
   /**
    * Removes an attempt's entry, unlinking the record from it first. V8 keeps the values of a `Map` that adds and
    * deletes an entry per delivery reachable to young-generation collections for a while (superseded hash tables
@@ -226,6 +225,7 @@ export class MemoryWebhookStore extends WebhookStore {
     this.attempts.delete(id);
   }
 
+  /** Drops an attempt and what indexes it (pruning removes resolved ones from the front of `resolved`). */
   private forget(id: string): void {
     const attempt = this.attempts.get(id)?.attempt;
     if (!attempt) return;
