@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { AttemptCounts } from '../webhook-store.js';
 
 /**
  * One write of the SQLite store's hot path, as plain data: the group commit (`SqliteWriteBatch`) queues these
@@ -11,26 +12,19 @@ export type AttemptWrite =
   | { kind: 'recordTry'; values: unknown[] }
   /** Deletes the `excess` oldest resolved attempts. Result: rows deleted. */
   | { kind: 'pruneOldestResolved'; subscriptionId: string; excess: number }
-  /** The history rule in one step. Result: counts after trimming (see `HistoryCounts`). */
+  /** The history rule in one step. Result: the counts after trimming. */
   | { kind: 'trimHistory'; subscriptionId: string; limit: number }
   /** Leases due attempts. Result: the leased rows (`RETURNING *`). */
   | { kind: 'claimDue'; worker: string; until: number; now: number; limit: number; excluded: string }
   | { kind: 'renewClaims'; ids: readonly string[]; worker: string; until: number }
   | { kind: 'releaseClaims'; ids: readonly string[]; worker: string };
 
-export interface HistoryCounts {
-  total: number;
-  pending: number;
-  failed: number;
-  successful: number;
-}
-
 /** What each kind of write returns. */
 export interface AttemptWriteResults {
   insert: void;
   recordTry: number;
   pruneOldestResolved: number;
-  trimHistory: HistoryCounts;
+  trimHistory: AttemptCounts;
   claimDue: Array<Record<string, unknown>>;
   renewClaims: void;
   releaseClaims: void;
@@ -120,11 +114,11 @@ export class SqliteAttemptStatements {
    * the older resolved ones in one statement, and counts what is left of the resolved (at most `limit`).
    * Neither the whole history nor a large backlog of pending attempts is ever counted.
    */
-  private trimHistory(subscriptionId: string, limit: number): HistoryCounts {
+  private trimHistory(subscriptionId: string, limit: number): AttemptCounts {
     const pending = (this.countPending.get(subscriptionId, limit) as { n: number }).n;
     this.trimResolved.run(subscriptionId, subscriptionId, Math.max(0, limit - pending));
     const resolved = this.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>;
-    const counts: HistoryCounts = { total: pending, pending, failed: 0, successful: 0 };
+    const counts: AttemptCounts = { total: pending, pending, failed: 0, successful: 0 };
     for (const row of resolved) {
       counts[row.status] = row.n;
       counts.total += row.n;
