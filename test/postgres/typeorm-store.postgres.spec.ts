@@ -1,0 +1,97 @@
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '@app/webhooks';
+import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import { pendingAttempt } from '../support/attempts.js';
+import { TEST_SECRET_KEY } from '../support/sqlite.js';
+
+/**
+ * The TypeORM store and the library's migrations on a real PostgreSQL server. `npm test` has none, so this suite
+ * runs only when `WEBHOOKS_TEST_POSTGRES_URL` names an empty database it may create tables in, e.g.
+ * `WEBHOOKS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5433/webhooks npx vitest run test/postgres`.
+ */
+const url = process.env.WEBHOOKS_TEST_POSTGRES_URL;
+const NOW = new Date('2026-01-01T00:00:00.000Z');
+
+describe.skipIf(!url)('TypeORM store on PostgreSQL', () => {
+  let dataSource: DataSource;
+  let store: TypeOrmWebhookStore;
+
+  beforeAll(async () => {
+    dataSource = new DataSource({ type: 'postgres', url, entities: WEBHOOK_ENTITIES, migrations: WEBHOOK_MIGRATIONS, migrationsRun: true });
+    await dataSource.initialize();
+    store = new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
+    await store.initialize();
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    if (dataSource?.isInitialized) {
+      await dataSource.undoLastMigration();
+      await dataSource.undoLastMigration();
+      await dataSource.query('DROP TABLE IF EXISTS migrations');
+      await dataSource.destroy();
+    }
+  });
+
+  it('creates the two partial indexes with their predicates', async () => {
+    const rows = (await dataSource.query(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN ('idx_webhook_attempt_due', 'uq_webhook_attempt_idempotency') ORDER BY indexname",
+    )) as Array<{ indexname: string; indexdef: string }>;
+    expect(rows.map((r) => r.indexname)).toEqual(['idx_webhook_attempt_due', 'uq_webhook_attempt_idempotency']);
+    expect(rows[0]!.indexdef).toMatch(/WHERE \(\(status\)::text = 'pending'::text\)$/);
+    expect(rows[1]!.indexdef).toMatch(/^CREATE UNIQUE INDEX .* WHERE \(idempotency_key IS NOT NULL\)$/);
+  });
+
+  it('skips a used idempotency key (ON CONFLICT DO NOTHING with the partial unique index) and accepts any number of NULL keys', async () => {
+    const sub = { subscriptionId: 'sub_keys' };
+    expect(await store.insertAttempts([pendingAttempt(NOW, { ...sub, idempotencyKey: 'k1' })])).toHaveLength(1);
+    expect(await store.insertAttempts([pendingAttempt(NOW, { ...sub, idempotencyKey: 'k1' })])).toEqual([]);
+    expect(await store.insertAttempts([pendingAttempt(NOW, { ...sub, idempotencyKey: 'k2' }), pendingAttempt(NOW, { ...sub, idempotencyKey: 'k2' })])).toHaveLength(1);
+    expect(await store.insertAttempts(Array.from({ length: 100 }, () => pendingAttempt(NOW, sub)))).toHaveLength(100);
+    expect((await store.countAttempts('sub_keys')).total).toBe(102);
+  });
+
+  it('claims due attempts once (the partial due index serves the claim) and records a try', async () => {
+    const sub = { subscriptionId: 'sub_claims' };
+    const inserted = await store.insertAttempts([pendingAttempt(NOW, sub), pendingAttempt(NOW, sub), pendingAttempt(NOW, { ...sub, nextAttemptAt: new Date('2027-01-01T00:00:00.000Z') })]);
+    const claimed = await store.claimDue('w1', new Date('2026-01-01T00:00:01.000Z'), new Date('2026-01-01T00:01:00.000Z'), 100, { excludeSubscriptions: ['sub_keys'] });
+    expect(claimed.map((a) => a.id).sort()).toEqual(inserted.slice(0, 2).map((a) => a.id).sort());
+    expect(await store.claimDue('w2', new Date('2026-01-01T00:00:02.000Z'), new Date('2026-01-01T00:01:00.000Z'), 100, { excludeSubscriptions: ['sub_keys'] })).toEqual([]);
+
+    const tried = await store.recordTry(
+      claimed[0]!,
+      {
+        status: 'successful',
+        message: '200 OK',
+        request: null,
+        response: null,
+        try: { number: 1, startedAt: NOW, elapsedMs: 1, statusCode: 200, message: '200 OK', errorCode: null },
+        nextAttemptAt: null,
+        exception: null,
+      },
+      NOW,
+    );
+    expect(tried?.status).toBe('successful');
+    expect(await store.countAttempts('sub_claims')).toEqual({ total: 3, pending: 2, failed: 0, successful: 1 });
+
+    await dataSource.query('SET enable_seqscan = off');
+    const plan = (await dataSource.query(
+      "EXPLAIN SELECT id FROM webhook_attempt WHERE status = 'pending' AND next_attempt_at <= 1 ORDER BY next_attempt_at LIMIT 10",
+    )) as Array<{ 'QUERY PLAN': string }>;
+    await dataSource.query('RESET enable_seqscan');
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('idx_webhook_attempt_due');
+  });
+
+  it('takes the partial-index migration down and up again on a table with rows, keeping them', async () => {
+    const before = (await dataSource.query('SELECT count(*)::int AS n FROM webhook_attempt')) as Array<{ n: number }>;
+    await dataSource.undoLastMigration();
+    const full = (await dataSource.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_webhook_attempt_due'")) as Array<{ indexdef: string }>;
+    expect(full[0]!.indexdef).not.toContain('WHERE');
+    await dataSource.runMigrations();
+    const partial = (await dataSource.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_webhook_attempt_due'")) as Array<{ indexdef: string }>;
+    expect(partial[0]!.indexdef).toContain('WHERE');
+    expect((await dataSource.query('SELECT count(*)::int AS n FROM webhook_attempt')) as Array<{ n: number }>).toEqual(before);
+  });
+});
