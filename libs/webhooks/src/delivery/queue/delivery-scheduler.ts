@@ -77,6 +77,12 @@ export class DeliveryScheduler {
     return [...this.held];
   }
 
+  /** Jobs waiting for one endpoint. */
+  waitingFor(endpoint: string): number {
+    const queue = this.endpoints.get(endpoint);
+    return queue ? queue.jobs.length - queue.head : 0;
+  }
+
   /** Endpoints whose waiting line is full: attempts for them are better left in the store for now. */
   fullEndpoints(): Set<string> {
     const full = new Set<string>();

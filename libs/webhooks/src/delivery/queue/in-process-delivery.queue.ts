@@ -39,6 +39,11 @@ const describe = (error: unknown) => (error instanceof Error ? `${error.name}: $
  * from the store every `delivery.pollIntervalMs` (and when a retry falls due sooner), which resumes pending
  * work after a restart and takes over the attempts of crashed processes once their leases expire. Leases of
  * attempts held here are renewed while they wait.
+ *
+ * Attempts that do not fit are handed back to the store ("spilled"). Until they are claimed back, the
+ * endpoint's new attempts follow them there, so none overtakes an older one, and they are claimed back as soon
+ * as the endpoint's line is half empty, not at the next poll: a burst longer than the line costs the time to
+ * work it off, not a poll interval.
  */
 @Injectable()
 export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
@@ -53,8 +58,19 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   private renewTimer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private stopped = false;
+  /** A poll was asked for while one ran: run another when it ends. */
+  private pollAgain = false;
   /** The endpoint of each subscription seen, to tell the store which subscriptions to skip when claiming. */
   private readonly endpointBySubscription = new Map<string, string>();
+  /** Endpoints with attempts handed back to the store for lack of room, not yet claimed back. */
+  private readonly spilled = new Set<string>();
+  /** Counts hand-backs, so a claim knows whether one happened while it ran. */
+  private spills = 0;
+  /** Hand-backs still being written: a claim waits for them, or it would not see those attempts. */
+  private readonly handingBack = new Set<Promise<void>>();
+  private readonly maxQueuedPerEndpoint: number;
+  /** Free room in the whole queue worth a claim. */
+  private readonly refillRoom: number;
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -67,7 +83,10 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     setMaxListeners(0, this.abort.signal);
     const { concurrency, perEndpointConcurrency, maxQueuedAttempts } = options.delivery;
     const maxQueuedPerEndpoint = Math.min(maxQueuedAttempts, Math.max(perEndpointConcurrency * 4, Math.ceil(maxQueuedAttempts / 4)));
+    this.maxQueuedPerEndpoint = maxQueuedPerEndpoint;
+    this.refillRoom = Math.min(CLAIM_BATCH, Math.ceil(maxQueuedAttempts / 4));
     this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts, maxQueuedPerEndpoint }, async ({ attempt }, requestDone) => {
+      if (this.spilled.size > 0) this.refillIfRoom();
       const updated = await this.consume!(attempt, this.abort.signal, requestDone);
       if (updated?.status === 'pending' && updated.nextAttemptAt) this.wake(updated.nextAttemptAt);
     });
@@ -88,14 +107,19 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
 
   push(attempts: readonly WebhookAttempt[]): void {
     const overflow: string[] = [];
-    for (const attempt of attempts) if (!this.enqueue(attempt)) overflow.push(attempt.id);
-    // What does not fit (or arrives while stopped) stays pending in the store; releasing the lease lets the
-    // poller of this or any process claim it as soon as there is room.
-    if (overflow.length > 0) {
-      this.store.releaseClaims(this.workerId, overflow).catch((error: unknown) => {
-        this.logger.warn(`Releasing ${overflow.length} overflowing claim(s) failed; they expire with their lease: ${describe(error)}`);
-      });
+    let refill = false;
+    for (const attempt of attempts) {
+      const endpoint = this.endpointFor(attempt);
+      if (!this.spilled.has(endpoint) && this.enqueue(attempt, endpoint)) continue;
+      overflow.push(attempt.id);
+      if (this.stopped || !this.consume) continue;
+      this.spilled.add(endpoint);
+      // Spilled behind older attempts while its line has room: nothing running for it would ask for a claim.
+      refill ||= this.hasRoomFor(endpoint);
     }
+    // What does not fit (or arrives while stopped) stays pending in the store; releasing the lease lets this or
+    // any process claim it when there is room.
+    if (overflow.length > 0) this.handBack(overflow, refill);
   }
 
   async processDue(): Promise<number> {
@@ -104,16 +128,27 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     for (;;) {
       const room = Math.min(this.scheduler.capacity, CLAIM_BATCH);
       if (room === 0) break;
+      if (this.handingBack.size > 0) await Promise.all(this.handingBack);
+      const spillsBefore = this.spills;
       const now = this.clock.now();
-      const excludeSubscriptions = this.subscriptionsOfFullEndpoints();
+      const full = this.scheduler.fullEndpoints();
+      const excludeSubscriptions = this.subscriptionsOf(full);
       const attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room, { excludeSubscriptions });
       const refused: string[] = [];
       for (const attempt of attempts) {
-        if (this.enqueue(attempt)) queued++;
+        if (this.enqueue(attempt, this.endpointFor(attempt))) queued++;
         else refused.push(attempt.id);
       }
-      if (refused.length > 0) await this.store.releaseClaims(this.workerId, refused);
-      if (attempts.length < room || refused.length > 0) break;
+      if (refused.length > 0) {
+        await this.store.releaseClaims(this.workerId, refused);
+        break;
+      }
+      if (attempts.length < room) {
+        // All that was due is claimed, but for the endpoints left out as full (and anything handed back while
+        // the claim ran): the other endpoints' new attempts may go straight to their lines again.
+        if (this.spills === spillsBefore) for (const endpoint of this.spilled) if (!full.has(endpoint)) this.spilled.delete(endpoint);
+        break;
+      }
     }
     return queued;
   }
@@ -161,22 +196,56 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     }
   }
 
-  /** Subscriptions whose endpoint's waiting line is full: claiming more of theirs would only hand them back. */
-  private subscriptionsOfFullEndpoints(): string[] {
-    const full = this.scheduler.fullEndpoints();
-    if (full.size === 0) return [];
+  /** Subscriptions of these endpoints (whose waiting lines are full: claiming more of theirs would only hand them back). */
+  private subscriptionsOf(endpoints: ReadonlySet<string>): string[] {
+    if (endpoints.size === 0) return [];
     const ids: string[] = [];
-    for (const [subscriptionId, endpoint] of this.endpointBySubscription) if (full.has(endpoint)) ids.push(subscriptionId);
+    for (const [subscriptionId, endpoint] of this.endpointBySubscription) if (endpoints.has(endpoint)) ids.push(subscriptionId);
     return ids;
   }
 
-  private enqueue(attempt: WebhookAttempt): boolean {
-    if (this.stopped || !this.consume) return false;
+  private endpointFor(attempt: WebhookAttempt): string {
     const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId);
-    const endpoint = subscription ? endpointOf(subscription.url) : attempt.subscriptionId;
+    return subscription ? endpointOf(subscription.url) : attempt.subscriptionId;
+  }
+
+  private enqueue(attempt: WebhookAttempt, endpoint: string): boolean {
+    if (this.stopped || !this.consume) return false;
     if (this.endpointBySubscription.size > 100_000) this.endpointBySubscription.clear();
     this.endpointBySubscription.set(attempt.subscriptionId, endpoint);
     return this.scheduler.enqueue({ attempt, endpoint });
+  }
+
+  /** Room to claim spilled attempts back: the endpoint's line half empty, and a useful part of the whole queue free. */
+  private hasRoomFor(endpoint: string): boolean {
+    return this.scheduler.waitingFor(endpoint) * 2 <= this.maxQueuedPerEndpoint && this.scheduler.capacity >= this.refillRoom;
+  }
+
+  /** Claims spilled attempts back when one of their endpoints has room (checked as each job starts). */
+  private refillIfRoom(): void {
+    if (this.polling || this.stopped) return;
+    for (const endpoint of this.spilled) {
+      if (this.hasRoomFor(endpoint)) {
+        void this.poll();
+        return;
+      }
+    }
+  }
+
+  private handBack(ids: string[], refill: boolean): void {
+    this.spills++;
+    const released: Promise<void> = this.store
+      .releaseClaims(this.workerId, ids)
+      .then(
+        () => {
+          if (refill) void this.poll();
+        },
+        (error: unknown) => {
+          this.logger.warn(`Releasing ${ids.length} overflowing claim(s) failed; they expire with their lease: ${describe(error)}`);
+        },
+      )
+      .finally(() => this.handingBack.delete(released));
+    this.handingBack.add(released);
   }
 
   private schedulePoll(delayMs: number): void {
@@ -187,14 +256,20 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   }
 
   private poll(): Promise<void> {
-    this.polling ??= (async () => {
+    if (this.polling) {
+      this.pollAgain = true;
+      return this.polling;
+    }
+    this.polling = (async () => {
       try {
         await this.processDue();
       } catch (error) {
         this.logger.warn(`Claiming due webhook attempts failed: ${describe(error)}`);
       } finally {
         this.polling = null;
-        this.schedulePoll(this.options.delivery.pollIntervalMs);
+        const again = this.pollAgain;
+        this.pollAgain = false;
+        this.schedulePoll(again ? 0 : this.options.delivery.pollIntervalMs);
       }
     })();
     return this.polling;

@@ -14,12 +14,17 @@ import {
   type SubscriptionQuery,
   WebhookStore,
 } from '../webhook-store.js';
+import { type DuePlace, DueLine } from './due-line.js';
 
 interface AttemptEntry {
   attempt: WebhookAttempt;
   leaseOwner: string | null;
   leaseUntil: number;
+  /** Its place in the line of claimable attempts, while it has one. */
+  due: DuePlace | null;
 }
+
+const dueTimeOf = (attempt: WebhookAttempt) => attempt.nextAttemptAt?.getTime() ?? 0;
 
 /**
  * Keeps everything in process memory: the default store, and the one for tests and single-process apps that
@@ -34,6 +39,10 @@ export class MemoryWebhookStore extends WebhookStore {
   /** Per subscription: attempt ids in creation order, resolved ids for pruning, and running counts. */
   private readonly histories = new Map<string, History>();
   private readonly pending = new Set<string>();
+  /** Pending attempts nobody holds (stored unclaimed, released, rescheduled, or their lease ran out). */
+  private readonly claimable = new DueLine();
+  /** No lease runs out before this: until then a claim need not look for expired ones. */
+  private leasesValidUntil = Number.POSITIVE_INFINITY;
   /** `subscriptionId \0 idempotencyKey` of stored attempts published with a key. */
   private readonly idempotencyKeys = new Set<string>();
 
@@ -115,17 +124,18 @@ export class MemoryWebhookStore extends WebhookStore {
         this.idempotencyKeys.add(key);
       }
       inserted.push(attempt);
-      this.attempts.set(attempt.id, {
-        attempt: Object.freeze({ ...attempt }),
-        leaseOwner: claim?.workerId ?? null,
-        leaseUntil: claim?.leaseUntil.getTime() ?? 0,
-      });
+      const entry: AttemptEntry = { attempt: Object.freeze({ ...attempt }), leaseOwner: null, leaseUntil: 0, due: null };
+      this.attempts.set(attempt.id, entry);
       const history = this.historyOf(attempt.subscriptionId, true)!;
       history.ids.add(attempt.id);
       history.counts.total++;
       history.counts[attempt.status]++;
-      if (attempt.status === 'pending') this.pending.add(attempt.id);
-      else insertSorted(history, attempt.id);
+      if (attempt.status !== 'pending') insertSorted(history, attempt.id);
+      else {
+        this.pending.add(attempt.id);
+        if (claim) this.lease(entry, claim.workerId, claim.leaseUntil.getTime());
+        else this.makeClaimable(entry);
+      }
     }
     return inserted;
   }
@@ -160,6 +170,7 @@ export class MemoryWebhookStore extends WebhookStore {
     entry.leaseOwner = null;
     entry.leaseUntil = 0;
     if (attempt.status !== 'pending') this.resolve(attempt);
+    else this.makeClaimable(entry);
     return attempt;
   }
 
@@ -190,6 +201,34 @@ export class MemoryWebhookStore extends WebhookStore {
     for (const id of [...history.ids]) this.forget(id);
     this.histories.delete(subscriptionId);
     return removed;
+  }
+
+  private lease(entry: AttemptEntry, workerId: string, until: number): void {
+    entry.leaseOwner = workerId;
+    entry.leaseUntil = until;
+    if (until < this.leasesValidUntil) this.leasesValidUntil = until;
+  }
+
+  /** Gives a pending attempt a place in the claimable line, unless it has one for its current due time. */
+  private makeClaimable(entry: AttemptEntry): void {
+    if (entry.attempt.status !== 'pending') return;
+    const at = dueTimeOf(entry.attempt);
+    if (entry.due?.at !== at) entry.due = this.claimable.add(entry.attempt.id, at);
+  }
+
+  /**
+   * Lines up the held attempts whose lease has run out (a process that stopped without letting them go), and
+   * notes when the next lease runs out. Renewals only push leases later, so until then there is nothing to find.
+   */
+  private reclaimExpiredLeases(now: number): void {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const id of this.pending) {
+      const entry = this.attempts.get(id)!;
+      if (entry.leaseOwner === null) continue;
+      if (entry.leaseUntil <= now) this.makeClaimable(entry);
+      else if (entry.leaseUntil < earliest) earliest = entry.leaseUntil;
+    }
+    this.leasesValidUntil = earliest;
   }
 
   /** The bookkeeping of one subscription's attempts. */
@@ -241,20 +280,28 @@ export class MemoryWebhookStore extends WebhookStore {
 
   async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number, options: ClaimOptions = {}): Promise<WebhookAttempt[]> {
     const nowMs = now.getTime();
+    if (nowMs >= this.leasesValidUntil) this.reclaimExpiredLeases(nowMs);
     const excluded = new Set(options.excludeSubscriptions ?? []);
-    const due: AttemptEntry[] = [];
-    for (const id of this.pending) {
-      const entry = this.attempts.get(id)!;
-      if (excluded.has(entry.attempt.subscriptionId)) continue;
-      const nextAt = entry.attempt.nextAttemptAt?.getTime() ?? 0;
-      if (nextAt <= nowMs && (entry.leaseOwner === null || entry.leaseUntil <= nowMs)) due.push(entry);
+    const claimed: WebhookAttempt[] = [];
+    const passedOver: AttemptEntry[] = [];
+    while (claimed.length < limit) {
+      const place = this.claimable.takeDue(nowMs);
+      if (!place) break;
+      const entry = this.attempts.get(place.id);
+      // Forgotten, or given another place since: that place stands for it.
+      if (entry?.due !== place) continue;
+      entry.due = null;
+      // Resolved, or held again (it gets a new place when it is let go).
+      if (entry.attempt.status !== 'pending' || (entry.leaseOwner !== null && entry.leaseUntil > nowMs)) continue;
+      if (dueTimeOf(entry.attempt) !== place.at) this.makeClaimable(entry);
+      else if (excluded.has(entry.attempt.subscriptionId)) passedOver.push(entry);
+      else {
+        this.lease(entry, workerId, leaseUntil.getTime());
+        claimed.push(entry.attempt);
+      }
     }
-    due.sort((a, b) => (a.attempt.nextAttemptAt?.getTime() ?? 0) - (b.attempt.nextAttemptAt?.getTime() ?? 0));
-    return due.slice(0, limit).map((entry) => {
-      entry.leaseOwner = workerId;
-      entry.leaseUntil = leaseUntil.getTime();
-      return entry.attempt;
-    });
+    for (const entry of passedOver) this.makeClaimable(entry);
+    return claimed;
   }
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
@@ -270,6 +317,7 @@ export class MemoryWebhookStore extends WebhookStore {
       if (entry?.leaseOwner === workerId) {
         entry.leaseOwner = null;
         entry.leaseUntil = 0;
+        this.makeClaimable(entry);
       }
     }
   }
