@@ -17,9 +17,11 @@ export interface LatencyResult {
 }
 
 /**
- * Open loop: events are emitted on a fixed schedule; latency counts from the scheduled time. The first
- * `warmupSeconds` of the schedule carry no `scheduledAt`, so the receiver does not time them: the figures are
- * the steady state, not the start (a cold JIT and 64 connections being opened, which otherwise fill the p99).
+ * Open loop: events are emitted on a fixed schedule; latency counts from the scheduled time. First
+ * `warmupSeconds` of the same schedule, not timed (a cold JIT and 64 connections being opened), then a wait
+ * until the receiver has had every warm-up request (at most twice the warm-up: a sender that cannot keep up
+ * stays behind, and the timed part shows it), so the timed part starts from the steady state and not behind
+ * the start's backlog; then `seconds` timed.
  */
 async function openLoop(
   receiver: Receiver,
@@ -29,19 +31,27 @@ async function openLoop(
   send: (seq: number, scheduledAt: number | undefined) => void,
 ): Promise<LatencyResult> {
   await receiver.reset();
-  const start = performance.timeOrigin + performance.now();
   const warmup = Math.floor(rate * warmupSeconds);
-  const total = warmup + Math.floor(rate * seconds);
-  let sent = 0;
-  while (sent < total) {
-    const now = performance.timeOrigin + performance.now();
-    const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
-    for (; sent < due; sent++) send(sent, sent < warmup ? undefined : start + (sent / rate) * 1000);
-    await sleep(1);
-  }
+  await schedule(rate, 0, warmup, false, send);
+  const deadline = Date.now() + 2000 * warmupSeconds;
+  while ((await receiver.stats()).count < warmup && Date.now() < deadline) await sleep(10);
+  const timed = Math.floor(rate * seconds);
+  await schedule(rate, warmup, timed, true, send);
   await sleep(1500);
   const { latencies } = await receiver.stats();
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: latencies.length, offered: total - warmup };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: latencies.length, offered: timed };
+}
+
+/** Sends `count` events numbered from `first` at `rate` per second, each as soon as its time has come (and, if `timed`, with that time). */
+async function schedule(rate: number, first: number, count: number, timed: boolean, send: (seq: number, scheduledAt: number | undefined) => void): Promise<void> {
+  const start = performance.timeOrigin + performance.now();
+  let sent = 0;
+  while (sent < count) {
+    const now = performance.timeOrigin + performance.now();
+    const due = Math.min(count, Math.floor(((now - start) / 1000) * rate));
+    for (; sent < due; sent++) send(first + sent, timed ? start + (sent / rate) * 1000 : undefined);
+    await sleep(1);
+  }
 }
 
 export async function latencyRaw(receiver: Receiver, rate: number, seconds: number, warmupSeconds: number, concurrency: number): Promise<LatencyResult> {
