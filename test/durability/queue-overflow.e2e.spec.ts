@@ -1,7 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, type WebhooksModuleOptions } from '@app/webhooks';
+import {
+  WebhookClock,
+  WebhookDeliveryManager,
+  WebhookDeliveryQueue,
+  WebhookPublisher,
+  WebhookStore,
+  WebhookSubscriptionManager,
+  type WebhooksModuleOptions,
+} from '@app/webhooks';
+import { pendingAttempt } from '../support/attempts.js';
 import { TestReceiver } from '../support/receiver.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
@@ -95,4 +104,83 @@ describe('queue overflow: attempts handed back to the store', () => {
       expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(EVENTS + 1);
     });
   }
+
+  const order = (requests: ReadonlyArray<{ body: string }>) => requests.map((request) => (JSON.parse(request.body) as { data: { i: number } }).data.i);
+  const upTo = (count: number) => Array.from({ length: count }, (_, i) => i);
+
+  it('a backlog the poller finds in the store (not handed over by a publisher) is worked off at once, and no later event overtakes it', async () => {
+    const held = await heldReceiver();
+    receiver = held.receiver;
+    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
+    const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
+    // Left by a process that only publishes (`worker: false`), or retries falling due together.
+    const now = app.get(WebhookClock).now();
+    const backlog = Array.from({ length: EVENTS }, (_, i) => pendingAttempt(now, { subscriptionId: subscription.id, payload: JSON.stringify({ data: { i } }) }));
+    await app.get(WebhookStore).insertAttempts(backlog);
+    const delivery = app.get(WebhookDeliveryManager);
+    await delivery.processDueAttempts();
+
+    await receiver.waitForRequests(1);
+    held.answer(1);
+    await receiver.waitForRequests(2);
+    await app.get(WebhookPublisher).publish('burst.event', { i: EVENTS });
+    held.open();
+    await receiver.waitForRequests(EVENTS + 1, 20_000);
+
+    expect(order(receiver.requests)).toEqual(upTo(EVENTS + 1));
+  });
+
+  it("a healthy endpoint's overflow comes back while a dead endpoint holds its line and little room is left in the queue", async () => {
+    const dead = await TestReceiver.start({ responder: () => undefined });
+    receiver = await TestReceiver.start();
+    // A line of 8 per endpoint (4 × 2) in a queue of 10: with the dead line full, 2 places are left for the healthy one.
+    app = await createWebhooksApp({
+      webhooks: { delivery: { concurrency: 4, perEndpointConcurrency: 2, maxQueuedAttempts: 10, pollIntervalMs: 600_000, timeoutMs: 30_000, shutdownTimeoutMs: 100 } },
+    });
+    const subscriptions = app.get(WebhookSubscriptionManager);
+    await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });
+    await subscriptions.create({ url: `${receiver.url}/healthy`, events: ['healthy.*'] });
+    const publisher = app.get(WebhookPublisher);
+    try {
+      for (let i = 0; i < 12; i++) await publisher.publish('dead.ping', { i });
+      await dead.waitForRequests(2);
+      await Promise.all(Array.from({ length: 20 }, (_, i) => publisher.publish('healthy.ping', { i })));
+
+      await receiver.waitForRequests(20, 20_000);
+      expect(order(receiver.requests)).toEqual(upTo(20));
+    } finally {
+      await app.close();
+      app = undefined;
+      await dead.close();
+    }
+  });
+
+  it('a refill asked for while a slow claim runs (one that left the endpoint out as full) is not lost', async () => {
+    const held = await heldReceiver();
+    receiver = held.receiver;
+    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
+    await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
+    // A store whose claims take 100 ms (a database under load).
+    const store = app.get(WebhookStore);
+    const claimDue = store.claimDue.bind(store);
+    let claimsStarted = 0;
+    store.claimDue = async (...args) => {
+      claimsStarted++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return claimDue(...args);
+    };
+    const publisher = app.get(WebhookPublisher);
+    for (let i = 0; i < 20; i++) await publisher.publish('burst.event', { i });
+    await receiver.waitForRequests(1);
+
+    // A poll starts for another reason (a retry falling due) while the endpoint's line is full, so its claim
+    // leaves the endpoint out; the line drains while that claim runs.
+    const before = claimsStarted;
+    app.get(WebhookDeliveryQueue).wake(app.get(WebhookClock).now());
+    while (claimsStarted === before) await new Promise((resolve) => setTimeout(resolve, 1));
+    held.open();
+
+    await receiver.waitForRequests(20, 20_000);
+    expect(order(receiver.requests)).toEqual(upTo(20));
+  });
 });

@@ -80,6 +80,18 @@ describe('memory store: claims', () => {
     expect(ids(await store.claimDue('y', at(5000), at(5000 + LEASE), 10))).toEqual([kept!.id]);
   });
 
+  it('takes over a lease renewed after it had run out once the renewal runs out too', async () => {
+    const store = new MemoryWebhookStore();
+    const [late] = attempts(1, 0);
+    await store.insertAttempts([late!], undefined, { workerId: 'w', leaseUntil: at(100) });
+    // The lease has run out; this claim lines the attempt up, but leaves its subscription out.
+    expect(await store.claimDue('x', at(150), at(LEASE), 10, { excludeSubscriptions: ['sub_1'] })).toEqual([]);
+    await store.renewClaims('w', [late!.id], at(300));
+
+    expect(await store.claimDue('x', at(200), at(LEASE), 10)).toEqual([]);
+    expect(ids(await store.claimDue('x', at(300), at(LEASE), 10))).toEqual([late!.id]);
+  });
+
   it('forgets cleared attempts: a claim after clearing a subscription takes nothing of it', async () => {
     const store = new MemoryWebhookStore();
     await store.insertAttempts(attempts(3, 0, 'sub_gone'));

@@ -128,18 +128,25 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     for (;;) {
       const room = Math.min(this.scheduler.capacity, CLAIM_BATCH);
       if (room === 0) break;
-      if (this.handingBack.size > 0) await Promise.all(this.handingBack);
+      // Counted before waiting: a hand-back that starts during the wait may not be written when the claim runs.
       const spillsBefore = this.spills;
+      if (this.handingBack.size > 0) await Promise.all(this.handingBack);
       const now = this.clock.now();
       const full = this.scheduler.fullEndpoints();
       const excludeSubscriptions = this.subscriptionsOf(full);
       const attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room, { excludeSubscriptions });
       const refused: string[] = [];
       for (const attempt of attempts) {
-        if (this.enqueue(attempt, this.endpointFor(attempt))) queued++;
-        else refused.push(attempt.id);
+        const endpoint = this.endpointFor(attempt);
+        if (this.enqueue(attempt, endpoint)) queued++;
+        else {
+          refused.push(attempt.id);
+          // Marked like a hand-back: claimed again when the line has room, and no new attempt goes ahead meanwhile.
+          this.spilled.add(endpoint);
+        }
       }
       if (refused.length > 0) {
+        this.spills++;
         await this.store.releaseClaims(this.workerId, refused);
         break;
       }
@@ -216,14 +223,23 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     return this.scheduler.enqueue({ attempt, endpoint });
   }
 
-  /** Room to claim spilled attempts back: the endpoint's line half empty, and a useful part of the whole queue free. */
+  /**
+   * Room to claim spilled attempts back: the endpoint's line half empty, and a useful part of the whole queue
+   * free (or any room at all when the line is empty: nothing else would ask for its attempts).
+   */
   private hasRoomFor(endpoint: string): boolean {
-    return this.scheduler.waitingFor(endpoint) * 2 <= this.maxQueuedPerEndpoint && this.scheduler.capacity >= this.refillRoom;
+    const capacity = this.scheduler.capacity;
+    if (capacity === 0) return false;
+    const waiting = this.scheduler.waitingFor(endpoint);
+    return waiting === 0 || (waiting * 2 <= this.maxQueuedPerEndpoint && capacity >= this.refillRoom);
   }
 
-  /** Claims spilled attempts back when one of their endpoints has room (checked as each job starts). */
+  /**
+   * Claims spilled attempts back when one of their endpoints has room (checked as each job starts). While a
+   * poll runs this asks for another after it: the running one may have left that endpoint out as full.
+   */
   private refillIfRoom(): void {
-    if (this.polling || this.stopped) return;
+    if (this.stopped) return;
     for (const endpoint of this.spilled) {
       if (this.hasRoomFor(endpoint)) {
         void this.poll();

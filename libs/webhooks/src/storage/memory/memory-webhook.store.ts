@@ -213,12 +213,12 @@ export class MemoryWebhookStore extends WebhookStore {
   private makeClaimable(entry: AttemptEntry): void {
     if (entry.attempt.status !== 'pending') return;
     const at = dueTimeOf(entry.attempt);
-    if (entry.due?.at !== at) entry.due = this.claimable.add(entry.attempt.id, at);
+    if (entry.due?.at !== at) entry.due = this.claimable.add(entry.attempt.subscriptionId, entry.attempt.id, at);
   }
 
   /**
    * Lines up the held attempts whose lease has run out (a process that stopped without letting them go), and
-   * notes when the next lease runs out. Renewals only push leases later, so until then there is nothing to find.
+   * notes when the next lease runs out: until then there is nothing to find (every lease set lowers that mark).
    */
   private reclaimExpiredLeases(now: number): void {
     let earliest = Number.POSITIVE_INFINITY;
@@ -279,35 +279,32 @@ export class MemoryWebhookStore extends WebhookStore {
   }
 
   async claimDue(workerId: string, now: Date, leaseUntil: Date, limit: number, options: ClaimOptions = {}): Promise<WebhookAttempt[]> {
+    const claimed: WebhookAttempt[] = [];
+    if (limit <= 0) return claimed;
     const nowMs = now.getTime();
     if (nowMs >= this.leasesValidUntil) this.reclaimExpiredLeases(nowMs);
-    const excluded = new Set(options.excludeSubscriptions ?? []);
-    const claimed: WebhookAttempt[] = [];
-    const passedOver: AttemptEntry[] = [];
-    while (claimed.length < limit) {
-      const place = this.claimable.takeDue(nowMs);
-      if (!place) break;
+    for (const place of this.claimable.due(nowMs, new Set(options.excludeSubscriptions ?? []))) {
       const entry = this.attempts.get(place.id);
       // Forgotten, or given another place since: that place stands for it.
       if (entry?.due !== place) continue;
       entry.due = null;
-      // Resolved, or held again (it gets a new place when it is let go).
+      // Resolved, or held again (it gets a new place when it is let go, or when that lease runs out).
       if (entry.attempt.status !== 'pending' || (entry.leaseOwner !== null && entry.leaseUntil > nowMs)) continue;
       if (dueTimeOf(entry.attempt) !== place.at) this.makeClaimable(entry);
-      else if (excluded.has(entry.attempt.subscriptionId)) passedOver.push(entry);
       else {
         this.lease(entry, workerId, leaseUntil.getTime());
         claimed.push(entry.attempt);
+        if (claimed.length >= limit) break;
       }
     }
-    for (const entry of passedOver) this.makeClaimable(entry);
     return claimed;
   }
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
     for (const id of ids) {
       const entry = this.attempts.get(id);
-      if (entry?.leaseOwner === workerId) entry.leaseUntil = leaseUntil.getTime();
+      // Through lease(): a lease renewed after it ran out must be looked at again when the renewal runs out.
+      if (entry?.leaseOwner === workerId) this.lease(entry, workerId, leaseUntil.getTime());
     }
   }
 
