@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhooksModule, type WebhooksModuleOptions } from '@app/webhooks';
+import { WebhooksModule, type WebhooksModuleOptions } from '@app/webhooks';
+import { benchSqliteDatabase } from './sqlite-database.js';
 
 /** A library app on an existing directory's SQLite file (the backlog bench restarts it on the same file). */
 export async function startLibraryAt(dir: string, options: WebhooksModuleOptions) {
@@ -12,7 +13,7 @@ export async function startLibraryAt(dir: string, options: WebhooksModuleOptions
   Module({
     imports: [
       EventEmitterModule.forRoot({ wildcard: true }),
-      TypeOrmModule.forRoot({ type: 'better-sqlite3', database: join(dir, 'bench.sqlite'), enableWAL: true, entities: WEBHOOK_ENTITIES, migrations: WEBHOOK_MIGRATIONS, migrationsRun: true }),
+      TypeOrmModule.forRoot(benchSqliteDatabase(join(dir, 'bench.sqlite'))),
       WebhooksModule.forRoot({
         ...options,
         storage: { type: 'typeorm' },

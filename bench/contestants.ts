@@ -15,8 +15,6 @@ import { firstValueFrom } from 'rxjs';
 import { Column, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import { Pool } from 'undici';
 import {
-  WEBHOOK_ENTITIES,
-  WEBHOOK_MIGRATIONS,
   WebhookDeliveryManager,
   WebhookEvents,
   WebhooksModule,
@@ -24,6 +22,7 @@ import {
   type WebhooksModuleOptions,
 } from '@app/webhooks';
 import { payload, type Receiver, sleep } from './harness.js';
+import { benchSqliteDatabase } from './sqlite-database.js';
 
 const SECRET_KEY = Buffer.alloc(32, 5);
 const SECRET = `whsec_${SECRET_KEY.toString('base64')}`;
@@ -127,14 +126,7 @@ export async function startLibrary(store: Store, options: WebhooksModuleOptions 
   const imports: unknown[] = [EventEmitterModule.forRoot({ wildcard: true })];
   if (store === 'sqlite') {
     imports.push(
-      TypeOrmModule.forRoot({
-        type: 'better-sqlite3',
-        database: join(dir, 'bench.sqlite'),
-        enableWAL: true,
-        entities: WEBHOOK_ENTITIES,
-        migrations: WEBHOOK_MIGRATIONS,
-        migrationsRun: true,
-      }),
+      TypeOrmModule.forRoot(benchSqliteDatabase(join(dir, 'bench.sqlite'))),
     );
   }
   imports.push(

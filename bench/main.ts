@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   log(`# nest-webhooks benchmark${quick ? ' (--quick)' : ''}`);
   log('');
   log(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\` · ${new Date().toISOString()}`);
-  log(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB · Node ${process.version} · undici ${require('undici/package.json').version} · axios ${require('axios/package.json').version} · SQLite ${sqliteVersion.v} (WAL; application connection synchronous=FULL, the store's own connection NORMAL)`);
+  log(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB · Node ${process.version} · undici ${require('undici/package.json').version} · axios ${require('axios/package.json').version} · SQLite ${sqliteVersion.v} (WAL, 8 KiB pages; application connection synchronous=FULL, the store's own connection NORMAL)`);
   log(`Receiver: node:http keep-alive in its own process, 200 with an empty body. Payload: 1 KB JSON, Standard Webhooks headers signed per request. Concurrency ${concurrency} for every contestant (connections and requests in flight); the library contestants keep ${concurrency * 2} events outstanding (emitted, not yet resolved), each resolved attempt letting the next one be emitted.`);
   log('');
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempSqliteFile } from '../support/sqlite.js';
 
@@ -52,6 +53,14 @@ describe('npm start: the built example app on its SQLite default', () => {
     expect(readFileSync(keyFile, 'utf8').trim()).toBe(key);
     expect(statSync(keyFile).mode & 0o077).toBe(0);
     expect(existsSync(join(dirname(db.path), 'dev-secret-key'))).toBe(true);
+    // Created with 8 KiB pages and in WAL mode (docs/configuration.md).
+    const file = new Database(db.path, { readonly: true });
+    try {
+      expect(file.pragma('page_size', { simple: true })).toBe(8192);
+      expect(file.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      file.close();
+    }
 
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const created = await fetch(`${base}/webhooks/subscriptions`, {
