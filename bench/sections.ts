@@ -19,7 +19,7 @@ export interface LatencyResult {
 /**
  * Open loop: events are emitted on a fixed schedule; latency counts from the scheduled time. First
  * `warmupSeconds` of the same schedule, not timed (a cold JIT and 64 connections being opened), then a wait
- * until the receiver has had every warm-up request (at most twice the warm-up: a sender that cannot keep up
+ * until the receiver has had every warm-up request (at most as long as the warm-up: a sender that cannot keep up
  * stays behind, and the timed part shows it), so the timed part starts from the steady state and not behind
  * the start's backlog; then `seconds` timed.
  */
@@ -33,7 +33,7 @@ async function openLoop(
   await receiver.reset();
   const warmup = Math.floor(rate * warmupSeconds);
   await schedule(rate, 0, warmup, false, send);
-  const deadline = Date.now() + 2000 * warmupSeconds;
+  const deadline = Date.now() + 1000 * warmupSeconds;
   while ((await receiver.stats()).count < warmup && Date.now() < deadline) await sleep(10);
   const timed = Math.floor(rate * seconds);
   await schedule(rate, warmup, timed, true, send);
