@@ -33,13 +33,19 @@ async function openLoop(
   await receiver.reset();
   const warmup = Math.floor(rate * warmupSeconds);
   await schedule(rate, 0, warmup, false, send);
-  const deadline = Date.now() + 1000 * warmupSeconds;
-  while ((await receiver.stats()).count < warmup && Date.now() < deadline) await sleep(10);
+  await receiverHas(receiver, warmup, 1000 * warmupSeconds);
   const timed = Math.floor(rate * seconds);
   await schedule(rate, warmup, timed, true, send);
-  await sleep(1500);
+  // What has not arrived 1.5 s after the last event was due counts as not delivered in time.
+  await receiverHas(receiver, warmup + timed, 1500);
   const { latencies } = await receiver.stats();
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: latencies.length, offered: timed };
+}
+
+/** Waits until the receiver has had `count` requests since its reset, or `timeoutMs` has passed. */
+async function receiverHas(receiver: Receiver, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await receiver.stats()).count < count && Date.now() < deadline) await sleep(10);
 }
 
 /** Sends `count` events numbered from `first` at `rate` per second, each as soon as its time has come (and, if `timed`, with that time). */
