@@ -41,9 +41,10 @@ const describe = (error: unknown) => (error instanceof Error ? `${error.name}: $
  * attempts held here are renewed while they wait.
  *
  * Attempts that do not fit are handed back to the store ("spilled"). Until they are claimed back, the
- * endpoint's new attempts follow them there, so none overtakes an older one, and they are claimed back as soon
- * as the endpoint's line is half empty, not at the next poll: a burst longer than the line costs the time to
- * work it off, not a poll interval.
+ * endpoint's new attempts follow them there, so they do not overtake the older ones (an attempt handed back
+ * while the claim that catches up runs comes back with the claim right after it), and they are claimed back as
+ * soon as the endpoint's line is half empty, not at the next poll: a burst longer than the line costs the time
+ * to work it off, not a poll interval.
  */
 @Injectable()
 export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
@@ -151,9 +152,12 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         break;
       }
       if (attempts.length < room) {
-        // All that was due is claimed, but for the endpoints left out as full (and anything handed back while
-        // the claim ran): the other endpoints' new attempts may go straight to their lines again.
-        if (this.spills === spillsBefore) for (const endpoint of this.spilled) if (!full.has(endpoint)) this.spilled.delete(endpoint);
+        // All that was due is claimed, but for the endpoints left out as full: the other endpoints' new attempts
+        // may go straight to their lines again. What was handed back while the claim ran may not have been
+        // written when it read: claim again at once for those. (Keeping the marks until a claim saw no hand-back
+        // would, under steady traffic on an asynchronous store, keep every new attempt going through the store.)
+        for (const endpoint of this.spilled) if (!full.has(endpoint)) this.spilled.delete(endpoint);
+        if (this.spills !== spillsBefore) void this.poll();
         break;
       }
     }
