@@ -25,6 +25,7 @@ import { createWebhooksApp } from '../support/webhooks-app.js';
 const EVENTS = 60;
 /** One request at a time and a line of 4 (`maxQueuedAttempts` 8: a quarter per endpoint, at least 4 × 1). */
 const DELIVERY = { concurrency: 1, perEndpointConcurrency: 1, maxQueuedAttempts: 8, pollIntervalMs: 600_000 } as const;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A receiver that holds every request until told to answer it (`answer(n)`: the oldest n), or all of them from `open()` on. */
 async function heldReceiver() {
@@ -50,13 +51,15 @@ async function heldReceiver() {
 describe('queue overflow: attempts handed back to the store', () => {
   let app: INestApplication | undefined;
   let receiver: TestReceiver | undefined;
+  /** A second receiver (a dead endpoint), where a test needs one. */
+  let other: TestReceiver | undefined;
   const files: Array<{ cleanup: () => void }> = [];
 
   afterEach(async () => {
     await app?.close();
     app = undefined;
-    await receiver?.close();
-    receiver = undefined;
+    for (const server of [receiver, other]) await server?.close();
+    receiver = other = undefined;
     for (const file of files.splice(0)) file.cleanup();
   });
 
@@ -131,7 +134,7 @@ describe('queue overflow: attempts handed back to the store', () => {
   });
 
   it("a healthy endpoint's overflow comes back while a dead endpoint holds its line and little room is left in the queue", async () => {
-    const dead = await TestReceiver.start({ responder: () => undefined });
+    const dead = (other = await TestReceiver.start({ responder: () => undefined }));
     receiver = await TestReceiver.start();
     // A line of 8 per endpoint (4 × 2) in a queue of 10: with the dead line full, 2 places are left for the healthy one.
     app = await createWebhooksApp({
@@ -141,19 +144,13 @@ describe('queue overflow: attempts handed back to the store', () => {
     await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });
     await subscriptions.create({ url: `${receiver.url}/healthy`, events: ['healthy.*'] });
     const publisher = app.get(WebhookPublisher);
-    try {
-      for (let i = 0; i < 12; i++) await publisher.publish('dead.ping', { i });
-      await dead.waitForRequests(2);
-      await Promise.all(Array.from({ length: 20 }, (_, i) => publisher.publish('healthy.ping', { i })));
+    for (let i = 0; i < 12; i++) await publisher.publish('dead.ping', { i });
+    await dead.waitForRequests(2);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => publisher.publish('healthy.ping', { i })));
 
-      await receiver.waitForRequests(20, 20_000);
-      // Two requests at a time: they may arrive in either order, but each event exactly once.
-      expect(order(receiver.requests).sort((a, b) => a - b)).toEqual(upTo(20));
-    } finally {
-      await app.close();
-      app = undefined;
-      await dead.close();
-    }
+    await receiver.waitForRequests(20, 20_000);
+    // Two requests at a time: they may arrive in either order, but each event exactly once.
+    expect(order(receiver.requests).sort((a, b) => a - b)).toEqual(upTo(20));
   });
 
   it('a refill asked for while a slow claim runs (one that left the endpoint out as full) is not lost', async () => {
@@ -183,5 +180,160 @@ describe('queue overflow: attempts handed back to the store', () => {
 
     await receiver.waitForRequests(20, 20_000);
     expect(order(receiver.requests)).toEqual(upTo(20));
+  });
+  // A second review's reproductions (each failed on 14b94ea).
+
+  /** Publishes 7 events through a line of 4 (1 in flight, 4 waiting, 2 handed back), then lets 2 requests finish. */
+  async function overflowAndDrainTwo(held: Awaited<ReturnType<typeof heldReceiver>>, publisher: WebhookPublisher) {
+    for (let i = 0; i < 7; i++) await publisher.publish('burst.event', { i });
+    await held.receiver.waitForRequests(1);
+    held.answer(1);
+    await held.receiver.waitForRequests(2);
+  }
+
+  it('memory store, claims answered 100 ms after they read: an event handed back during the catch-up claim is not stranded', async () => {
+    const held = await heldReceiver();
+    receiver = held.receiver;
+    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
+    await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
+    // Reads at once and answers later, as a database round trip does.
+    const store = app.get(WebhookStore);
+    const claimDue = store.claimDue.bind(store);
+    let claims = 0;
+    store.claimDue = async (...args) => {
+      claims++;
+      const claimed = await claimDue(...args);
+      await sleep(100);
+      return claimed;
+    };
+    const publisher = app.get(WebhookPublisher);
+    await overflowAndDrainTwo(held, publisher);
+    const before = claims;
+    held.answer(1); // the line is half empty: a claim starts
+    while (claims === before) await sleep(1);
+    await publisher.publish('burst.event', { i: 7 }); // handed back while that claim runs
+    // The claim after it finds the line full again and leaves the endpoint out; then the line drains.
+    while (claims < before + 2) await sleep(1);
+    await sleep(200);
+    held.open();
+
+    await receiver.waitForRequests(8, 20_000);
+    expect(order(receiver.requests)).toEqual(upTo(8));
+  });
+
+  it('SQLite store: an event accepted in the same turn as the catch-up claim (its release commits after the claim) is not stranded', async () => {
+    const held = await heldReceiver();
+    receiver = held.receiver;
+    const { webhooks, before } = stores[1]![1]();
+    app = await createWebhooksApp({ webhooks, before });
+    const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
+    const store = app.get(WebhookStore);
+    const queue = app.get(WebhookDeliveryQueue);
+    // The eighth event, committed and leased to this process, as a publisher leaves it before handing it over.
+    const now = app.get(WebhookClock).now();
+    const [eighth] = await store.insertAttempts([pendingAttempt(now, { subscriptionId: subscription.id, payload: JSON.stringify({ data: { i: 7 } }) })], {}, {
+      workerId: queue.workerId,
+      leaseUntil: new Date(now.getTime() + 60_000),
+    });
+    const claimDue = store.claimDue.bind(store);
+    let handOverWithNextClaim = false;
+    store.claimDue = (...args) => {
+      const claimed = claimDue(...args);
+      if (handOverWithNextClaim) {
+        handOverWithNextClaim = false;
+        queue.push([eighth!]);
+      }
+      return claimed;
+    };
+    await overflowAndDrainTwo(held, app.get(WebhookPublisher));
+    handOverWithNextClaim = true;
+    held.answer(1);
+    while (handOverWithNextClaim) await sleep(1);
+    held.open();
+
+    await receiver.waitForRequests(8, 20_000);
+    expect(order(receiver.requests).sort((a, b) => a - b)).toEqual(upTo(8));
+  });
+
+  it("a claim refused for a dead endpoint's full line goes on claiming: a healthy endpoint's due attempts behind it are sent at once", async () => {
+    const dead = (other = await TestReceiver.start({ responder: () => undefined }));
+    receiver = await TestReceiver.start();
+    app = await createWebhooksApp({
+      webhooks: { delivery: { concurrency: 4, perEndpointConcurrency: 1, maxQueuedAttempts: 12, pollIntervalMs: 600_000, timeoutMs: 30_000, shutdownTimeoutMs: 100 } },
+    });
+    const subscriptions = app.get(WebhookSubscriptionManager);
+    const { subscription: deadSub } = await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });
+    const { subscription: healthySub } = await subscriptions.create({ url: `${receiver.url}/healthy`, events: ['healthy.*'] });
+    await sleep(100); // the poll at start-up has run
+    // Left in the store (by a process that only publishes, or retries falling due together): the dead endpoint's are older.
+    const now = app.get(WebhookClock).now().getTime();
+    await app.get(WebhookStore).insertAttempts([
+      ...Array.from({ length: 20 }, (_, i) => pendingAttempt(new Date(now - 10_000 + i), { subscriptionId: deadSub.id })),
+      ...Array.from({ length: 3 }, (_, i) => pendingAttempt(new Date(now - 1_000 + i), { subscriptionId: healthySub.id, payload: JSON.stringify({ data: { i } }) })),
+    ]);
+    await app.get(WebhookDeliveryManager).processDueAttempts();
+
+    await receiver.waitForRequests(3, 20_000);
+    expect(order(receiver.requests)).toEqual(upTo(3));
+  });
+
+  it('steady traffic to a dead endpoint whose line is full does not keep the poller claiming (SQLite store)', async () => {
+    const dead = (other = await TestReceiver.start({ responder: () => undefined }));
+    const file = tempSqliteFile();
+    files.push(file);
+    app = await createWebhooksApp({
+      webhooks: {
+        storage: { type: 'typeorm' },
+        secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] },
+        delivery: { concurrency: 4, perEndpointConcurrency: 2, maxQueuedAttempts: 40, pollIntervalMs: 600_000, timeoutMs: 30_000, shutdownTimeoutMs: 100 },
+      },
+      before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(file.path))],
+    });
+    await app.get(WebhookSubscriptionManager).create({ url: `${dead.url}/dead`, events: ['dead.*'] });
+    const store = app.get(WebhookStore);
+    const claimDue = store.claimDue.bind(store);
+    let claims = 0;
+    store.claimDue = (...args) => {
+      claims++;
+      return claimDue(...args);
+    };
+    const publisher = app.get(WebhookPublisher);
+    for (let i = 0; i < 12; i++) await publisher.publish('dead.ping', { i }); // 2 in flight, a full line of 10
+    await dead.waitForRequests(2);
+
+    const before = claims;
+    let published = 0;
+    const traffic = (async () => {
+      // One event per event-loop turn, each handed back (the line is full).
+      while (published < 2000) {
+        void publisher.publish('dead.ping', { i: 12 + published++ });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await sleep(50);
+    app.get(WebhookDeliveryQueue).wake(app.get(WebhookClock).now()); // one poll, as a retry falling due asks for
+    await traffic;
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries(100).catch(() => undefined);
+
+    // The one poll, and nothing the hand-backs would have asked for (back to back, that was one claim per turn).
+    expect(claims - before).toBeLessThanOrEqual(3);
+  });
+
+  it('a retry that falls due while its endpoint line is full is sent once the line has room, not at the next poll', async () => {
+    const held = await heldReceiver();
+    receiver = held.receiver;
+    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
+    const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
+    const publisher = app.get(WebhookPublisher);
+    for (let i = 0; i < 5; i++) await publisher.publish('burst.event', { i }); // 1 in flight and a full line of 4
+    await receiver.waitForRequests(1);
+    const now = app.get(WebhookClock).now();
+    await app.get(WebhookStore).insertAttempts([pendingAttempt(now, { subscriptionId: subscription.id, payload: JSON.stringify({ data: { i: 5 } }) })]);
+    app.get(WebhookDeliveryQueue).wake(now); // its wake-up: the claim leaves the full endpoint out
+    await sleep(50);
+    held.open();
+
+    await receiver.waitForRequests(6, 20_000);
+    expect(order(receiver.requests)).toEqual(upTo(6));
   });
 });

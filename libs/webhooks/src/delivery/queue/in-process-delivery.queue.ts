@@ -65,8 +65,8 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   private readonly endpointBySubscription = new Map<string, string>();
   /** Endpoints with attempts handed back to the store for lack of room, not yet claimed back. */
   private readonly spilled = new Set<string>();
-  /** Counts hand-backs, so a claim knows whether one happened while it ran. */
-  private spills = 0;
+  /** One set per claim in progress: the endpoints handed back since it began (it may not have seen those). */
+  private readonly claimsRunning = new Set<Set<string>>();
   /** Hand-backs still being written: a claim waits for them, or it would not see those attempts. */
   private readonly handingBack = new Set<Promise<void>>();
   private readonly maxQueuedPerEndpoint: number;
@@ -114,7 +114,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
       if (!this.spilled.has(endpoint) && this.enqueue(attempt, endpoint)) continue;
       overflow.push(attempt.id);
       if (this.stopped || !this.consume) continue;
-      this.spilled.add(endpoint);
+      this.markSpilled(endpoint);
       // Spilled behind older attempts while its line has room: nothing running for it would ask for a claim.
       refill ||= this.hasRoomFor(endpoint);
     }
@@ -128,38 +128,55 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     let queued = 0;
     for (;;) {
       const room = Math.min(this.scheduler.capacity, CLAIM_BATCH);
-      if (room === 0) break;
-      // Counted before waiting: a hand-back that starts during the wait may not be written when the claim runs.
-      const spillsBefore = this.spills;
-      if (this.handingBack.size > 0) await Promise.all(this.handingBack);
-      const now = this.clock.now();
-      const full = this.scheduler.fullEndpoints();
-      const excludeSubscriptions = this.subscriptionsOf(full);
-      const attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room, { excludeSubscriptions });
+      if (room === 0 || this.stopped) break;
+      const handedBack = new Set<string>();
+      this.claimsRunning.add(handedBack);
+      let attempts: WebhookAttempt[];
+      let full: Set<string>;
+      try {
+        // Wait for hand-backs still being written, or the claim would not see those attempts.
+        if (this.handingBack.size > 0) await Promise.all(this.handingBack);
+        const now = this.clock.now();
+        full = this.scheduler.fullEndpoints();
+        attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room, {
+          excludeSubscriptions: this.subscriptionsOf(full),
+        });
+      } finally {
+        this.claimsRunning.delete(handedBack);
+      }
+      // Endpoints left out as full may have attempts in the store, and so do those refused below: they keep
+      // their marks, and are claimed for when their lines have room.
+      const leftBehind = full;
+      for (const endpoint of leftBehind) this.spilled.add(endpoint);
       const refused: string[] = [];
       for (const attempt of attempts) {
         const endpoint = this.endpointFor(attempt);
         if (this.enqueue(attempt, endpoint)) queued++;
+        // Already held here (its lease ran out while it waited): it stays with the job that holds it.
+        else if (this.scheduler.has(attempt.id)) continue;
         else {
           refused.push(attempt.id);
-          // Marked like a hand-back: claimed again when the line has room, and no new attempt goes ahead meanwhile.
-          this.spilled.add(endpoint);
+          leftBehind.add(endpoint);
+          this.markSpilled(endpoint);
         }
       }
-      if (refused.length > 0) {
-        this.spills++;
-        await this.store.releaseClaims(this.workerId, refused);
-        break;
-      }
+      if (refused.length > 0) await this.store.releaseClaims(this.workerId, refused);
       if (attempts.length < room) {
-        // All that was due is claimed, but for the endpoints left out as full: the other endpoints' new attempts
-        // may go straight to their lines again. What was handed back while the claim ran may not have been
-        // written when it read: claim again at once for those. (Keeping the marks until a claim saw no hand-back
-        // would, under steady traffic on an asynchronous store, keep every new attempt going through the store.)
-        for (const endpoint of this.spilled) if (!full.has(endpoint)) this.spilled.delete(endpoint);
-        if (this.spills !== spillsBefore) void this.poll();
+        // All that was due is claimed but what was left behind: the other endpoints' new attempts may go straight
+        // to their lines again. (Keeping the marks until a claim saw no hand-back would, under steady traffic on
+        // an asynchronous store, keep sending every new attempt through the store.)
+        for (const endpoint of this.spilled) if (!leftBehind.has(endpoint)) this.spilled.delete(endpoint);
+        // Handed back while the claim ran, to an endpoint with room: claim again at once for those.
+        const fullNow = this.scheduler.fullEndpoints();
+        for (const endpoint of handedBack) {
+          if (!fullNow.has(endpoint)) {
+            void this.poll();
+            break;
+          }
+        }
         break;
       }
+      // A full claim: there may be more, for endpoints that still have room (the full ones are left out next time).
     }
     return queued;
   }
@@ -252,8 +269,13 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     }
   }
 
+  /** The endpoint has attempts handed back to the store; claims in progress may not have seen them. */
+  private markSpilled(endpoint: string): void {
+    this.spilled.add(endpoint);
+    for (const handedBack of this.claimsRunning) handedBack.add(endpoint);
+  }
+
   private handBack(ids: string[], refill: boolean): void {
-    this.spills++;
     const released: Promise<void> = this.store
       .releaseClaims(this.workerId, ids)
       .then(
