@@ -255,11 +255,13 @@ describe('queue overflow: attempts handed back to the store', () => {
     expect(order(receiver.requests).sort((a, b) => a - b)).toEqual(upTo(8));
   });
 
-  it("a claim refused for a dead endpoint's full line goes on claiming: a healthy endpoint's due attempts behind it are sent at once", async () => {
+  // A claim refused for a full line stops claiming (the next claim would walk the dead endpoint's whole due
+  // backlog on SQLite): what is behind it waits for the next poll, here 300 ms; it must not wait for more.
+  it("a claim refused for a dead endpoint's full line leaves a healthy endpoint's due attempts behind it to the next poll, not longer", async () => {
     const dead = (other = await TestReceiver.start({ responder: () => undefined }));
     receiver = await TestReceiver.start();
     app = await createWebhooksApp({
-      webhooks: { delivery: { concurrency: 4, perEndpointConcurrency: 1, maxQueuedAttempts: 12, pollIntervalMs: 600_000, timeoutMs: 30_000, shutdownTimeoutMs: 100 } },
+      webhooks: { delivery: { concurrency: 4, perEndpointConcurrency: 1, maxQueuedAttempts: 12, pollIntervalMs: 300, timeoutMs: 30_000, shutdownTimeoutMs: 100 } },
     });
     const subscriptions = app.get(WebhookSubscriptionManager);
     const { subscription: deadSub } = await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });

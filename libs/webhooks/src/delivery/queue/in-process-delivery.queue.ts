@@ -160,7 +160,14 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
           this.markSpilled(endpoint);
         }
       }
-      if (refused.length > 0) await this.store.releaseClaims(this.workerId, refused);
+      if (refused.length > 0) {
+        await this.store.releaseClaims(this.workerId, refused);
+        // Not on to another claim: it would leave the now full endpoint out, and on SQLite a claim that leaves
+        // out a subscription walks the due index through all of that subscription's due attempts (~0.5 µs each,
+        // measured: 92–103 ms with 200,000 of them). Other endpoints' attempts behind these wait for the next
+        // poll or refill.
+        break;
+      }
       if (attempts.length < room) {
         // All that was due is claimed but what was left behind: the other endpoints' new attempts may go straight
         // to their lines again. (Keeping the marks until a claim saw no hand-back would, under steady traffic on
@@ -176,7 +183,6 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         }
         break;
       }
-      // A full claim: there may be more, for endpoints that still have room (the full ones are left out next time).
     }
     return queued;
   }
