@@ -61,6 +61,8 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   private stopped = false;
   /** A poll was asked for while one ran: run another when it ends. */
   private pollAgain = false;
+  /** A poll put off a claim until this time (`performance.now()`): the next poll runs then, if not sooner. */
+  private pollAgainAt = Number.POSITIVE_INFINITY;
   /** The endpoint of each subscription seen, to tell the store which subscriptions to skip when claiming. */
   private readonly endpointBySubscription = new Map<string, string>();
   /** Endpoints with attempts handed back to the store for lack of room, not yet claimed back. */
@@ -70,6 +72,13 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   /** Hand-backs still being written: a claim waits for them, or it would not see those attempts. */
   private readonly handingBack = new Set<Promise<void>>();
   private readonly maxQueuedPerEndpoint: number;
+  /**
+   * Not before this (`performance.now()`) may a claim leave subscriptions out again. On SQLite such a claim walks
+   * the due index through every due attempt of those subscriptions (a dead endpoint's backlog: ~0.5 ms per
+   * thousand, on the event loop), so these claims are spaced to take at most a fifth of the time, and at least
+   * once per poll interval they run.
+   */
+  private nextClaimLeavingOut = 0;
   /** Free room in the whole queue worth a claim. */
   private readonly refillRoom: number;
 
@@ -138,9 +147,17 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         if (this.handingBack.size > 0) await Promise.all(this.handingBack);
         const now = this.clock.now();
         full = this.scheduler.fullEndpoints();
-        attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room, {
-          excludeSubscriptions: this.subscriptionsOf(full),
-        });
+        const excludeSubscriptions = this.subscriptionsOf(full);
+        const leavesOut = excludeSubscriptions.length > 0;
+        if (leavesOut && performance.now() < this.nextClaimLeavingOut) {
+          // Too soon after the last such claim: the poll after this one runs when it may. Marks stay meanwhile.
+          for (const endpoint of full) this.spilled.add(endpoint);
+          this.pollAgainAt = Math.min(this.pollAgainAt, this.nextClaimLeavingOut);
+          break;
+        }
+        const started = performance.now();
+        attempts = await this.store.claimDue(this.workerId, now, new Date(now.getTime() + this.options.delivery.leaseMs), room, { excludeSubscriptions });
+        if (leavesOut) this.nextClaimLeavingOut = performance.now() + Math.min(this.options.delivery.pollIntervalMs, 4 * (performance.now() - started));
       } finally {
         this.claimsRunning.delete(handedBack);
       }
@@ -317,7 +334,9 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         this.polling = null;
         const again = this.pollAgain;
         this.pollAgain = false;
-        this.schedulePoll(again ? 0 : this.options.delivery.pollIntervalMs);
+        const putOff = this.pollAgainAt - performance.now();
+        this.pollAgainAt = Number.POSITIVE_INFINITY;
+        this.schedulePoll(again ? 0 : Math.max(0, Math.min(this.options.delivery.pollIntervalMs, putOff)));
       }
     })();
     return this.polling;
