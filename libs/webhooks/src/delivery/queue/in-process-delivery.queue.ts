@@ -61,8 +61,8 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   private stopped = false;
   /** A poll was asked for while one ran: run another when it ends. */
   private pollAgain = false;
-  /** A poll put off a claim until this time (`performance.now()`): the next poll runs then, if not sooner. */
-  private pollAgainAt = Number.POSITIVE_INFINITY;
+  /** Armed when a claim was put off: polls when it may run. */
+  private putOffTimer: NodeJS.Timeout | null = null;
   /** The endpoint of each subscription seen, to tell the store which subscriptions to skip when claiming. */
   private readonly endpointBySubscription = new Map<string, string>();
   /** Endpoints with attempts handed back to the store for lack of room, not yet claimed back. */
@@ -150,9 +150,9 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         const excludeSubscriptions = this.subscriptionsOf(full);
         const leavesOut = excludeSubscriptions.length > 0;
         if (leavesOut && performance.now() < this.nextClaimLeavingOut) {
-          // Too soon after the last such claim: the poll after this one runs when it may. Marks stay meanwhile.
+          // Too soon after the last such claim: a poll runs when it may. Marks stay meanwhile.
           for (const endpoint of full) this.spilled.add(endpoint);
-          this.pollAgainAt = Math.min(this.pollAgainAt, this.nextClaimLeavingOut);
+          this.pollWhenClaimsMayRun();
           break;
         }
         const started = performance.now();
@@ -190,14 +190,14 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         // to their lines again. (Keeping the marks until a claim saw no hand-back would, under steady traffic on
         // an asynchronous store, keep sending every new attempt through the store.)
         for (const endpoint of this.spilled) if (!leftBehind.has(endpoint)) this.spilled.delete(endpoint);
-        // Handed back while the claim ran, to an endpoint with room: claim again at once for those.
+        // Handed back while the claim ran: claim again at once for those with room; the others keep their marks.
         const fullNow = this.scheduler.fullEndpoints();
+        let claimAgain = false;
         for (const endpoint of handedBack) {
-          if (!fullNow.has(endpoint)) {
-            void this.poll();
-            break;
-          }
+          if (fullNow.has(endpoint)) this.spilled.add(endpoint);
+          else claimAgain = true;
         }
+        if (claimAgain) void this.poll();
         break;
       }
     }
@@ -226,7 +226,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   async stop(timeoutMs: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const timer of [this.pollTimer, this.wakeTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.pollTimer, this.wakeTimer, this.putOffTimer]) if (timer) clearTimeout(timer);
     if (this.renewTimer) clearInterval(this.renewTimer);
     await this.polling;
     this.scheduler.takeWaiting();
@@ -280,10 +280,11 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
 
   /**
    * Claims spilled attempts back when one of their endpoints has room (checked as each job starts). While a
-   * poll runs this asks for another after it: the running one may have left that endpoint out as full.
+   * poll runs this asks for another after it: the running one may have left that endpoint out as full. While a
+   * claim is put off, the poll already armed for then does it.
    */
   private refillIfRoom(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.putOffTimer) return;
     for (const endpoint of this.spilled) {
       if (this.hasRoomFor(endpoint)) {
         void this.poll();
@@ -298,12 +299,25 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     for (const handedBack of this.claimsRunning) handedBack.add(endpoint);
   }
 
+  /** A claim was put off (see `nextClaimLeavingOut`): poll when it may run. One timer at a time. */
+  private pollWhenClaimsMayRun(): void {
+    if (this.putOffTimer || this.stopped) return;
+    this.putOffTimer = setTimeout(
+      () => {
+        this.putOffTimer = null;
+        void this.poll();
+      },
+      Math.max(1, this.nextClaimLeavingOut - performance.now()),
+    );
+    this.putOffTimer.unref();
+  }
+
   private handBack(ids: string[], refill: boolean): void {
     const released: Promise<void> = this.store
       .releaseClaims(this.workerId, ids)
       .then(
         () => {
-          if (refill) void this.poll();
+          if (refill && !this.putOffTimer) void this.poll();
         },
         (error: unknown) => {
           this.logger.warn(`Releasing ${ids.length} overflowing claim(s) failed; they expire with their lease: ${describe(error)}`);
@@ -334,9 +348,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         this.polling = null;
         const again = this.pollAgain;
         this.pollAgain = false;
-        const putOff = this.pollAgainAt - performance.now();
-        this.pollAgainAt = Number.POSITIVE_INFINITY;
-        this.schedulePoll(again ? 0 : Math.max(0, Math.min(this.options.delivery.pollIntervalMs, putOff)));
+        this.schedulePoll(again ? 0 : this.options.delivery.pollIntervalMs);
       }
     })();
     return this.polling;
