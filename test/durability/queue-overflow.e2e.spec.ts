@@ -133,53 +133,65 @@ describe('queue overflow: attempts handed back to the store', () => {
     expect(order(receiver.requests)).toEqual(upTo(EVENTS + 1));
   });
 
-  it("a healthy endpoint's overflow comes back while a dead endpoint holds its line and little room is left in the queue", async () => {
+  /** An app with a dead endpoint (accepts, never answers) for `dead.*` and a healthy one for `healthy.*`. */
+  async function startWithDeadEndpoint(delivery: NonNullable<WebhooksModuleOptions['delivery']>) {
     const dead = (other = await TestReceiver.start({ responder: () => undefined }));
     receiver = await TestReceiver.start();
-    // A line of 8 per endpoint (4 × 2) in a queue of 10: with the dead line full, 2 places are left for the healthy one.
-    app = await createWebhooksApp({
-      webhooks: { delivery: { concurrency: 4, perEndpointConcurrency: 2, maxQueuedAttempts: 10, pollIntervalMs: 600_000, timeoutMs: 30_000, shutdownTimeoutMs: 100 } },
-    });
+    app = await createWebhooksApp({ webhooks: { delivery: { concurrency: 4, timeoutMs: 30_000, shutdownTimeoutMs: 100, ...delivery } } });
     const subscriptions = app.get(WebhookSubscriptionManager);
-    await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });
-    await subscriptions.create({ url: `${receiver.url}/healthy`, events: ['healthy.*'] });
-    const publisher = app.get(WebhookPublisher);
+    const { subscription: deadSub } = await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });
+    const { subscription: healthySub } = await subscriptions.create({ url: `${receiver.url}/healthy`, events: ['healthy.*'] });
+    return { dead, deadSub, healthySub, healthy: receiver, publisher: app.get(WebhookPublisher) };
+  }
+
+  it("a healthy endpoint's overflow comes back while a dead endpoint holds its line and little room is left in the queue", async () => {
+    // A line of 8 per endpoint (4 × 2) in a queue of 10: with the dead line full, 2 places are left for the healthy one.
+    const { dead, healthy, publisher } = await startWithDeadEndpoint({ perEndpointConcurrency: 2, maxQueuedAttempts: 10, pollIntervalMs: 600_000 });
     for (let i = 0; i < 12; i++) await publisher.publish('dead.ping', { i });
     await dead.waitForRequests(2);
     await Promise.all(Array.from({ length: 20 }, (_, i) => publisher.publish('healthy.ping', { i })));
 
-    await receiver.waitForRequests(20, 20_000);
+    await healthy.waitForRequests(20, 20_000);
     // Two requests at a time: they may arrive in either order, but each event exactly once.
-    expect(order(receiver.requests).sort((a, b) => a - b)).toEqual(upTo(20));
+    expect(order(healthy.requests).sort((a, b) => a - b)).toEqual(upTo(20));
   });
 
-  it('a refill asked for while a slow claim runs (one that left the endpoint out as full) is not lost', async () => {
+  /**
+   * The memory store app of these tests, with claims that take 100 ms (a database under load): waiting before
+   * they read, or reading at once and answering later (as a database round trip does). Counts the claims.
+   */
+  async function startWithSlowClaims(slow: 'before-reading' | 'after-reading') {
     const held = await heldReceiver();
     receiver = held.receiver;
     app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
     await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
-    // A store whose claims take 100 ms (a database under load).
     const store = app.get(WebhookStore);
     const claimDue = store.claimDue.bind(store);
-    let claimsStarted = 0;
+    const counted = { claims: 0 };
     store.claimDue = async (...args) => {
-      claimsStarted++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return claimDue(...args);
+      counted.claims++;
+      if (slow === 'before-reading') await sleep(100);
+      const claimed = await claimDue(...args);
+      if (slow === 'after-reading') await sleep(100);
+      return claimed;
     };
-    const publisher = app.get(WebhookPublisher);
+    return { held, publisher: app.get(WebhookPublisher), counted };
+  }
+
+  it('a refill asked for while a slow claim runs (one that left the endpoint out as full) is not lost', async () => {
+    const { held, publisher, counted } = await startWithSlowClaims('before-reading');
     for (let i = 0; i < 20; i++) await publisher.publish('burst.event', { i });
-    await receiver.waitForRequests(1);
+    await held.receiver.waitForRequests(1);
 
     // A poll starts for another reason (a retry falling due) while the endpoint's line is full, so its claim
     // leaves the endpoint out; the line drains while that claim runs.
-    const before = claimsStarted;
-    app.get(WebhookDeliveryQueue).wake(app.get(WebhookClock).now());
-    while (claimsStarted === before) await new Promise((resolve) => setTimeout(resolve, 1));
+    const before = counted.claims;
+    app!.get(WebhookDeliveryQueue).wake(app!.get(WebhookClock).now());
+    while (counted.claims === before) await sleep(1);
     held.open();
 
-    await receiver.waitForRequests(20, 20_000);
-    expect(order(receiver.requests)).toEqual(upTo(20));
+    await held.receiver.waitForRequests(20, 20_000);
+    expect(order(held.receiver.requests)).toEqual(upTo(20));
   });
   // A second review's reproductions (each failed on 14b94ea).
 
@@ -192,33 +204,19 @@ describe('queue overflow: attempts handed back to the store', () => {
   }
 
   it('memory store, claims answered 100 ms after they read: an event handed back during the catch-up claim is not stranded', async () => {
-    const held = await heldReceiver();
-    receiver = held.receiver;
-    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
-    await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
-    // Reads at once and answers later, as a database round trip does.
-    const store = app.get(WebhookStore);
-    const claimDue = store.claimDue.bind(store);
-    let claims = 0;
-    store.claimDue = async (...args) => {
-      claims++;
-      const claimed = await claimDue(...args);
-      await sleep(100);
-      return claimed;
-    };
-    const publisher = app.get(WebhookPublisher);
+    const { held, publisher, counted } = await startWithSlowClaims('after-reading');
     await overflowAndDrainTwo(held, publisher);
-    const before = claims;
+    const before = counted.claims;
     held.answer(1); // the line is half empty: a claim starts
-    while (claims === before) await sleep(1);
+    while (counted.claims === before) await sleep(1);
     await publisher.publish('burst.event', { i: 7 }); // handed back while that claim runs
     // The claim after it finds the line full again and leaves the endpoint out; then the line drains.
-    while (claims < before + 2) await sleep(1);
+    while (counted.claims < before + 2) await sleep(1);
     await sleep(200);
     held.open();
 
-    await receiver.waitForRequests(8, 20_000);
-    expect(order(receiver.requests)).toEqual(upTo(8));
+    await held.receiver.waitForRequests(8, 20_000);
+    expect(order(held.receiver.requests)).toEqual(upTo(8));
   });
 
   it('SQLite store: an event accepted in the same turn as the catch-up claim (its release commits after the claim) is not stranded', async () => {
@@ -258,25 +256,18 @@ describe('queue overflow: attempts handed back to the store', () => {
   // A claim refused for a full line stops claiming (the next claim would walk the dead endpoint's whole due
   // backlog on SQLite): what is behind it waits for the next poll, here 300 ms; it must not wait for more.
   it("a claim refused for a dead endpoint's full line leaves a healthy endpoint's due attempts behind it to the next poll, not longer", async () => {
-    const dead = (other = await TestReceiver.start({ responder: () => undefined }));
-    receiver = await TestReceiver.start();
-    app = await createWebhooksApp({
-      webhooks: { delivery: { concurrency: 4, perEndpointConcurrency: 1, maxQueuedAttempts: 12, pollIntervalMs: 300, timeoutMs: 30_000, shutdownTimeoutMs: 100 } },
-    });
-    const subscriptions = app.get(WebhookSubscriptionManager);
-    const { subscription: deadSub } = await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });
-    const { subscription: healthySub } = await subscriptions.create({ url: `${receiver.url}/healthy`, events: ['healthy.*'] });
+    const { deadSub, healthySub, healthy } = await startWithDeadEndpoint({ perEndpointConcurrency: 1, maxQueuedAttempts: 12, pollIntervalMs: 300 });
     await sleep(100); // the poll at start-up has run
     // Left in the store (by a process that only publishes, or retries falling due together): the dead endpoint's are older.
-    const now = app.get(WebhookClock).now().getTime();
-    await app.get(WebhookStore).insertAttempts([
+    const now = app!.get(WebhookClock).now().getTime();
+    await app!.get(WebhookStore).insertAttempts([
       ...Array.from({ length: 20 }, (_, i) => pendingAttempt(new Date(now - 10_000 + i), { subscriptionId: deadSub.id })),
       ...Array.from({ length: 3 }, (_, i) => pendingAttempt(new Date(now - 1_000 + i), { subscriptionId: healthySub.id, payload: JSON.stringify({ data: { i } }) })),
     ]);
-    await app.get(WebhookDeliveryManager).processDueAttempts();
+    await app!.get(WebhookDeliveryManager).processDueAttempts();
 
-    await receiver.waitForRequests(3, 20_000);
-    expect(order(receiver.requests)).toEqual(upTo(3));
+    await healthy.waitForRequests(3, 20_000);
+    expect(order(healthy.requests)).toEqual(upTo(3));
   });
 
   it('steady traffic to a dead endpoint whose line is full does not keep the poller claiming (SQLite store)', async () => {
