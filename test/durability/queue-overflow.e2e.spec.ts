@@ -329,4 +329,31 @@ describe('queue overflow: attempts handed back to the store', () => {
     await receiver.waitForRequests(6, 20_000);
     expect(order(receiver.requests)).toEqual(upTo(6));
   });
+  it('a claim put off by the spacing of claims that leave a full endpoint out runs when it may, also when asked for directly', async () => {
+    const { dead, healthySub, healthy } = await startWithDeadEndpoint({ perEndpointConcurrency: 1, maxQueuedAttempts: 8, pollIntervalMs: 600_000 });
+    // Claims take 100 ms (read at once, answered later): one that leaves the dead endpoint out puts the next off ~400 ms.
+    const store = app!.get(WebhookStore);
+    const claimDue = store.claimDue.bind(store);
+    let claims = 0;
+    store.claimDue = async (...args) => {
+      const claimed = await claimDue(...args);
+      await sleep(100);
+      claims++;
+      return claimed;
+    };
+    const publisher = app!.get(WebhookPublisher);
+    for (let i = 0; i < 5; i++) await publisher.publish('dead.ping', { i }); // 1 in flight and a full line of 4
+    await dead.waitForRequests(1);
+    const delivery = app!.get(WebhookDeliveryManager);
+    await delivery.processDueAttempts(); // a claim that leaves the dead endpoint out
+
+    const now = app!.get(WebhookClock).now();
+    await store.insertAttempts(Array.from({ length: 3 }, (_, i) => pendingAttempt(now, { subscriptionId: healthySub.id, payload: JSON.stringify({ data: { i } }) })));
+    const claimsBefore = claims;
+    await delivery.processDueAttempts(); // put off: too soon after the last one
+    expect(claims).toBe(claimsBefore);
+
+    await healthy.waitForRequests(3, 20_000);
+    expect(order(healthy.requests)).toEqual(upTo(3));
+  });
 });
