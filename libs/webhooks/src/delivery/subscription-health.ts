@@ -8,18 +8,18 @@ import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS } from '../webhooks.consta
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 
 interface HistoryCheck {
-  /** A check is queued and has not started: resolutions arriving now are covered by it. */
+  /** Resolutions arrived that the next check covers. */
   queued: boolean;
   /** Whether any resolution covered by the queued check failed (only failures can trip the all-failed rule). */
   failed: boolean;
-  /** The last check, queued or running; the next one starts after it. */
-  tail: Promise<void>;
   /** When the last check started, and how long it took (real time), to space checks out under load. */
   lastStart: number;
   lastDuration: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The next event-loop turn: the resolutions of this one are checked together. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The rules that keep a subscription's history bounded and switch off endpoints that keep failing:
@@ -30,16 +30,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * - failing too long: when every try has failed for `limits.disableAfterFailingForMs`, deactivate;
  * - gone: a 410 answer deactivates at once (Standard Webhooks).
  *
- * The history check runs in the background, once for all the resolutions of a subscription that arrive while
- * the previous check runs, and checks are spaced so they take at most a fifth of the time (a burst of thousands
- * of resolutions costs a handful of count queries, and no delivery slot waits for one). `whenIdle()` waits for
- * them (`waitForPendingDeliveries` does).
+ * The history check runs in the background, one loop per subscription: a check covers every resolution that
+ * arrived before it started (at least those of one event-loop turn), and checks are spaced so they take at most a
+ * fifth of the time (a burst of thousands of resolutions costs a handful of count queries, and no delivery slot
+ * waits for one). `whenIdle()` waits for them (`waitForPendingDeliveries` does).
  */
 @Injectable()
 export class SubscriptionHealth {
   private readonly logger = new Logger('SubscriptionHealth');
+  /** Subscriptions with a check loop running, and their state (the entry goes when the loop ends). */
   private readonly checks = new Map<string, HistoryCheck>();
-  private readonly running = new Set<Promise<void>>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -69,49 +70,60 @@ export class SubscriptionHealth {
   /** After an attempt resolved: prune the history, then apply the all-failed rule (in the background). */
   afterResolved(attempt: WebhookAttempt): void {
     const id = attempt.subscriptionId;
-    let check = this.checks.get(id);
-    if (!check) {
-      check = { queued: false, failed: false, tail: Promise.resolve(), lastStart: 0, lastDuration: 0 };
-      this.checks.set(id, check);
+    const check = this.checks.get(id);
+    if (check) {
+      // A loop runs: its next check covers this resolution (a Map lookup per delivery, no promise).
+      check.queued = true;
+      check.failed ||= attempt.status === 'failed';
+      return;
     }
-    check.failed ||= attempt.status === 'failed';
-    if (check.queued) return;
-    check.queued = true;
-    const state = check;
-    const run = state.tail.then(async () => {
-      // Space checks so they take at most a fifth of the time (they count rows; a large backlog makes that slow).
-      const wait = state.lastStart + Math.min(60_000, state.lastDuration * 4) - performance.now();
-      if (wait > 1) await sleep(wait);
-      state.queued = false;
-      state.lastStart = performance.now();
-      const failed = state.failed;
-      state.failed = false;
-      await this.checkHistory(id, failed);
-      state.lastDuration = performance.now() - state.lastStart;
-    });
-    const tail = run.catch((error: unknown) => this.logger.error(`History check of subscription ${id} failed: ${(error as Error)?.message ?? String(error)}`));
-    state.tail = tail;
-    this.running.add(tail);
-    void tail.then(() => {
-      this.running.delete(tail);
-      if (this.checks.get(id) === state && !state.queued) this.checks.delete(id);
-    });
+    const state: HistoryCheck = { queued: true, failed: attempt.status === 'failed', lastStart: 0, lastDuration: 0 };
+    this.checks.set(id, state);
+    void this.checkWhileQueued(id, state);
   }
 
   /** Whether a history check is queued or running. */
   get busy(): boolean {
-    return this.running.size > 0;
+    return this.checks.size > 0;
   }
 
   /** Resolves when no history check is queued or running. */
-  async whenIdle(): Promise<void> {
-    // Each finished check removes itself; checks queued meanwhile are awaited in the next round.
-    while (this.running.size > 0) await Promise.all([...this.running]);
+  whenIdle(): Promise<void> {
+    if (this.checks.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** A 410 Gone answer: the receiver says the endpoint no longer exists. */
   async gone(subscription: WebhookSubscription): Promise<void> {
     await this.subscriptions.deactivate(subscription.id, 'gone', SubscriptionStatusMessages.EndpointGone);
+  }
+
+  /** One subscription's loop: check, and again while resolutions arrived meanwhile; never throws. */
+  private async checkWhileQueued(id: string, state: HistoryCheck): Promise<void> {
+    try {
+      while (state.queued) {
+        // Space checks so they take at most a fifth of the time (they count rows; a large backlog makes that slow).
+        const wait = state.lastStart + Math.min(60_000, state.lastDuration * 4) - performance.now();
+        await (wait > 1 ? sleep(wait) : nextTurn());
+        state.queued = false;
+        state.lastStart = performance.now();
+        const failed = state.failed;
+        state.failed = false;
+        try {
+          await this.checkHistory(id, failed);
+        } catch (error) {
+          this.logger.error(`History check of subscription ${id} failed: ${(error as Error)?.message ?? String(error)}`);
+        }
+        state.lastDuration = performance.now() - state.lastStart;
+      }
+    } finally {
+      this.checks.delete(id);
+      if (this.checks.size === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
   }
 
   private async checkHistory(subscriptionId: string, failed: boolean): Promise<void> {
