@@ -10,10 +10,13 @@ export const epochMillis: ValueTransformer = {
   from: (value: string | number | null) => (value === null || value === undefined ? null : new Date(Number(value))),
 };
 
-/** JSON columns whose object values contain dates: revived on read. */
-export function jsonWithDates(dateKeys: readonly string[]): ValueTransformer {
+/**
+ * JSON columns whose object values contain dates: revived on read. `encode` writes the text (by default
+ * `JSON.stringify`; the attempt columns pass theirs from `attemptJson`).
+ */
+export function jsonWithDates(dateKeys: readonly string[], encode: (value: never) => string | null = JSON.stringify): ValueTransformer {
   return {
-    to: (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value)),
+    to: (value: unknown) => (value === null || value === undefined ? null : encode(value as never)),
     from: (value: string | null) => {
       if (value === null || value === undefined) return null;
       const parsed = JSON.parse(value) as unknown;

@@ -19,6 +19,7 @@ import {
   type SubscriptionQuery,
   WebhookStore,
 } from '../webhook-store.js';
+import { attemptJson } from './attempt-json-columns.js';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
@@ -57,11 +58,6 @@ interface SqliteFastPath {
 
 const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
 
-/** A JSON column's text: `null` stays SQL NULL. */
-function jsonOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
-}
-
 /** The values of `insertAttempt`'s placeholders, in column order, encoded as the entity's column transformers do. */
 function insertValues(a: WebhookAttempt, claim: AttemptClaim | undefined): unknown[] {
   return [
@@ -73,15 +69,15 @@ function insertValues(a: WebhookAttempt, claim: AttemptClaim | undefined): unkno
     a.message,
     a.payload,
     a.dialect,
-    jsonOrNull(withoutPayloadBody(a)),
-    jsonOrNull(a.response),
+    attemptJson.request(withoutPayloadBody(a)),
+    attemptJson.response(a.response),
     a.tries,
-    JSON.stringify(a.history),
+    attemptJson.history(a.history),
     a.nextAttemptAt?.getTime() ?? null,
     claim?.workerId ?? null,
     claim?.leaseUntil.getTime() ?? null,
     a.idempotencyKey,
-    JSON.stringify(a.internal),
+    attemptJson.internal(a.internal),
     a.createdAt.getTime(),
     a.updatedAt.getTime(),
   ];
@@ -459,13 +455,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
       const values = [
         updated.status,
         updated.message,
-        jsonOrNull(withoutPayloadBody(updated)),
-        jsonOrNull(updated.response),
+        attemptJson.request(withoutPayloadBody(updated)),
+        attemptJson.response(updated.response),
         updated.tries,
-        JSON.stringify(updated.history),
+        attemptJson.history(updated.history),
         updated.nextAttemptAt?.getTime() ?? null,
         // `internal` only changes when the try adds an exception; NULL keeps the stored value.
-        result.exception ? JSON.stringify(updated.internal) : null,
+        result.exception ? attemptJson.internal(updated.internal) : null,
         updated.updatedAt.getTime(),
         id,
         current.tries,

@@ -6,6 +6,7 @@ import type {
   WebhookAttemptStatus,
   WebhookAttemptTry,
 } from '../../../attempts/webhook-attempt.js';
+import { attemptJson } from '../attempt-json-columns.js';
 import { epochMillis, jsonWithDates } from '../column-transformers.js';
 
 /**
@@ -43,16 +44,16 @@ export class WebhookAttemptEntity {
   @Column({ type: 'varchar', length: 64 })
   dialect!: string;
 
-  @Column({ type: 'text', nullable: true, transformer: jsonWithDates(['sentAt']) })
+  @Column({ type: 'text', nullable: true, transformer: jsonWithDates(['sentAt'], attemptJson.request) })
   request!: WebhookAttemptRequest | null;
 
-  @Column({ type: 'text', nullable: true, transformer: jsonWithDates(['receivedAt']) })
+  @Column({ type: 'text', nullable: true, transformer: jsonWithDates(['receivedAt'], attemptJson.response) })
   response!: WebhookAttemptResponse | null;
 
   @Column({ type: 'integer', default: 0 })
   tries!: number;
 
-  @Column({ type: 'text', transformer: jsonWithDates(['startedAt']) })
+  @Column({ type: 'text', transformer: jsonWithDates(['startedAt'], attemptJson.history) })
   history!: WebhookAttemptTry[];
 
   @Column({ name: 'next_attempt_at', type: 'bigint', nullable: true, transformer: epochMillis })
@@ -67,7 +68,7 @@ export class WebhookAttemptEntity {
   @Column({ name: 'idempotency_key', type: 'varchar', length: 200, nullable: true })
   idempotencyKey!: string | null;
 
-  @Column({ type: 'text', transformer: jsonWithDates(['createdAt']) })
+  @Column({ type: 'text', transformer: jsonWithDates(['createdAt'], attemptJson.internal) })
   internal!: WebhookAttemptInternalInfo;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMillis })
