@@ -28,20 +28,25 @@ describe.skipIf(!url)('TypeORM store on PostgreSQL', () => {
   afterAll(async () => {
     await store?.close();
     if (dataSource?.isInitialized) {
-      await dataSource.undoLastMigration();
-      await dataSource.undoLastMigration();
+      for (let i = 0; i < WEBHOOK_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
       await dataSource.query('DROP TABLE IF EXISTS migrations');
       await dataSource.destroy();
     }
   });
 
-  it('creates the two partial indexes with their predicates', async () => {
+  it('creates the partial indexes with their predicates, and no longer the (subscription, status, id) index', async () => {
     const rows = (await dataSource.query(
-      "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN ('idx_webhook_attempt_due', 'uq_webhook_attempt_idempotency') ORDER BY indexname",
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'webhook_attempt' AND indexname LIKE '%webhook_attempt%' ORDER BY indexname",
     )) as Array<{ indexname: string; indexdef: string }>;
-    expect(rows.map((r) => r.indexname)).toEqual(['idx_webhook_attempt_due', 'uq_webhook_attempt_idempotency']);
+    expect(rows.map((r) => r.indexname)).toEqual([
+      'idx_webhook_attempt_due',
+      'idx_webhook_attempt_resolved',
+      'idx_webhook_attempt_subscription',
+      'uq_webhook_attempt_idempotency',
+    ]);
     expect(rows[0]!.indexdef).toMatch(/WHERE \(\(status\)::text = 'pending'::text\)$/);
-    expect(rows[1]!.indexdef).toMatch(/^CREATE UNIQUE INDEX .* WHERE \(idempotency_key IS NOT NULL\)$/);
+    expect(rows[1]!.indexdef).toMatch(/\(subscription_id, id\) WHERE \(\(status\)::text <> 'pending'::text\)$/);
+    expect(rows[3]!.indexdef).toMatch(/^CREATE UNIQUE INDEX .* WHERE \(idempotency_key IS NOT NULL\)$/);
   });
 
   it('skips a used idempotency key (ON CONFLICT DO NOTHING with the partial unique index) and accepts any number of NULL keys', async () => {
@@ -84,14 +89,30 @@ describe.skipIf(!url)('TypeORM store on PostgreSQL', () => {
     expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('idx_webhook_attempt_due');
   });
 
-  it('takes the partial-index migration down and up again on a table with rows, keeping them', async () => {
+  it('takes the index migrations down and up again on a table with rows, keeping them', async () => {
     const before = (await dataSource.query('SELECT count(*)::int AS n FROM webhook_attempt')) as Array<{ n: number }>;
+    const indexdef = async (name: string) =>
+      ((await dataSource.query('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [name])) as Array<{ indexdef: string }>)[0]?.indexdef;
     await dataSource.undoLastMigration();
-    const full = (await dataSource.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_webhook_attempt_due'")) as Array<{ indexdef: string }>;
-    expect(full[0]!.indexdef).not.toContain('WHERE');
+    expect(await indexdef('idx_webhook_attempt_resolved')).toBeUndefined();
+    expect(await indexdef('idx_webhook_attempt_subscription_status')).toMatch(/\(subscription_id, status, id\)$/);
+    await dataSource.undoLastMigration();
+    expect(await indexdef('idx_webhook_attempt_due')).not.toContain('WHERE');
     await dataSource.runMigrations();
-    const partial = (await dataSource.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_webhook_attempt_due'")) as Array<{ indexdef: string }>;
-    expect(partial[0]!.indexdef).toContain('WHERE');
+    expect(await indexdef('idx_webhook_attempt_due')).toContain('WHERE');
+    expect(await indexdef('idx_webhook_attempt_resolved')).toContain('WHERE');
+    expect(await indexdef('idx_webhook_attempt_subscription_status')).toBeUndefined();
     expect((await dataSource.query('SELECT count(*)::int AS n FROM webhook_attempt')) as Array<{ n: number }>).toEqual(before);
+  });
+
+  it("trims a subscription's history and counts it through the resolved index's queries", async () => {
+    const sub = { subscriptionId: 'sub_history' };
+    const failed = Array.from({ length: 8 }, () => pendingAttempt(NOW, { ...sub, status: 'failed', nextAttemptAt: null }));
+    const successful = Array.from({ length: 4 }, () => pendingAttempt(NOW, { ...sub, status: 'successful', nextAttemptAt: null }));
+    await store.insertAttempts([...failed, ...successful, pendingAttempt(NOW, sub)]);
+    expect(await store.countAttempts('sub_history')).toEqual({ total: 13, pending: 1, failed: 8, successful: 4 });
+    expect((await store.listAttempts('sub_history', { status: 'failed', limit: 3 })).map((a) => a.id)).toEqual(failed.slice(-3).reverse().map((a) => a.id));
+    expect(await store.trimHistory('sub_history', 6)).toEqual({ total: 6, pending: 1, failed: 1, successful: 4 });
+    expect((await store.cancelPending('sub_history', 'gone', NOW)).length).toBe(1);
   });
 });

@@ -12,6 +12,7 @@ import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../sup
 const DUE_INDEX = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at") WHERE status = 'pending'`;
 const KEY_INDEX =
   'CREATE UNIQUE INDEX "uq_webhook_attempt_idempotency" ON "webhook_attempt" ("subscription_id", "idempotency_key") WHERE idempotency_key IS NOT NULL';
+const RESOLVED_INDEX = `CREATE INDEX "idx_webhook_attempt_resolved" ON "webhook_attempt" ("subscription_id", "id") WHERE status <> 'pending'`;
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 
 const attempt = (overrides: Partial<WebhookAttempt> = {}) => pendingAttempt(NOW, overrides);
@@ -44,6 +45,20 @@ async function preparedDuring(work: () => Promise<unknown>): Promise<string[]> {
   }
 }
 
+/** The statements better-sqlite3 ran while `work` ran, with the values they were bound to. */
+async function statementsRunDuring(work: () => Promise<unknown>): Promise<Array<{ sql: string; values: unknown[] }>> {
+  const scratch = new Database(':memory:');
+  const proto = Object.getPrototypeOf(scratch.prepare('SELECT 1')) as Record<'all' | 'get' | 'run' | 'iterate', (...args: unknown[]) => unknown>;
+  scratch.close();
+  const spies = (['all', 'get', 'run', 'iterate'] as const).map((method) => vi.spyOn(proto, method));
+  try {
+    await work();
+    return spies.flatMap((spy) => spy.mock.calls.map((values, i) => ({ sql: (spy.mock.contexts[i] as { source: string }).source, values })));
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
 describe('TypeORM store on SQLite: partial attempt indexes', () => {
   const cleanups: Array<() => unknown> = [];
   afterEach(async () => {
@@ -66,11 +81,18 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     return store;
   }
 
-  it('creates both indexes with their WHERE clauses, the same as synchronize creates from the entity', async () => {
+  it('creates the partial indexes with their WHERE clauses, the same as synchronize creates from the entity', async () => {
     const { path, dataSource } = await migrated();
     const indexes = attemptIndexes(path);
     expect(indexes['idx_webhook_attempt_due']).toBe(DUE_INDEX);
     expect(indexes['uq_webhook_attempt_idempotency']).toBe(KEY_INDEX);
+    expect(indexes['idx_webhook_attempt_resolved']).toBe(RESOLVED_INDEX);
+    expect(Object.keys(indexes).sort()).toEqual([
+      'idx_webhook_attempt_due',
+      'idx_webhook_attempt_resolved',
+      'idx_webhook_attempt_subscription',
+      'uq_webhook_attempt_idempotency',
+    ]);
     expect(await dataSource.showMigrations()).toBe(false);
     // Note: TypeORM's schema diff ignores `where`; comparing with a synchronized file below is what checks the entity.
     expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
@@ -143,7 +165,56 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     ]);
   });
 
-  it('upgrades a database with rows in it, and its down() restores the full indexes', async () => {
+  it("plans every look-up of one subscription's attempts on that subscription's indexes, never on the due index", async () => {
+    const { path, dataSource } = await migrated();
+    const store = await opened(dataSource);
+    // Another subscription's backlog: a plan that walked the due index would read all of it.
+    await store.insertAttempts(Array.from({ length: 300 }, () => attempt({ subscriptionId: 'sub_backlog' })));
+    const failed = Array.from({ length: 40 }, () => attempt({ status: 'failed', nextAttemptAt: null }));
+    const successful = Array.from({ length: 30 }, () => attempt({ status: 'successful', nextAttemptAt: null }));
+    const pending = Array.from({ length: 5 }, () => attempt());
+    await store.insertAttempts([...failed, ...successful, ...pending]);
+    await store.insertAttempts(Array.from({ length: 3 }, () => attempt({ subscriptionId: 'sub_gone' })));
+
+    const results: Record<string, unknown> = {};
+    const ran = await statementsRunDuring(async () => {
+      results.counts = await store.countAttempts('sub_1');
+      results.failedPage = (await store.listAttempts('sub_1', { status: 'failed', limit: 10 })).map((a) => a.id);
+      results.failedBefore = (await store.listAttempts('sub_1', { status: 'failed', before: failed[20]!.id, limit: 5 })).map((a) => a.id);
+      results.pending = (await store.listAttempts('sub_1', { status: 'pending' })).map((a) => a.id);
+      results.trimmed = await store.trimHistory('sub_1', 50);
+      results.cancelled = (await store.cancelPending('sub_gone', 'gone', NOW)).length;
+      results.pruned = await store.pruneAttempts('sub_1', 40);
+    });
+
+    const newestFirst = (list: WebhookAttempt[]) => list.map((a) => a.id).reverse();
+    expect(results.counts).toEqual({ total: 75, pending: 5, failed: 40, successful: 30 });
+    expect(results.failedPage).toEqual(newestFirst(failed).slice(0, 10));
+    expect(results.failedBefore).toEqual(newestFirst(failed.slice(15, 20)));
+    expect(results.pending).toEqual(newestFirst(pending));
+    // 5 pending leave room for 45 resolved: the 25 oldest resolved (all failed, created first) go.
+    expect(results.trimmed).toEqual({ total: 50, pending: 5, failed: 15, successful: 30 });
+    expect(results.cancelled).toBe(3);
+    expect(results.pruned).toBe(10);
+    expect(await store.countAttempts('sub_1')).toEqual({ total: 40, pending: 5, failed: 5, successful: 30 });
+    expect(await store.countAttempts('sub_backlog')).toEqual({ total: 300, pending: 300, failed: 0, successful: 0 });
+
+    const db = new Database(path, { readonly: true });
+    cleanups.push(() => db.close());
+    // Each statement explained with the values it ran with (SQLite may plan around a bound value).
+    const plans = ran
+      .filter(({ sql }) => /subscription_id\W*\s*=\s*\?/.test(sql) && !/^\s*INSERT/i.test(sql))
+      .map(({ sql, values }) => ({ sql, plan: (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as Array<{ detail: string }>).map((row) => row.detail).join(' | ') }));
+    // count all / resolved, two list pages, pending list, count pending, trim, count resolved, cancel (read + update), prune
+    expect(plans.length).toBeGreaterThanOrEqual(10);
+    for (const { sql, plan } of plans) {
+      expect(plan, sql).not.toMatch(/idx_webhook_attempt_due|\bSCAN (webhook_attempt|WebhookAttemptEntity)\b/);
+      expect(plan, sql).toMatch(/SEARCH \S+ USING (COVERING )?INDEX idx_webhook_attempt_(subscription|resolved) \(subscription_id=\?/);
+      if (/<> 'pending'/.test(sql)) expect(plan, sql).toMatch(/idx_webhook_attempt_resolved/);
+    }
+  });
+
+  it('upgrades a database with rows in it, and the down() of each index migration restores the indexes before it', async () => {
     const [createTables] = WEBHOOK_MIGRATIONS;
     const { path, dataSource } = await migrated([createTables!]);
     const before = attemptIndexes(path);
@@ -157,12 +228,18 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     const upgraded = new DataSource(sqliteDataSourceOptions(path));
     await upgraded.initialize();
     cleanups.push(() => upgraded.destroy());
-    expect(attemptIndexes(path)).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX });
+    const latest = attemptIndexes(path);
+    expect(latest).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX, idx_webhook_attempt_resolved: RESOLVED_INDEX });
+    expect(latest).not.toHaveProperty('idx_webhook_attempt_subscription_status');
 
+    await upgraded.undoLastMigration();
+    const partialOnly = attemptIndexes(path);
+    expect(partialOnly).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, idx_webhook_attempt_subscription_status: before['idx_webhook_attempt_subscription_status'] });
+    expect(partialOnly).not.toHaveProperty('idx_webhook_attempt_resolved');
     await upgraded.undoLastMigration();
     expect(attemptIndexes(path)).toEqual(before);
     await upgraded.runMigrations();
-    expect(attemptIndexes(path)).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX });
+    expect(attemptIndexes(path)).toEqual(latest);
 
     const reopened = await opened(upgraded);
     expect(await reopened.countAttempts('sub_1')).toEqual({ total: 22, pending: 2, failed: 20, successful: 0 });

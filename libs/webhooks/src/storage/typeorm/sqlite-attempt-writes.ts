@@ -32,6 +32,9 @@ export interface AttemptWriteResults {
 
 export type AttemptWriteResult<W extends AttemptWrite> = AttemptWriteResults[W['kind']];
 
+/** A subscription's resolved attempts by status, through idx_webhook_attempt_resolved. */
+export const RESOLVED_COUNTS_SQL = "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' GROUP BY status";
+
 /** The prepared statements of the hot path on one connection, and how each kind of write uses them. */
 export class SqliteAttemptStatements {
   private readonly insertAttempt: Statement;
@@ -58,16 +61,17 @@ export class SqliteAttemptStatements {
     );
     this.pruneOldestResolved = db.prepare(
       `DELETE FROM webhook_attempt WHERE id IN (
-         SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status != 'pending' ORDER BY id LIMIT ?)`,
+         SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' ORDER BY id LIMIT ?)`,
     );
-    this.countPending = db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_attempt WHERE subscription_id = ? AND status = 'pending' LIMIT ?)");
+    // `+status` keeps the planner on the subscription's index: on `status = 'pending'` alone it would take the due
+    // index and walk the pending attempts of every subscription.
+    this.countPending = db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_attempt WHERE subscription_id = ? AND +status = 'pending' LIMIT ?)");
+    // `status <> 'pending'`, literally: the predicate of idx_webhook_attempt_resolved, so SQLite uses that index.
     this.trimResolved = db.prepare(
-      `DELETE FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') AND id NOT IN (
-         SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') ORDER BY id DESC LIMIT ?)`,
+      `DELETE FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' AND id NOT IN (
+         SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' ORDER BY id DESC LIMIT ?)`,
     );
-    this.countResolved = db.prepare(
-      "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status IN ('failed', 'successful') GROUP BY status",
-    );
+    this.countResolved = db.prepare(RESOLVED_COUNTS_SQL);
     // One statement takes the oldest due attempts and returns them, with no read afterwards.
     this.claimDue = db.prepare(
       `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
-import { DataSource, type EntityManager, In, LessThan, type ObjectLiteral, type SelectQueryBuilder, type ValueTransformer } from 'typeorm';
+import { DataSource, type EntityManager, type FindOperator, In, LessThan, Raw, type ObjectLiteral, type SelectQueryBuilder, type ValueTransformer } from 'typeorm';
 import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import { SecretCipher } from '../../secrets/secret-cipher.js';
@@ -23,7 +23,7 @@ import { attemptJson } from './attempt-json-columns.js';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
-import { SqliteAttemptStatements } from './sqlite-attempt-writes.js';
+import { RESOLVED_COUNTS_SQL, SqliteAttemptStatements } from './sqlite-attempt-writes.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -53,7 +53,8 @@ interface SqliteFastPath {
   writer: SqliteWriteBatch;
   /** The entity TypeORM would hydrate from a row (same column transformers), without a query builder. */
   decodeAttempt: (row: AttemptRow) => WebhookAttemptEntity;
-  countByStatus: Statement;
+  countAll: Statement;
+  countResolved: Statement;
 }
 
 const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
@@ -108,6 +109,18 @@ function attemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptE
 }
 
 /** The request record without its body when the body is the attempt's payload (the usual case): stored once. */
+/**
+ * A subscription's attempts of one status. On SQLite the condition steers the planner: for a resolved status it
+ * also says `status <> 'pending'` literally (the predicate of idx_webhook_attempt_resolved), and for `pending` it
+ * reads `+status` (so the due index, led by the status, is not walked through every subscription's pending
+ * attempts). PostgreSQL plans from its statistics and gets the plain condition.
+ */
+function statusIs(status: WebhookAttempt['status'], sqlite: boolean): FindOperator<WebhookAttempt['status']> | WebhookAttempt['status'] {
+  if (!sqlite) return status;
+  if (status === 'pending') return Raw((column) => `+${column} = 'pending'`);
+  return Raw((column) => `(${column} = :status AND ${column} <> 'pending')`, { status });
+}
+
 function withoutPayloadBody(a: WebhookAttempt): WebhookAttempt['request'] {
   if (!a.request || a.request.body !== a.payload) return a.request;
   const { body: _body, ...rest } = a.request;
@@ -437,7 +450,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       this.attempts(ds).find({
         where: {
           subscriptionId,
-          ...(query.status ? { status: query.status } : {}),
+          ...(query.status ? { status: statusIs(query.status, this.sqlite !== undefined) } : {}),
           ...(query.before !== undefined ? { id: LessThan(query.before) } : {}),
         },
         order: { id: 'DESC' },
@@ -479,9 +492,18 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   async countAttempts(subscriptionId: string): Promise<AttemptCounts> {
-    const rows = this.sqlite
-      ? (this.sqlite.countByStatus.all(subscriptionId) as Array<{ status: WebhookAttempt['status']; count: number }>)
-      : await this.run((ds) =>
+    if (this.sqlite) {
+      // Both counts are index-only or bounded: all rows on idx_webhook_attempt_subscription, the resolved ones
+      // (at most about `attemptLimit`) on idx_webhook_attempt_resolved; pending is the difference.
+      const total = (this.sqlite.countAll.get(subscriptionId) as { n: number }).n;
+      const counts: AttemptCounts = { total, pending: total, failed: 0, successful: 0 };
+      for (const row of this.sqlite.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>) {
+        counts[row.status] = row.n;
+        counts.pending -= row.n;
+      }
+      return counts;
+    }
+    const rows = await this.run((ds) =>
       this.attempts(ds)
         .createQueryBuilder('a')
         .select('a.status', 'status')
@@ -601,13 +623,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
   }
 
   async cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]> {
-    const pending = await this.run((ds) => this.attempts(ds).findBy({ subscriptionId, status: 'pending' }));
+    const where = { subscriptionId, status: statusIs('pending', this.sqlite !== undefined) };
+    const pending = await this.run((ds) => this.attempts(ds).findBy(where));
     if (pending.length === 0) return [];
     await this.run((ds) =>
-      this.attempts(ds).update(
-        { subscriptionId, status: 'pending' },
-        { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
-      ),
+      this.attempts(ds).update(where, { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now }),
     );
     return pending.map((e) => ({ ...this.toAttempt(e), status: 'failed' as const, message, nextAttemptAt: null, updatedAt: now }));
   }
@@ -625,7 +645,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
         for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
         return entity as unknown as WebhookAttemptEntity;
       },
-      countByStatus: db.prepare('SELECT status, COUNT(*) AS count FROM webhook_attempt WHERE subscription_id = ? GROUP BY status'),
+      countAll: db.prepare('SELECT COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ?'),
+      countResolved: db.prepare(RESOLVED_COUNTS_SQL),
     };
   }
 

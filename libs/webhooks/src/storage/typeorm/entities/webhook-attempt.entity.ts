@@ -17,7 +17,8 @@ import { epochMillis, jsonWithDates } from '../column-transformers.js';
 // Partial (migration 1764400000000): only pending attempts are claimed, and only keyed ones can conflict.
 @Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt'], { where: "status = 'pending'" })
 @Index('idx_webhook_attempt_subscription', ['subscriptionId', 'id'])
-@Index('idx_webhook_attempt_subscription_status', ['subscriptionId', 'status', 'id'])
+// Partial (migration 1764500000000): the history rule reads only resolved attempts, newest first.
+@Index('idx_webhook_attempt_resolved', ['subscriptionId', 'id'], { where: "status <> 'pending'" })
 @Index('uq_webhook_attempt_idempotency', ['subscriptionId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 export class WebhookAttemptEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
