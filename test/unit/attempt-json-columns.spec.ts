@@ -55,6 +55,21 @@ describe('the JSON of attempt columns', () => {
     expect(isoDate('2026-01-01T00:00:00.000Z')).toBe('2026-01-01T00:00:00.000Z');
   });
 
+  it('writes every date as toISOString does: runs of dates in one second, across seconds and years, before 1970 and beyond 9999', () => {
+    const checked: number[] = [];
+    let millis = Date.parse('1969-12-31T23:59:58.000Z');
+    for (let i = 0; i < 20_000; i++) {
+      millis += i % 7 === 0 ? 997 : i % 5; // mostly the same second, sometimes the next
+      checked.push(millis);
+    }
+    checked.push(Date.parse('2026-12-31T23:59:59.999Z'), Date.parse('2027-01-01T00:00:00.000Z'), 0, -1, -999, -1000, 1);
+    checked.push(Date.parse('9999-12-31T23:59:59.999Z'), Date.parse('+010000-01-01T00:00:00.000Z'), Date.parse('-000001-06-01T12:00:00.005Z'));
+    for (let i = 0; i < 2_000; i++) checked.push(Math.floor((Math.random() - 0.3) * 4e12));
+    for (const value of checked) expect(isoDate(new Date(value)), String(value)).toBe(new Date(value).toISOString());
+    // Back to a second seen before, after another one.
+    expect(isoDate(new Date(Date.parse('2026-12-31T23:59:59.001Z')))).toBe('2026-12-31T23:59:59.001Z');
+  });
+
   it('round-trips through the column transformers with the dates revived', () => {
     const columns = {
       request: jsonWithDates(['sentAt'], attemptJson.request),

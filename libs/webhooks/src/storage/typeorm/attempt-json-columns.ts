@@ -5,24 +5,30 @@ import type {
   WebhookAttemptTry,
 } from '../../attempts/webhook-attempt.js';
 
-let lastMillis = Number.NaN;
-let lastIso: string | null = null;
+let cachedSecond = Number.NaN;
+/** `YYYY-MM-DDTHH:mm:ss.` of `cachedSecond`. */
+let cachedPrefix = '';
 
 /**
  * What `JSON.stringify` writes for a date (its ISO string; `null` for an invalid one). Dates are turned into
  * strings before the JSON is written because a `toJSON` call takes `JSON.stringify` off its fast path (measured:
- * 1.8 µs for a one-entry try history with a date, 0.65 µs with its string), and the last string is reused
- * because the dates of one delivery mostly fall in the same millisecond.
+ * 1.8 µs for a one-entry try history with a date, 0.65 µs with its string). The dates of one delivery fall in the
+ * same second, so the date-and-time part is kept and only the milliseconds are written (0.02 µs instead of
+ * `toISOString`'s 0.4; years outside 0000–9999, whose ISO form is longer, always use `toISOString`).
  */
 export function isoDate(value: unknown): unknown {
   if (!(value instanceof Date)) return value;
   const millis = value.getTime();
-  if (millis !== lastMillis) {
-    if (Number.isNaN(millis)) return null;
-    lastIso = value.toISOString();
-    lastMillis = millis;
+  if (Number.isNaN(millis)) return null;
+  const second = Math.floor(millis / 1000);
+  if (second !== cachedSecond) {
+    const iso = value.toISOString();
+    if (iso.length !== 24) return iso;
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, 20);
   }
-  return lastIso;
+  const ms = millis - second * 1000;
+  return `${cachedPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 /**
