@@ -41,6 +41,16 @@ describe('the JSON of attempt columns', () => {
       expect(attemptJson.history([])).toBe('[]');
       expect(attemptJson.internal(internal)).toBe(JSON.stringify(internal));
     }
+    // Shapes the types rule out but a row written by other means may have: still JSON.stringify's text, no throw.
+    const odd: unknown[] = [
+      { exceptionHistory: [] },
+      { originated: null, exceptionHistory: ['x'] },
+      { originated: { pid: 1 }, exceptionHistory: [] },
+    ];
+    for (const value of odd) expect(attemptJson.internal(value as WebhookAttemptInternalInfo)).toBe(JSON.stringify(value));
+    const oddHistory = [null, { number: 1 }, { ...history[0], startedAt: 'not a date' }] as unknown as WebhookAttemptTry[];
+    expect(attemptJson.history(oddHistory)).toBe(JSON.stringify(oddHistory));
+    expect(attemptJson.request({ url: 'u' } as WebhookAttemptRequest)).toBe(JSON.stringify({ url: 'u' }));
     expect(attemptJson.request(null)).toBeNull();
     expect(attemptJson.response(undefined)).toBeNull();
   });

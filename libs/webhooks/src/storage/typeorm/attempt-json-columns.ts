@@ -40,7 +40,9 @@ export const attemptJson = {
     value === null || value === undefined ? null : JSON.stringify({ ...value, sentAt: isoDate(value.sentAt) }),
   response: (value: WebhookAttemptResponse | null | undefined): string | null =>
     value === null || value === undefined ? null : JSON.stringify({ ...value, receivedAt: isoDate(value.receivedAt) }),
-  history: (value: readonly WebhookAttemptTry[]): string => JSON.stringify(value.map((entry) => ({ ...entry, startedAt: isoDate(entry.startedAt) }))),
+  history: (value: readonly WebhookAttemptTry[]): string =>
+    JSON.stringify(value.map((entry) => (entry && typeof entry === 'object' ? { ...entry, startedAt: isoDate(entry.startedAt) } : entry))),
+  // A row written by other means may lack `originated`; its text stays what JSON.stringify writes.
   internal: (value: WebhookAttemptInternalInfo): string =>
-    JSON.stringify({ ...value, originated: { ...value.originated, createdAt: isoDate(value.originated.createdAt) } }),
+    JSON.stringify(value.originated ? { ...value, originated: { ...value.originated, createdAt: isoDate(value.originated.createdAt) } } : value),
 };
