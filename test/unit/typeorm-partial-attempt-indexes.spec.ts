@@ -203,7 +203,7 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     cleanups.push(() => db.close());
     // Each statement explained with the values it ran with (SQLite may plan around a bound value).
     const plans = ran
-      .filter(({ sql }) => /subscription_id\W*\s*=\s*\?/.test(sql) && !/^\s*INSERT/i.test(sql))
+      .filter(({ sql }) => /subscription_id\W*\s*=\s*[?@]/.test(sql) && !/^\s*INSERT/i.test(sql))
       .map(({ sql, values }) => ({ sql, plan: (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as Array<{ detail: string }>).map((row) => row.detail).join(' | ') }));
     // count all / resolved, two list pages, pending list, count pending, trim, count resolved, cancel (read + update), prune
     expect(plans.length).toBeGreaterThanOrEqual(10);

@@ -32,9 +32,6 @@ export interface AttemptWriteResults {
 
 export type AttemptWriteResult<W extends AttemptWrite> = AttemptWriteResults[W['kind']];
 
-/** A subscription's resolved attempts by status, through idx_webhook_attempt_resolved. */
-export const RESOLVED_COUNTS_SQL = "SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' GROUP BY status";
-
 /** The prepared statements of the hot path on one connection, and how each kind of write uses them. */
 export class SqliteAttemptStatements {
   private readonly insertAttempt: Statement;
@@ -71,7 +68,7 @@ export class SqliteAttemptStatements {
       `DELETE FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' AND id NOT IN (
          SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' ORDER BY id DESC LIMIT ?)`,
     );
-    this.countResolved = db.prepare(RESOLVED_COUNTS_SQL);
+    this.countResolved = db.prepare("SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' GROUP BY status");
     // One statement takes the oldest due attempts and returns them, with no read afterwards.
     this.claimDue = db.prepare(
       `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until

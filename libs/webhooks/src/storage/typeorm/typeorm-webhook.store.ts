@@ -23,7 +23,7 @@ import { attemptJson } from './attempt-json-columns.js';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
-import { RESOLVED_COUNTS_SQL, SqliteAttemptStatements } from './sqlite-attempt-writes.js';
+import { SqliteAttemptStatements } from './sqlite-attempt-writes.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -53,8 +53,7 @@ interface SqliteFastPath {
   writer: SqliteWriteBatch;
   /** The entity TypeORM would hydrate from a row (same column transformers), without a query builder. */
   decodeAttempt: (row: AttemptRow) => WebhookAttemptEntity;
-  countAll: Statement;
-  countResolved: Statement;
+  countAttempts: Statement;
 }
 
 const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
@@ -493,15 +492,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   async countAttempts(subscriptionId: string): Promise<AttemptCounts> {
     if (this.sqlite) {
-      // Both counts are index-only or bounded: all rows on idx_webhook_attempt_subscription, the resolved ones
-      // (at most about `attemptLimit`) on idx_webhook_attempt_resolved; pending is the difference.
-      const total = (this.sqlite.countAll.get(subscriptionId) as { n: number }).n;
-      const counts: AttemptCounts = { total, pending: total, failed: 0, successful: 0 };
-      for (const row of this.sqlite.countResolved.all(subscriptionId) as Array<{ status: 'failed' | 'successful'; n: number }>) {
-        counts[row.status] = row.n;
-        counts.pending -= row.n;
-      }
-      return counts;
+      const row = this.sqlite.countAttempts.get({ subscriptionId }) as { total: number; failed: number; successful: number };
+      return { total: row.total, pending: row.total - row.failed - row.successful, failed: row.failed, successful: row.successful };
     }
     const rows = await this.run((ds) =>
       this.attempts(ds)
@@ -645,8 +637,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
         for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
         return entity as unknown as WebhookAttemptEntity;
       },
-      countAll: db.prepare('SELECT COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ?'),
-      countResolved: db.prepare(RESOLVED_COUNTS_SQL),
+      // One statement, so one consistent read. All rows are counted on idx_webhook_attempt_subscription (index
+      // only), the resolved ones (at most about `attemptLimit`) on idx_webhook_attempt_resolved; pending is the rest.
+      countAttempts: db.prepare(
+        `SELECT (SELECT COUNT(*) FROM webhook_attempt WHERE subscription_id = @subscriptionId) AS total,
+           (SELECT COUNT(*) FROM webhook_attempt WHERE subscription_id = @subscriptionId AND status <> 'pending' AND status = 'failed') AS failed,
+           (SELECT COUNT(*) FROM webhook_attempt WHERE subscription_id = @subscriptionId AND status <> 'pending' AND status = 'successful') AS successful`,
+      ),
     };
   }
 
