@@ -107,7 +107,6 @@ function attemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptE
   };
 }
 
-/** The request record without its body when the body is the attempt's payload (the usual case): stored once. */
 /**
  * A subscription's attempts of one status. On SQLite the condition steers the planner: for a resolved status it
  * also says `status <> 'pending'` literally (the predicate of idx_webhook_attempt_resolved), and for `pending` it
@@ -120,6 +119,7 @@ function statusIs(status: WebhookAttempt['status'], sqlite: boolean): FindOperat
   return Raw((column) => `(${column} = :status AND ${column} <> 'pending')`, { status });
 }
 
+/** The request record without its body when the body is the attempt's payload (the usual case): stored once. */
 function withoutPayloadBody(a: WebhookAttempt): WebhookAttempt['request'] {
   if (!a.request || a.request.body !== a.payload) return a.request;
   const { body: _body, ...rest } = a.request;
