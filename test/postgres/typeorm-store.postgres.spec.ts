@@ -94,6 +94,8 @@ describe.skipIf(!url)('TypeORM store on PostgreSQL', () => {
     const indexdef = async (name: string) =>
       ((await dataSource.query('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [name])) as Array<{ indexdef: string }>)[0]?.indexdef;
     await dataSource.undoLastMigration();
+    expect(await dataSource.query("SELECT to_regclass('webhook_registry') AS t")).toEqual([{ t: null }]);
+    await dataSource.undoLastMigration();
     expect(await indexdef('idx_webhook_attempt_resolved')).toBeUndefined();
     expect(await indexdef('idx_webhook_attempt_subscription_status')).toMatch(/\(subscription_id, status, id\)$/);
     await dataSource.undoLastMigration();

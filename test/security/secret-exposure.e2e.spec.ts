@@ -364,7 +364,7 @@ describe('secret exposure: the signing secret is write-only', () => {
       // Control: the old key alone no longer opens the row, so the row really was re-encrypted.
       app = await bootStored(db.path, [KEY_A]);
       const refused = await deliver(subscription.id);
-      expect(refused).toMatchObject({ status: 'failed', message: AttemptMessages.LocalError });
+      expect(refused).toMatchObject({ status: 'failed', message: AttemptMessages.SigningSecretUnreadable });
       expect(target.requests).toHaveLength(1);
       expectNoSecret(JSON.stringify(refused), secret, 'the failed attempt');
     });
@@ -393,7 +393,7 @@ describe('secret exposure: the signing secret is write-only', () => {
       // The victim's own row still works and is signed with the victim's secret.
       expect(victimAttempt!.status).toBe('successful');
       // The copied row does not decrypt under the other id: the try fails locally, nothing is sent for it.
-      expect(attackerAttempt).toMatchObject({ status: 'failed', message: AttemptMessages.LocalError });
+      expect(attackerAttempt).toMatchObject({ status: 'failed', message: AttemptMessages.SigningSecretUnreadable });
       expect(target.requests.map((r) => r.path)).toEqual(['/victim']);
       expect(attackerAttempt!.internal.exceptionHistory.join('\n')).toMatch(/decrypt/i);
       const everything = JSON.stringify([attackerAttempt, victimAttempt]);

@@ -102,8 +102,9 @@ describe('seed scenarios 69–72: externalization, principal ids, timestamps', (
       createdAt: '2026-01-01T00:00:00.000Z',
       updatedAt: '2026-01-01T00:00:00.000Z',
     };
-    expect(asJson(persistent)).toEqual({ id: created.id, source: 'persistent', ...common });
-    expect(asJson(statik)).toEqual({ id: 'Subscription', source: 'static', ...common });
+    // `revision`: the registry version of its last change (the first stored change is 1; static ones have none).
+    expect(asJson(persistent)).toEqual({ id: created.id, source: 'persistent', ...common, revision: 1 });
+    expect(asJson(statik)).toEqual({ id: 'Subscription', source: 'static', ...common, revision: 0 });
     expect(JSON.stringify(persistent)).not.toContain(secret.slice('whsec_'.length));
     expect(JSON.stringify(statik)).not.toContain(STATIC_SECRET.slice('whsec_'.length));
   });

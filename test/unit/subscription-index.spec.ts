@@ -15,7 +15,7 @@ function sub(events: string[], payloadType: WebhookSubscription['payloadType'] =
   return {
     id, source: 'persistent', url: 'https://example.com', events, payloadType, ownerId: null, permission: null, dialect: null,
     active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [], retrySchedule: null, preconditionFailures: 0,
-    failingSince: null, createdAt: now, updatedAt: now,
+    failingSince: null, createdAt: now, updatedAt: now, revision: 0,
   };
 }
 

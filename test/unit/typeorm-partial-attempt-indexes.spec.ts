@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '@app/webhooks';
 import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
 import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
+import { attemptEntity } from '../../libs/webhooks/src/storage/typeorm/attempt-rows.js';
+import { WebhookAttemptEntity } from '../../libs/webhooks/src/storage/typeorm/entities/webhook-attempt.entity.js';
 import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
 import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
 import { pendingAttempt } from '../support/attempts.js';
@@ -130,16 +132,18 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
 
   it('still skips a duplicate (subscription, idempotency key), rejects it without the ignore, and accepts many NULL keys', async () => {
     const { path, dataSource } = await migrated();
-    const store = await opened(dataSource);
+    let store!: TypeOrmWebhookStore;
+    // Keyed rows go through the statement with the conflict clause (prepared once, when the store opens).
+    const prepared = await preparedDuring(async () => (store = await opened(dataSource)));
+    expect(prepared.filter((sql) => sql.startsWith('INSERT INTO webhook_attempt') && /ON CONFLICT/.test(sql))).toEqual([expect.stringMatching(/ON CONFLICT DO NOTHING$/)]);
 
     const first = attempt({ idempotencyKey: 'k1' });
     expect(await store.insertAttempts([first])).toEqual([first]);
-    // Already stored: the store's look-up skips it.
+    // Already stored: the database's conflict clause skips it.
     expect(await store.insertAttempts([attempt({ idempotencyKey: 'k1' })])).toEqual([]);
-    // Two with one key in one insert (what a concurrent publisher looks like): the database's conflict clause skips the second.
+    // Two with one key in one insert (what a concurrent publisher looks like): the second is skipped.
     const twins = [attempt({ idempotencyKey: 'k2' }), attempt({ idempotencyKey: 'k2' })];
-    const prepared = await preparedDuring(async () => expect(await store.insertAttempts(twins)).toEqual([twins[0]]));
-    expect(prepared.find((sql) => sql.startsWith('INSERT INTO "webhook_attempt"'))).toMatch(/ON CONFLICT DO NOTHING/);
+    expect(await store.insertAttempts(twins)).toEqual([twins[0]]);
     // The same key on another subscription is another key.
     const elsewhere = attempt({ subscriptionId: 'sub_2', idempotencyKey: 'k1' });
     expect(await store.insertAttempts([elsewhere])).toEqual([elsewhere]);
@@ -218,10 +222,10 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     const [createTables] = WEBHOOK_MIGRATIONS;
     const { path, dataSource } = await migrated([createTables!]);
     const before = attemptIndexes(path);
-    const store = await opened(dataSource);
+    // Rows written as the first release did (its store needs nothing newer than these tables).
     const keyed = attempt({ idempotencyKey: 'k1' });
-    await store.insertAttempts([keyed, attempt(), ...Array.from({ length: 20 }, () => attempt({ status: 'failed', nextAttemptAt: null }))]);
-    await store.close();
+    const rows = [keyed, attempt(), ...Array.from({ length: 20 }, () => attempt({ status: 'failed', nextAttemptAt: null }))];
+    await dataSource.createQueryBuilder().insert().into(WebhookAttemptEntity).values(rows.map((a) => attemptEntity(a))).execute();
     await dataSource.destroy();
 
     // An existing install starts with the new migration list.
@@ -232,6 +236,10 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     expect(latest).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX, idx_webhook_attempt_resolved: RESOLVED_INDEX });
     expect(latest).not.toHaveProperty('idx_webhook_attempt_subscription_status');
 
+    // The coordination tables go and come back without touching the attempt indexes.
+    await upgraded.undoLastMigration();
+    expect(attemptIndexes(path)).toEqual(latest);
+    expect(await upgraded.query("SELECT name FROM sqlite_master WHERE name IN ('webhook_registry', 'webhook_endpoint_lease')")).toEqual([]);
     await upgraded.undoLastMigration();
     const partialOnly = attemptIndexes(path);
     expect(partialOnly).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, idx_webhook_attempt_subscription_status: before['idx_webhook_attempt_subscription_status'] });

@@ -37,9 +37,13 @@ export const SubscriptionStatusMessages = {
   FailingTooLong: 'Delivery suspended because every delivery failed for too long.',
 } as const;
 
-/** The three fixed failure texts of attempts (from `nti.webhooks`). */
+/** Fixed failure texts of attempts: the first three are `nti.webhooks`' own. */
 export const AttemptMessages = {
   DestinationVerificationFailed: 'Verification of the destination URL failed. Please check the domain.',
   RemoteError: 'Contacting the remote server experienced an unexpected error.',
   LocalError: 'Unexpected error handling the response from the server.',
+  /** The subscription has no secret that signs now: nothing unsigned is ever sent. */
+  NoSigningSecret: 'Not sent: the subscription has no signing secret that can sign now.',
+  /** The stored secrets could not be decrypted with the configured `secrets.encryptionKeys`. */
+  SigningSecretUnreadable: 'Not sent: the signing secrets of the subscription could not be decrypted with the configured keys.',
 } as const;

@@ -6,7 +6,7 @@ import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
 import { WebhookPayloadSerializers } from '../payloads/webhook-payload.serializers.js';
-import { type AttemptQuery, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
+import { type AttemptClaim, type AttemptQuery, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
@@ -101,7 +101,20 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     context: StoreWriteContext = {},
     options: { strict?: boolean } = {},
   ): Promise<WebhookShipment> {
-    if (deliveries.length === 0) return EMPTY_SHIPMENT;
+    return (await this.writeShipment(deliveries, context, options)).shipment;
+  }
+
+  /**
+   * `createShipmentInfo` for deliveries matched against the registry at `registryVersion`: when the store's
+   * registry is no longer at that version nothing is written and `stale` is true (the dispatcher reads the changes
+   * and matches again). The store keeps the version until the write's transaction ends.
+   */
+  async writeShipment(
+    deliveries: readonly WebhookDelivery[],
+    context: StoreWriteContext,
+    options: { strict?: boolean; registryVersion?: number },
+  ): Promise<{ shipment: WebhookShipment; stale: boolean }> {
+    if (deliveries.length === 0 && options.registryVersion === undefined) return { shipment: EMPTY_SHIPMENT, stale: false };
     const now = this.clock.now();
     const bodies = new Map<unknown, Map<string, { body?: string; error?: unknown }>>();
     const attempts: WebhookAttempt[] = [];
@@ -142,12 +155,16 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
         updatedAt: now,
       });
     }
-    const leaseUntil = new Date(now.getTime() + this.options.delivery.leaseMs);
-    const inserted = await this.store.insertAttempts(attempts, context, { workerId: this.workerId, leaseUntil });
-    return {
-      pending: inserted.filter((a) => a.status === 'pending'),
-      failed: inserted.filter((a) => a.status === 'failed'),
-    };
+    const { registryVersion } = options;
+    const written = await this.store.writeOutbox({ attempts, context, claim: this.claimFor(now), registryVersion });
+    if (registryVersion !== undefined && written.registryVersion !== registryVersion) return { shipment: EMPTY_SHIPMENT, stale: true };
+    const { inserted } = written;
+    return { shipment: { pending: inserted.filter((a) => a.status === 'pending'), failed: inserted.filter((a) => a.status === 'failed') }, stale: false };
+  }
+
+  /** New attempts are leased to this process when it delivers (it sends them at once); otherwise workers claim them. */
+  private claimFor(now: Date): AttemptClaim | undefined {
+    return this.options.delivery.worker ? { workerId: this.workerId, leaseUntil: new Date(now.getTime() + this.options.delivery.leaseMs) } : undefined;
   }
 
   /** Externalizes a payload with a dialect and checks its size; errors are returned, not thrown. */
@@ -170,8 +187,9 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   /** Schedules a shipment after its unit of work committed. Never throws (seed contract). */
   acceptForDelivery(shipment: WebhookShipment): void {
     try {
-      if (shipment.pending.length > 0) {
-        if (this.options.delivery.worker && !this.stopped) this.queue.push(shipment.pending);
+      // A process that does not deliver wrote them unleased: the workers claim them.
+      if (shipment.pending.length > 0 && this.options.delivery.worker) {
+        if (!this.stopped) this.queue.push(shipment.pending);
         else this.track(this.store.releaseClaims(this.workerId, shipment.pending.map((a) => a.id)));
       }
       for (const attempt of shipment.failed) this.track(this.announceFailedAtCreation(attempt));
@@ -317,7 +335,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
         updatedAt: now,
       }),
     );
-    const inserted = await this.store.insertAttempts(attempts, {}, { workerId: this.workerId, leaseUntil: new Date(now.getTime() + this.options.delivery.leaseMs) });
+    const inserted = await this.store.insertAttempts(attempts, {}, this.claimFor(now));
     this.acceptForDelivery({ pending: inserted, failed: [] });
     return inserted;
   }

@@ -59,11 +59,21 @@ export class WebhookDeliveryWorker {
     private readonly clock: WebhookClock,
   ) {}
 
-  /** Delivers one try. Never throws; returns the attempt as stored afterwards (null if it was already resolved). */
+  /**
+   * Delivers one try. Never throws; returns the attempt as stored afterwards (null if it was already resolved, or
+   * if the try could not start because the store could not be read: it is tried again when its lease runs out).
+   */
   async deliver(attempt: WebhookAttempt, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     try {
+      // Every subscription change committed before this try, in any process, is in the registry from here on:
+      // a subscription deactivated, deleted or re-pointed elsewhere gets no try with its old state.
+      if (this.store.shared) await this.subscriptions.registryFence();
+    } catch {
+      return null;
+    }
+    try {
       const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId) ?? (await this.subscriptions.get(attempt.subscriptionId));
-      if (!subscription || !subscription.active) return await this.cancel(attempt);
+      if (!subscription || !subscription.active) return await this.cancel(attempt, CANCELLED_ATTEMPT_MESSAGE, 'cancelled');
       return await this.sendTry(attempt, subscription, signal, requestDone);
     } catch (error) {
       this.logger.error(`Delivery bookkeeping of attempt ${attempt.id} failed: ${describeError(error)}`);
@@ -83,8 +93,20 @@ export class WebhookDeliveryWorker {
     try {
       const target = this.destinations.parseTarget(subscription.url);
       if (target.isIpLiteral) this.destinations.checkAddress(target.hostname, target.hostname);
-      const { secrets, headers } =
+      const { secrets, headers, unreadable } =
         this.subscriptions.cachedDeliveryCredentialsOf(subscription.id) ?? (await this.subscriptions.deliveryCredentialsOf(subscription.id));
+      if (secrets.length === 0) {
+        // Never sent unsigned: the attempt fails with the reason (recoverable by a redelivery once it is fixed).
+        if (unreadable) this.logger.error(`Signing secrets of subscription ${subscription.id} could not be decrypted: ${unreadable}`);
+        const cancelled = await this.cancel(
+          attempt,
+          unreadable ? AttemptMessages.SigningSecretUnreadable : AttemptMessages.NoSigningSecret,
+          unreadable ? 'secret-unreadable' : 'no-signing-secret',
+          unreadable ?? null,
+        );
+        if (cancelled) this.announceResolved(cancelled, subscription);
+        return cancelled;
+      }
       const dialect = this.dialects.get(attempt.dialect);
       request = dialect.prepareRequest({
         webhookId: attempt.webhookId,
@@ -212,18 +234,19 @@ export class WebhookDeliveryWorker {
     return (await this.subscriptions.get(subscription.id)) ?? subscription;
   }
 
-  private async cancel(attempt: WebhookAttempt): Promise<WebhookAttempt | null> {
+  /** Resolves the attempt as failed without sending anything. */
+  private async cancel(attempt: WebhookAttempt, message: string, errorCode: string, exception: string | null = null): Promise<WebhookAttempt | null> {
     const now = this.clock.now();
     return this.store.recordTry(
       attempt,
       {
         status: 'failed',
-        message: CANCELLED_ATTEMPT_MESSAGE,
+        message,
         request: null,
         response: null,
-        try: { number: attempt.tries + 1, startedAt: now, elapsedMs: 0, statusCode: null, message: CANCELLED_ATTEMPT_MESSAGE, errorCode: 'cancelled' },
+        try: { number: attempt.tries + 1, startedAt: now, elapsedMs: 0, statusCode: null, message, errorCode },
         nextAttemptAt: null,
-        exception: null,
+        exception,
       },
       now,
     );

@@ -4,33 +4,61 @@ import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { describeError } from '../delivery/webhook-delivery.worker.js';
 import { WebhookDeliveryManager } from '../delivery/webhook-delivery.manager.js';
-import type { PublishedWebhookEvent, WebhookDelivery, WebhookShipment } from '../delivery/webhook-shipment.js';
+import { EMPTY_SHIPMENT, type PublishedWebhookEvent, type WebhookDelivery, type WebhookShipment } from '../delivery/webhook-shipment.js';
 import { eventMatches } from '../matching/event-pattern.js';
 import { WebhookStore } from '../storage/webhook-store.js';
+import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
 import { WebhookTransactions } from '../transactions/webhook-transactions.js';
 import { WEBHOOKS_EVENT_PREFIX, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { WebhookAuthorization } from './webhook-authorizer.js';
 
 const MAX_CACHED_EVENT_NAMES = 10_000;
+/** Events written together when emitted outside a transaction in one synchronous stretch, at most. */
+const MAX_BATCH = 1000;
+const COMMIT_BATCH = Symbol('nest-webhooks:commit-batch');
+
+/** An event on its way to phase 1. */
+interface QueuedEvent {
+  event: PublishedWebhookEvent;
+  /**
+   * Authorizations started inside `emit()`, in its async context (where the acting user is), by subscription id,
+   * with the revision they were asked for.
+   */
+  authorized?: Map<string, { revision: number; decision: Promise<WebhookAuthorization> }>;
+  /** `publishTo`: this subscription only, without matching or the authorizer. */
+  target?: string;
+}
+
+interface Phase1 {
+  shipment: WebhookShipment;
+  /** Subscriptions whose authorization could not be decided: counted once the write has committed. */
+  preconditionFailures: WebhookSubscription[];
+}
 
 /**
- * Turns one application event into attempts (seed: the dispatcher plus the transaction's data manager):
- * match the registry, check applicability with the authorizer, then run phase 1 inside the right unit of
- * work and phase 2 after it commits.
+ * Turns application events into attempts (seed: the dispatcher plus the transaction's data manager): match the
+ * registry, authorize, then run phase 1 inside the right unit of work and phase 2 after it commits.
  *
- * - Inside a transaction of the store's database: attempts are written by that transaction just before it
- *   commits (so payloads reflect the committed state) and sent after the commit; a rollback leaves nothing.
+ * Phase 1 matches against the registry at a known version and the store writes only while it is still at that
+ * version (see `RegistrySync`); otherwise the changes are read, in the same transaction, and the events matched
+ * again. So an event is delivered to the subscriptions as they were when it committed, whichever process changed
+ * them.
+ *
+ * - Inside a transaction of the store's database: the events of one transaction are written together by it just
+ *   before it commits (so payloads reflect the committed state) and sent after the commit; a rollback leaves
+ *   nothing.
  * - Inside a transaction of another database (or with the memory store): everything waits for the commit and
  *   is dropped on rollback; atomicity with the business data needs the webhook tables in the same database.
- * - Outside a transaction: it is its own unit of work.
+ * - Outside a transaction: the events of one synchronous stretch are one unit of work.
  */
 @Injectable()
 export class WebhookDispatcher {
   private readonly logger = new Logger('WebhookDispatcher');
   private readonly deliverable = new Map<string, boolean>();
-  private soon: Array<{ event: PublishedWebhookEvent; candidates: WebhookSubscription[] }> = [];
+  private soon: QueuedEvent[] = [];
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -57,18 +85,20 @@ export class WebhookDispatcher {
   }
 
   /**
-   * For the catch-all EventEmitter2 listener: synchronous, cheap when nothing matches, never throws. The
-   * asynchronous work is tracked by the delivery manager (or by the transaction it joined).
+   * For the catch-all EventEmitter2 listener: synchronous, never throws. With a store other processes share, every
+   * deliverable event goes to phase 1 (a subscription created elsewhere may match it); with the memory store an
+   * event nothing matches ends here.
    */
   onEmitted(eventName: string, payload: unknown): void {
     try {
       if (!this.isDeliverable(eventName)) return;
-      const candidates = this.subscriptions.activeSubscriptions(eventName, payload);
-      if (candidates.length === 0) return;
-      const event: PublishedWebhookEvent = { name: eventName, payload, occurredAt: this.clock.now() };
+      const candidates = this.subscriptions.matchRegistry(eventName, payload);
+      if (candidates.length === 0 && !this.store.shared) return;
+      const queued: QueuedEvent = { event: { name: eventName, payload, occurredAt: this.clock.now() } };
+      this.authorizeNow(queued, candidates);
       const manager = this.transactions.current();
-      if (manager && this.enlist(manager, event, candidates)) return;
-      this.dispatchSoon(event, candidates);
+      if (manager && this.enlist(manager, queued)) return;
+      this.dispatchSoon(queued);
     } catch (error) {
       this.logger.error(`Dispatching ${eventName} failed: ${describeError(error)}`);
     }
@@ -81,87 +111,178 @@ export class WebhookDispatcher {
    */
   async publish(event: PublishedWebhookEvent, manager?: EntityManager): Promise<WebhookAttempt[]> {
     if (!this.isDeliverable(event.name)) return [];
-    const candidates = this.subscriptions.activeSubscriptions(event.name, event.payload);
-    if (candidates.length === 0) return [];
-    if (this.transactions.isActive(manager)) {
-      if (!this.store.sharesTransactionsWith(manager)) {
-        this.enlist(manager, event, candidates);
-        return [];
-      }
-      const shipment = await this.prepare(event, candidates, manager, true);
-      this.transactions.enlist(manager, { afterCommit: () => this.delivery.acceptForDelivery(shipment) });
-      return [...shipment.pending, ...shipment.failed];
-    }
-    const shipment = await this.prepare(event, candidates, undefined, true);
-    this.delivery.acceptForDelivery(shipment);
-    return [...shipment.pending, ...shipment.failed];
-  }
-
-  private enlist(manager: EntityManager, event: PublishedWebhookEvent, candidates: WebhookSubscription[]): boolean {
-    if (this.store.sharesTransactionsWith(manager)) {
-      let shipment: WebhookShipment | undefined;
-      return this.transactions.enlist(manager, {
-        beforeCommit: async (txManager) => {
-          shipment = await this.prepare(event, candidates, txManager, false);
-        },
-        afterCommit: () => {
-          if (shipment) this.delivery.acceptForDelivery(shipment);
-        },
-      });
-    }
-    return this.transactions.enlist(manager, { afterCommit: () => this.delivery.track(this.dispatchNow(event, candidates)) });
+    const candidates = this.subscriptions.matchRegistry(event.name, event.payload);
+    if (candidates.length === 0 && !this.store.shared) return [];
+    const queued: QueuedEvent = { event };
+    this.authorizeNow(queued, candidates);
+    return this.write(queued, manager);
   }
 
   /**
-   * Events emitted outside a transaction during one synchronous stretch (a loop of `emit()` calls) are
-   * written and handed over together, after it: one phase 1 and one phase 2 for the lot.
+   * Writes an event for one subscription, without matching or the authorizer (`WebhookPublisher.publishTo`).
+   * Throws when the subscription is not active in the registry at the version the write commits at.
    */
-  private dispatchSoon(event: PublishedWebhookEvent, candidates: WebhookSubscription[]): void {
-    this.soon.push({ event, candidates });
-    if (this.soon.length > 1) return;
+  async publishTo(subscriptionId: string, event: PublishedWebhookEvent): Promise<WebhookAttempt> {
+    const [attempt] = await this.write({ event, target: subscriptionId }, undefined);
+    return attempt!;
+  }
+
+  private async write(queued: QueuedEvent, manager: EntityManager | undefined): Promise<WebhookAttempt[]> {
+    if (this.transactions.isActive(manager)) {
+      if (!this.store.sharesTransactionsWith(manager)) {
+        this.enlist(manager, queued);
+        return [];
+      }
+      const { shipment, preconditionFailures } = await this.phase1([queued], manager, true);
+      this.transactions.enlist(manager, {
+        afterCommit: () => {
+          this.delivery.acceptForDelivery(shipment);
+          this.countFailures(preconditionFailures);
+        },
+      });
+      return [...shipment.pending, ...shipment.failed];
+    }
+    const { shipment, preconditionFailures } = await this.phase1([queued], undefined, true);
+    this.delivery.acceptForDelivery(shipment);
+    this.countFailures(preconditionFailures);
+    return [...shipment.pending, ...shipment.failed];
+  }
+
+  /**
+   * Enlists an event in `manager`'s transaction. For the store's database, the events of the transaction are
+   * gathered as its commit begins and written by one phase 1; for another database, after the commit.
+   */
+  private enlist(manager: EntityManager, queued: QueuedEvent): boolean {
+    if (!this.store.sharesTransactionsWith(manager)) {
+      return this.transactions.enlist(manager, { afterCommit: () => this.dispatchSoon(queued) });
+    }
+    return this.transactions.enlist(manager, { beforeCommit: async (txManager) => this.gather(txManager, queued) });
+  }
+
+  /**
+   * Runs in the commit's before-commit work, once per event enlisted (savepoints rolled back dropped theirs): the
+   * first one enlists the write of all of them, which runs after the last (work enlisted during a commit runs last).
+   */
+  private gather(txManager: EntityManager, queued: QueuedEvent): void {
+    const state = this.transactions.stateOf(txManager);
+    if (!state) return;
+    let batch = state.get(COMMIT_BATCH) as QueuedEvent[] | undefined;
+    if (batch) {
+      batch.push(queued);
+      return;
+    }
+    batch = [queued];
+    state.set(COMMIT_BATCH, batch);
+    let phase1: Phase1 | undefined;
+    this.transactions.enlist(txManager, {
+      beforeCommit: async (m) => {
+        state.delete(COMMIT_BATCH);
+        phase1 = await this.phase1(batch, m, false);
+      },
+      afterCommit: () => {
+        if (!phase1) return;
+        this.delivery.acceptForDelivery(phase1.shipment);
+        this.countFailures(phase1.preconditionFailures);
+      },
+    });
+  }
+
+  /**
+   * Events emitted outside a transaction during one synchronous stretch (a loop of `emit()` calls) are written
+   * and handed over together, after it: one phase 1 and one phase 2 for the lot.
+   */
+  private dispatchSoon(queued: QueuedEvent): void {
+    if (this.soon.length > 0 && this.soon.length < MAX_BATCH) {
+      this.soon.push(queued);
+      return;
+    }
+    const batch = [queued];
+    this.soon = batch;
     // Tracked now, so `waitForPendingDeliveries()` right after `emit()` already waits for it.
     this.delivery.track(
       new Promise<void>((resolve) =>
         queueMicrotask(() => {
-          const batch = this.soon;
-          this.soon = [];
+          if (this.soon === batch) this.soon = [];
           resolve(this.dispatchBatch(batch));
         }),
       ),
     );
   }
 
-  private async dispatchBatch(batch: ReadonlyArray<{ event: PublishedWebhookEvent; candidates: WebhookSubscription[] }>): Promise<void> {
-    const deliveries: WebhookDelivery[] = [];
-    for (const { event, candidates } of batch) {
-      for (const subscription of await this.applicable(event, candidates)) deliveries.push({ subscription, event });
-    }
-    this.delivery.acceptForDelivery(await this.delivery.createShipmentInfo(deliveries));
-  }
-
-  private async dispatchNow(event: PublishedWebhookEvent, candidates: WebhookSubscription[]): Promise<void> {
-    const shipment = await this.prepare(event, candidates, undefined, false);
+  private async dispatchBatch(batch: readonly QueuedEvent[]): Promise<void> {
+    const { shipment, preconditionFailures } = await this.phase1(batch, undefined, false);
     this.delivery.acceptForDelivery(shipment);
+    this.countFailures(preconditionFailures);
   }
 
-  private async prepare(
-    event: PublishedWebhookEvent,
-    candidates: WebhookSubscription[],
-    manager: EntityManager | undefined,
-    strict: boolean,
-  ): Promise<WebhookShipment> {
-    const applicable = await this.applicable(event, candidates);
-    return this.delivery.createShipmentInfo(
-      applicable.map((subscription) => ({ subscription, event })),
-      { manager },
-      { strict },
-    );
+  /**
+   * Matches, authorizes and writes, again while the store says the registry has moved on (its changes are read
+   * through `manager`, inside the transaction, which from then on keeps the version where it is).
+   */
+  private async phase1(batch: readonly QueuedEvent[], manager: EntityManager | undefined, strict: boolean): Promise<Phase1> {
+    const shared = this.store.shared;
+    for (;;) {
+      const registryVersion = this.subscriptions.registryVersion;
+      const deliveries: WebhookDelivery[] = [];
+      const preconditionFailures: WebhookSubscription[] = [];
+      for (const queued of batch) {
+        for (const subscription of await this.applicable(queued, preconditionFailures)) deliveries.push({ subscription, event: queued.event });
+      }
+      if (deliveries.length === 0 && !shared) return { shipment: EMPTY_SHIPMENT, preconditionFailures };
+      const written = await this.delivery.writeShipment(deliveries, { manager }, { strict, registryVersion: shared ? registryVersion : undefined });
+      if (written.stale) {
+        await this.subscriptions.refreshRegistry({ manager });
+        continue;
+      }
+      return { shipment: written.shipment, preconditionFailures };
+    }
   }
 
-  /** Subscriptions with neither owner nor permission are always applicable: no authorizer round-trip. */
-  private applicable(event: PublishedWebhookEvent, candidates: WebhookSubscription[]): WebhookSubscription[] | Promise<WebhookSubscription[]> {
-    return candidates.every((s) => s.ownerId === null && s.permission === null)
-      ? candidates
-      : this.subscriptions.applicable(candidates, event.name, event.payload);
+  /** The event's subscriptions that may receive it, in the registry's order; precondition failures are collected. */
+  private async applicable(queued: QueuedEvent, preconditionFailures: WebhookSubscription[]): Promise<WebhookSubscription[]> {
+    const { event } = queued;
+    if (queued.target !== undefined) {
+      const target = this.subscriptions.activeSubscription(queued.target);
+      // Known to the registry at this version or not active: the write's check tells which.
+      if (target) return [target];
+      if (!this.store.shared || (await this.store.registryVersion()) === this.subscriptions.registryVersion) {
+        throw new WebhookSubscriptionOperationError(`Subscription "${queued.target}" is not active`);
+      }
+      await this.subscriptions.refreshRegistry();
+      return this.applicable(queued, preconditionFailures);
+    }
+    const candidates = this.subscriptions.matchRegistry(event.name, event.payload);
+    if (candidates.every((s) => s.ownerId === null && s.permission === null)) return candidates;
+    const allowed: WebhookSubscription[] = [];
+    for (const subscription of candidates) {
+      const early = queued.authorized?.get(subscription.id);
+      const decision = await (early && early.revision === subscription.revision
+        ? early.decision
+        : this.subscriptions.authorize(subscription, event.name, event.payload));
+      if (decision === WebhookAuthorization.Allowed) allowed.push(subscription);
+      else if (decision === WebhookAuthorization.PreconditionFailed) preconditionFailures.push(subscription);
+    }
+    return allowed;
+  }
+
+  /**
+   * Starts the authorizer for the subscriptions that need it now, inside `emit()`: it runs in the emitting code's
+   * async context, so an authorizer that reads the acting user from its request context (nestjs-cls,
+   * AsyncLocalStorage) sees that event's user even when several events are written together later.
+   */
+  private authorizeNow(queued: QueuedEvent, candidates: readonly WebhookSubscription[]): void {
+    for (const subscription of candidates) {
+      if (subscription.ownerId === null && subscription.permission === null) continue;
+      queued.authorized ??= new Map();
+      queued.authorized.set(subscription.id, {
+        revision: subscription.revision,
+        decision: this.subscriptions.authorize(subscription, queued.event.name, queued.event.payload),
+      });
+    }
+  }
+
+  /** After the write committed: precondition failures count against their subscriptions. */
+  private countFailures(subscriptions: readonly WebhookSubscription[]): void {
+    for (const subscription of subscriptions) this.delivery.track(this.subscriptions.countPreconditionFailure(subscription));
   }
 }

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
-import { WebhookDeliveryManager } from '../delivery/webhook-delivery.manager.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
 import { WebhookTransactions } from '../transactions/webhook-transactions.js';
@@ -50,7 +49,6 @@ export class WebhookPublisher {
     private readonly transactions: WebhookTransactions,
     private readonly clock: WebhookClock,
     private readonly subscriptions: WebhookSubscriptionManager,
-    private readonly delivery: WebhookDeliveryManager,
   ) {}
 
   /**
@@ -60,10 +58,12 @@ export class WebhookPublisher {
   async publishTo(subscriptionId: string, eventName: string, payload: unknown, options: Omit<WebhookPublishOptions, 'manager'> = {}): Promise<WebhookAttempt> {
     const subscription = await this.subscriptions.require(subscriptionId);
     if (!subscription.active) throw new WebhookSubscriptionOperationError(`Subscription "${subscriptionId}" is not active`);
-    const event = { name: eventName, payload, occurredAt: options.occurredAt ?? this.clock.now(), note: options.note ?? null };
-    const shipment = await this.delivery.createShipmentInfo([{ subscription, event }], {}, { strict: true });
-    this.delivery.acceptForDelivery(shipment);
-    return shipment.pending[0] ?? shipment.failed[0]!;
+    return this.dispatcher.publishTo(subscriptionId, {
+      name: eventName,
+      payload,
+      occurredAt: options.occurredAt ?? this.clock.now(),
+      note: options.note ?? null,
+    });
   }
 
   /**

@@ -23,11 +23,62 @@ export interface SubscriptionCredentials {
   /** Newest first; expired ones included (the caller filters by its clock). */
   secrets: StoredSigningSecret[];
   headers: Record<string, string>;
+  /** Set when the stored credentials could not be read (for example decrypted with none of the configured keys). */
+  unreadable?: string;
 }
 
 export type SubscriptionPatch = {
-  -readonly [K in Exclude<keyof WebhookSubscription, 'id' | 'source' | 'createdAt' | 'ownerId'>]?: WebhookSubscription[K];
+  -readonly [K in Exclude<keyof WebhookSubscription, 'id' | 'source' | 'createdAt' | 'ownerId' | 'revision'>]?: WebhookSubscription[K];
 };
+
+/** Writes that `updateSubscription` makes in the same transaction as the patch. */
+export interface SubscriptionUpdateOptions {
+  /** New values of the subscription-defined headers. */
+  headers?: Record<string, string>;
+  /** Resolves every pending attempt of the subscription as failed with this message (a deactivation). */
+  cancelPending?: { message: string; now: Date };
+}
+
+/** The stored subscriptions that changed after a registry version. */
+export interface SubscriptionChanges {
+  /** The registry version the reader is at after applying these changes. */
+  version: number;
+  /** Created or changed subscriptions (every stored one when `complete`). */
+  changed: WebhookSubscription[];
+  /** Ids of deleted subscriptions. */
+  deleted: string[];
+  /** `changed` is the whole set: the reader drops what is not in it. */
+  complete: boolean;
+}
+
+/** A phase-1 write: attempts of events matched against the registry at `registryVersion`. */
+export interface OutboxWrite {
+  attempts: readonly WebhookAttempt[];
+  context?: StoreWriteContext;
+  /** Lease the attempts to this worker (it sends them at once). */
+  claim?: AttemptClaim;
+  /**
+   * The registry version the attempts were matched at. The store writes nothing unless it is still at that
+   * version, and (on a shared database) keeps it there until the write's transaction ends.
+   */
+  registryVersion?: number;
+}
+
+export interface OutboxWriteResult {
+  /** The registry version during the write; when it is not `write.registryVersion`, nothing was written. */
+  registryVersion: number;
+  /** Attempts written; idempotency hits are left out. */
+  inserted: WebhookAttempt[];
+}
+
+/** Who sends to an endpoint now. */
+export interface EndpointLease {
+  workerId: string;
+  expiresAt: number;
+}
+
+/** What a store tells the processes that share it: new unleased attempts, or a subscription change. */
+export type StoreSignal = 'attempts' | 'registry';
 
 export interface SubscriptionQuery {
   ownerId?: string;
@@ -106,19 +157,37 @@ export abstract class WebhookStore {
   /** True when this store writes through the given TypeORM `EntityManager`'s database. */
   abstract sharesTransactionsWith(manager: EntityManager): boolean;
 
-  // Subscriptions (persistent ones; static subscriptions live in memory in the manager).
-  abstract insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<void>;
-  abstract updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null>;
-  abstract deleteSubscription(id: string): Promise<boolean>;
+  /**
+   * True when other processes may use the same data (a database): subscriptions may change under this process,
+   * so the registry follows the store's version, and endpoint leases are taken. False for the memory store.
+   */
+  get shared(): boolean {
+    return false;
+  }
+
+  // The registry version: raised by every committed subscription change.
+  /**
+   * The version now. Inside a transaction of the store's database (`context.manager`) a shared store also keeps
+   * it from changing until that transaction ends.
+   */
+  abstract registryVersion(context?: StoreWriteContext): Promise<number>;
+  /** What changed after `since` (`-1`: everything), read through `context.manager` when given. */
+  abstract subscriptionChanges(since: number, context?: StoreWriteContext): Promise<SubscriptionChanges>;
+
+  // Subscriptions (persistent ones; static subscriptions live in memory in the manager). Each write raises the
+  // registry version in its own transaction and stamps the subscription's `revision` with it.
+  abstract insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<WebhookSubscription>;
+  abstract updateSubscription(id: string, patch: SubscriptionPatch, options?: SubscriptionUpdateOptions): Promise<WebhookSubscription | null>;
+  /** Deletes a subscription with its attempts; returns the registry version of the delete, or null if it did not exist. */
+  abstract deleteSubscription(id: string): Promise<number | null>;
   abstract findSubscription(id: string): Promise<WebhookSubscription | null>;
   abstract listSubscriptions(query?: SubscriptionQuery): Promise<WebhookSubscription[]>;
-  /** Adds one to the subscription's precondition-failure counter and returns the new value. */
+  /** Adds one to the subscription's precondition-failure counter and returns the new value (not a registry change). */
   abstract incrementPreconditionFailures(id: string): Promise<number>;
 
   // Credentials (kept encrypted at rest by stores that persist them).
-  abstract addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void>;
-  /** Replaces the subscription-defined header values. */
-  abstract setHeaders(subscriptionId: string, headers: Record<string, string>): Promise<void>;
+  /** Adds a signing secret; returns the subscription's new revision, or null if it does not exist. */
+  abstract addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<number | null>;
   abstract credentials(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionCredentials>>;
 
   // Attempts (of static and persistent subscriptions alike).
@@ -131,6 +200,14 @@ export abstract class WebhookStore {
     context?: StoreWriteContext,
     claim?: AttemptClaim,
   ): Promise<WebhookAttempt[]>;
+  /**
+   * Phase 1's write: `insertAttempts`, unless the registry is no longer at `write.registryVersion` (then nothing is
+   * written and the caller matches again). Stores that are not shared have one registry, this process's.
+   */
+  async writeOutbox(write: OutboxWrite): Promise<OutboxWriteResult> {
+    const inserted = write.attempts.length > 0 ? await this.insertAttempts(write.attempts, write.context, write.claim) : [];
+    return { registryVersion: write.registryVersion ?? (await this.registryVersion()), inserted };
+  }
   abstract findAttempt(id: string): Promise<WebhookAttempt | null>;
   abstract findAttempts(ids: readonly string[]): Promise<WebhookAttempt[]>;
   /** Attempts of a subscription, newest first. */
@@ -172,4 +249,25 @@ export abstract class WebhookStore {
   abstract releaseClaims(workerId: string, ids?: readonly string[]): Promise<void>;
   /** Resolves every pending attempt of a subscription as failed with `message`; returns them. */
   abstract cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]>;
+
+  // Endpoint leases: one worker sends to an endpoint at a time (shared stores only).
+  /**
+   * Takes or renews the leases of `endpoints` for `workerId` until `until`, where no other worker holds a live one,
+   * and returns who holds each lease afterwards.
+   */
+  async acquireEndpoints(workerId: string, endpoints: readonly string[], _now: Date, until: Date): Promise<Map<string, EndpointLease>> {
+    return new Map(endpoints.map((endpoint) => [endpoint, { workerId, expiresAt: until.getTime() }]));
+  }
+
+  /** Gives up this worker's endpoint leases (all of them, or only `endpoints`). */
+  async releaseEndpoints(_workerId: string, _endpoints?: readonly string[]): Promise<void> {}
+
+  /**
+   * Calls `listener` when another process signals new unleased attempts or a subscription change (PostgreSQL
+   * `LISTEN`); returns a function that stops listening. A hint to act early, never the only way to learn of
+   * either: stores without signals do nothing.
+   */
+  watch(_listener: (signal: StoreSignal) => void): () => void {
+    return () => undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { WebhookClock } from '../clock.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
@@ -16,9 +16,11 @@ import { registerPayloadType } from '../payloads/webhook-payload.decorator.js';
 import { generateSigningSecret } from '../secrets/signing-secret.js';
 import {
   type StoredSigningSecret,
-  type SubscriptionCredentials,
+  type StoreWriteContext,
+  type SubscriptionChanges,
   type SubscriptionPatch,
   type SubscriptionQuery,
+  type SubscriptionUpdateOptions,
   WebhookStore,
 } from '../storage/webhook-store.js';
 import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
@@ -42,6 +44,9 @@ import {
   checkUrl,
   type SubscriptionRuleContext,
 } from './subscription-rules.js';
+import { DeliveryCredentials, type LiveCredentials } from './delivery-credentials.js';
+import { RegistrySync } from './registry-sync.js';
+import { subscriptionSnapshot } from './subscription-snapshot.js';
 import { WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from './subscription.errors.js';
 import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptionWithSecret } from './webhook-subscription.js';
 
@@ -49,14 +54,28 @@ import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptio
 export const CANCELLED_ATTEMPT_MESSAGE = 'Cancelled because the subscription was deactivated or deleted.';
 
 const STATIC_ID_BASE = 'Subscription';
-const CREDENTIAL_CACHE_MS = 1000;
+/** How often a process that neither publishes nor delivers reads the registry version anyway (it stays warm). */
+const REGISTRY_REFRESH_MS = 5000;
+const MAX_REMEMBERED_DELETES = 100_000;
+
+/** A registry entry: frozen, with frozen arrays and metadata (the dispatcher and worker share it without copying). */
+function frozen(subscription: WebhookSubscription): WebhookSubscription {
+  if (Object.isFrozen(subscription) && Object.isFrozen(subscription.events)) return subscription;
+  return Object.freeze({
+    ...subscription,
+    events: Object.freeze([...subscription.events]),
+    metadata: Object.freeze({ ...subscription.metadata }),
+    headerNames: Object.freeze([...subscription.headerNames]),
+    retrySchedule: subscription.retrySchedule ? Object.freeze([...subscription.retrySchedule]) : null,
+  });
+}
 
 /**
  * The result of create/rotate. `secret` is a non-enumerable property: read it explicitly; logging the object
  * or serializing it to JSON does not show it.
  */
 function withSecret(subscription: WebhookSubscription, secret: string): WebhookSubscriptionWithSecret {
-  const result = { subscription } as WebhookSubscriptionWithSecret;
+  const result = { subscription: subscriptionSnapshot(subscription) } as WebhookSubscriptionWithSecret;
   Object.defineProperty(result, 'secret', { value: secret, enumerable: false });
   return result;
 }
@@ -64,21 +83,23 @@ function withSecret(subscription: WebhookSubscription, secret: string): WebhookS
 /**
  * Creates, changes and finds subscriptions, and is the registry that says which active subscriptions an
  * event goes to (seed `IWebhookSubscriptionManager` + `IWebhookSubscriptionRegistry`). Static subscriptions
- * from `forRoot({ subscriptions })` live in memory; the others in the configured `WebhookStore`. Only this
- * service activates and deactivates subscriptions.
+ * from `forRoot({ subscriptions })` live in memory; the others in the configured `WebhookStore`, where other
+ * processes may change them too: the registry follows the store's version (see `RegistrySync`). Only this
+ * service activates and deactivates subscriptions. What it returns are frozen copies.
  */
 @Injectable()
-export class WebhookSubscriptionManager implements OnModuleInit {
+export class WebhookSubscriptionManager implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('WebhookSubscriptionManager');
   private readonly index = new SubscriptionIndex();
   private readonly statics = new Map<string, WebhookSubscription>();
-  private readonly staticCredentials = new Map<string, SubscriptionCredentials>();
-  private readonly credentialCache = new Map<string, { until: number; credentials: SubscriptionCredentials }>();
-  private readonly liveCache = new Map<
-    string,
-    { value: { secrets: string[]; headers: Record<string, string> }; source: SubscriptionCredentials | undefined; validUntil: number; until: number }
-  >();
+  private readonly credentials: DeliveryCredentials;
+  private readonly sync: RegistrySync;
+  /** The revision of each stored subscription the registry applied, and the version of each delete. */
+  private readonly storedRevisions = new Map<string, number>();
+  private readonly deletedAt = new Map<string, number>();
   private initialized: Promise<void> | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -88,7 +109,10 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     private readonly authorizer: WebhookAuthorizer,
     private readonly events: WebhookEventPublisher,
     private readonly clock: WebhookClock,
-  ) {}
+  ) {
+    this.credentials = new DeliveryCredentials(store, clock);
+    this.sync = new RegistrySync(store, (changes) => this.applyChanges(changes));
+  }
 
   onModuleInit(): Promise<void> {
     return this.initialize();
@@ -101,11 +125,32 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       for (const [name, type] of Object.entries(this.options.payloadTypes)) registerPayloadType(name, type);
       this.dialects.discover();
       for (const definition of this.options.subscriptions) await this.createStatic(definition);
-      const stored = await this.store.listSubscriptions();
-      for (const subscription of stored) if (subscription.active) this.index.add(subscription);
-      this.logger.log(`Webhook registry ready: ${this.statics.size} static, ${stored.length} stored subscription(s)`);
+      await this.sync.refresh();
+      this.logger.log(`Webhook registry ready: ${this.statics.size} static, ${this.storedRevisions.size} stored subscription(s)`);
+      if (this.store.shared) this.followOtherProcesses();
     })();
     return this.initialized;
+  }
+
+  onApplicationShutdown(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.unwatch?.();
+  }
+
+  /** Reads changes early when another process signals one (PostgreSQL), and every few seconds anyway. */
+  private followOtherProcesses(): void {
+    const refresh = () =>
+      void this.sync.refresh().catch((error: unknown) => this.logger.warn(`Reading subscription changes failed: ${(error as Error)?.message ?? String(error)}`));
+    this.unwatch = this.store.watch((signal) => {
+      if (signal === 'registry') refresh();
+    });
+    this.refreshTimer = setInterval(() => {
+      void this.store.registryVersion().then(
+        (version) => version !== this.sync.version && refresh(),
+        () => undefined,
+      );
+    }, REGISTRY_REFRESH_MS);
+    this.refreshTimer.unref();
   }
 
   // ---------------------------------------------------------------- create / read
@@ -113,13 +158,19 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   /** Creates and activates a stored subscription; the result holds its signing secret, shown only now. */
   async create(input: CreateWebhookSubscriptionInput): Promise<WebhookSubscriptionWithSecret> {
     const { subscription, secret, headers } = await this.build(input, 'persistent', uuidv7());
-    await this.store.insertSubscription(subscription, { secrets: [secret], headers });
-    this.index.add(subscription);
-    this.events.emit(WebhookEvents.SubscriptionCreated, new WebhookSubscriptionEvent(subscription));
-    return withSecret(subscription, secret.secret);
+    const stored = await this.store.insertSubscription(subscription, { secrets: [secret], headers });
+    this.applyOwn(stored);
+    this.events.emit(WebhookEvents.SubscriptionCreated, new WebhookSubscriptionEvent(subscriptionSnapshot(stored)));
+    return withSecret(stored, secret.secret);
   }
 
   async get(id: string): Promise<WebhookSubscription | null> {
+    const found = await this.find(id);
+    return found ? subscriptionSnapshot(found) : null;
+  }
+
+  /** The subscription as the registry (static) or the store (stored) has it now, not copied. */
+  private async find(id: string): Promise<WebhookSubscription | null> {
     if (typeof id !== 'string') return null;
     return this.statics.get(id) ?? (await this.store.findSubscription(id));
   }
@@ -131,22 +182,28 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     return subscription;
   }
 
+  private async requireFound(id: string): Promise<WebhookSubscription> {
+    const subscription = await this.find(id);
+    if (!subscription) throw new WebhookSubscriptionNotFoundError(id);
+    return subscription;
+  }
+
   /** Static subscriptions first, then stored ones in creation order. */
   async list(query: SubscriptionQuery & { source?: WebhookSubscriptionSource } = {}): Promise<WebhookSubscription[]> {
     const statics =
       query.source === 'persistent'
         ? []
         : [...this.statics.values()].filter((s) => query.ownerId === undefined || s.ownerId === query.ownerId);
-    if (query.source === 'static') return statics;
+    if (query.source === 'static') return statics.map(subscriptionSnapshot);
     const stored = await this.store.listSubscriptions(query);
-    return [...statics, ...stored];
+    return [...statics, ...stored].map(subscriptionSnapshot);
   }
 
   // ---------------------------------------------------------------- change
 
   /** Changes a stored subscription; a new URL is validated again. `ownerId` cannot change. */
   async update(id: string, input: UpdateWebhookSubscriptionInput): Promise<WebhookSubscription> {
-    const current = await this.require(id);
+    const current = await this.requireFound(id);
     if (current.source === 'static') throw new WebhookSubscriptionOperationError(`Static subscription "${id}" is declared in code and cannot be updated`);
     const context = this.ruleContext('persistent');
     const patch: SubscriptionPatch = {};
@@ -160,15 +217,12 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     const headers = input.headers !== undefined ? checkHeaders(input.headers) : undefined;
     if (headers !== undefined) patch.headerNames = Object.keys(headers);
     if (input.retrySchedule !== undefined) patch.retrySchedule = checkRetrySchedule(input.retrySchedule);
-    if (headers !== undefined) {
-      await this.store.setHeaders(id, headers);
-      this.credentialCache.delete(id);
-    }
-    const updated = await this.store.updateSubscription(id, { ...patch, updatedAt: this.clock.now() });
+    const updated = await this.store.updateSubscription(id, { ...patch, updatedAt: this.clock.now() }, headers !== undefined ? { headers } : {});
     if (!updated) throw new WebhookSubscriptionNotFoundError(id);
-    this.index.refresh(updated);
-    this.events.emit(WebhookEvents.SubscriptionUpdated, new WebhookSubscriptionEvent(updated));
-    return updated;
+    this.applyOwn(updated);
+    const snapshot = subscriptionSnapshot(updated);
+    this.events.emit(WebhookEvents.SubscriptionUpdated, new WebhookSubscriptionEvent(snapshot));
+    return snapshot;
   }
 
   /**
@@ -177,16 +231,19 @@ export class WebhookSubscriptionManager implements OnModuleInit {
    * inactive.
    */
   async activate(id: string): Promise<boolean> {
-    const current = await this.require(id);
-    if (current.active && this.index.has(id)) return false;
+    const current = await this.requireFound(id);
+    if (current.active && (current.source === 'persistent' || this.index.has(id))) {
+      if (current.source === 'persistent') this.applyStored(current);
+      return false;
+    }
     const updated = await this.patch(current, {
       active: true,
       statusMessage: SubscriptionStatusMessages.Active,
       preconditionFailures: 0,
       failingSince: null,
     });
-    this.index.add(updated);
-    this.events.emit(WebhookEvents.SubscriptionActivated, new WebhookSubscriptionEvent(updated));
+    if (updated.source === 'static') this.index.add(updated);
+    this.events.emit(WebhookEvents.SubscriptionActivated, new WebhookSubscriptionEvent(subscriptionSnapshot(updated)));
     return true;
   }
 
@@ -195,31 +252,42 @@ export class WebhookSubscriptionManager implements OnModuleInit {
    * cancelled. Returns true when it was active and false otherwise (seed: true, then false).
    */
   async deactivate(id: string, reason: WebhookDeactivationReason = 'manual', statusMessage?: string): Promise<boolean> {
-    const current = await this.get(id);
-    if (!current || !this.index.remove(id)) return false;
-    const updated = await this.patch(current, {
-      active: false,
-      statusMessage: statusMessage ?? (reason === 'manual' ? SubscriptionStatusMessages.Deactivated : current.statusMessage),
-    });
-    await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, this.clock.now());
-    this.events.emit(WebhookEvents.SubscriptionDeactivated, new WebhookSubscriptionDeactivatedEvent(updated, reason));
+    const current = await this.find(id);
+    if (!current) return false;
+    if (current.source === 'static' ? !this.index.remove(id) : !current.active) {
+      if (current.source === 'persistent') this.applyStored(current);
+      return false;
+    }
+    const now = this.clock.now();
+    const updated = await this.patch(
+      current,
+      { active: false, statusMessage: statusMessage ?? (reason === 'manual' ? SubscriptionStatusMessages.Deactivated : current.statusMessage) },
+      // Stored: in the same transaction, so no process claims a pending attempt of a subscription already inactive.
+      { cancelPending: { message: CANCELLED_ATTEMPT_MESSAGE, now } },
+    );
+    if (current.source === 'static') await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, now);
+    this.events.emit(WebhookEvents.SubscriptionDeactivated, new WebhookSubscriptionDeactivatedEvent(subscriptionSnapshot(updated), reason));
     return true;
   }
 
   /** Deletes a subscription and its history; it is deactivated first. Returns false if it did not exist. */
   async delete(id: string): Promise<boolean> {
-    const current = await this.get(id);
+    const current = await this.find(id);
     if (!current) return false;
-    this.index.remove(id);
-    await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, this.clock.now());
     if (current.source === 'static') {
+      this.index.remove(id);
       this.statics.delete(id);
-      this.staticCredentials.delete(id);
+      this.credentials.forget(id);
+      await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, this.clock.now());
       await this.store.clearAttempts(id);
-    } else if (!(await this.store.deleteSubscription(id))) return false;
-    this.credentialCache.delete(id);
-    const deleted = { ...current, active: false };
-    this.events.emit(WebhookEvents.SubscriptionDeleted, new WebhookSubscriptionEvent(deleted));
+    } else {
+      // One transaction deletes the subscription with its attempts (pending ones included) and records the delete.
+      const version = await this.store.deleteSubscription(id);
+      if (version === null) return false;
+      this.forgetStored(id, version);
+      this.sync.noteOwnChange(version);
+    }
+    this.events.emit(WebhookEvents.SubscriptionDeleted, new WebhookSubscriptionEvent(subscriptionSnapshot({ ...current, active: false })));
     return true;
   }
 
@@ -236,83 +304,68 @@ export class WebhookSubscriptionManager implements OnModuleInit {
    * `overlapMs` (default `secrets.rotationOverlapMs`), so receivers can switch without losing deliveries.
    */
   async rotateSecret(id: string, overlapMs = this.options.secrets.rotationOverlapMs): Promise<WebhookSubscriptionWithSecret> {
-    const subscription = await this.require(id);
+    let subscription = await this.requireFound(id);
     const now = this.clock.now();
     const secret: StoredSigningSecret = { id: uuidv7(), subscriptionId: id, secret: generateSigningSecret(), createdAt: now, expiresAt: null };
     const expireOthersAt = new Date(now.getTime() + Math.max(0, overlapMs));
     if (subscription.source === 'static') {
-      const current = this.staticCredentials.get(id) ?? { secrets: [], headers: {} };
+      const current = this.credentials.staticOf(id) ?? { secrets: [], headers: {} };
       const others = current.secrets.map((s) => ({ ...s, expiresAt: s.expiresAt && s.expiresAt < expireOthersAt ? s.expiresAt : expireOthersAt }));
-      this.staticCredentials.set(id, { ...current, secrets: [secret, ...others] });
+      this.credentials.setStatic(id, { ...current, secrets: [secret, ...others] });
     } else {
-      await this.store.addSecret(secret, expireOthersAt);
-      this.credentialCache.delete(id);
+      if ((await this.store.addSecret(secret, expireOthersAt)) === null) throw new WebhookSubscriptionNotFoundError(id);
+      subscription = (await this.store.findSubscription(id)) ?? subscription;
+      this.applyOwn(subscription);
     }
     return withSecret(subscription, secret.secret);
   }
 
   /**
-   * What a delivery needs that nobody else may read: the secrets that sign now (newest first) and the values
-   * of subscription-defined headers. Stored credentials are cached for a second (decrypting them on every try
-   * would cost a query each); a change in this process clears the cache at once, one in another process shows
-   * within that second.
+   * What a delivery needs that nobody else may read: the secrets that sign now (newest first) and the values of
+   * subscription-defined headers, decrypted once and kept until the subscription changes.
    */
-  async deliveryCredentials(ids: readonly string[]): Promise<Map<string, { secrets: string[]; headers: Record<string, string> }>> {
-    const now = this.clock.now();
-    const realNow = Date.now();
-    const missing = ids.filter((id) => !this.statics.has(id) && !((this.credentialCache.get(id)?.until ?? 0) > realNow));
-    if (missing.length > 0) {
-      const loaded = await this.store.credentials(missing);
-      for (const id of missing) {
-        this.credentialCache.set(id, { until: realNow + CREDENTIAL_CACHE_MS, credentials: loaded.get(id) ?? { secrets: [], headers: {} } });
-      }
-      if (this.credentialCache.size > 100_000) this.credentialCache.clear();
-    }
-    const result = new Map<string, { secrets: string[]; headers: Record<string, string> }>();
-    for (const id of ids) {
-      const credentials = this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials ?? { secrets: [], headers: {} };
-      result.set(id, {
-        secrets: credentials.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
-        headers: credentials.headers,
-      });
-    }
-    return result;
+  deliveryCredentialsOf(id: string): Promise<LiveCredentials> {
+    return this.credentials.of(id);
   }
 
-  /**
-   * `deliveryCredentialsOf` while its cached answer holds, synchronously (every try of every attempt asks;
-   * this spares the hot path a promise); `undefined` when it must be loaded.
-   */
-  cachedDeliveryCredentialsOf(id: string): { secrets: string[]; headers: Record<string, string> } | undefined {
-    const cached = this.liveCache.get(id);
-    if (!cached || cached.until <= Date.now() || cached.validUntil <= this.clock.now().getTime()) return undefined;
-    return cached.source === (this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials) ? cached.value : undefined;
-  }
-
-  /** `deliveryCredentials` for one subscription, without allocating while the cached answer holds. */
-  async deliveryCredentialsOf(id: string): Promise<{ secrets: string[]; headers: Record<string, string> }> {
-    const cached = this.cachedDeliveryCredentialsOf(id);
-    if (cached) return cached;
-    const now = this.clock.now().getTime();
-    const value = (await this.deliveryCredentials([id])).get(id)!;
-    const source = this.staticCredentials.get(id) ?? this.credentialCache.get(id)?.credentials;
-    // The answer holds until the next secret expiry (by the library clock) and the cache time (real time).
-    const validUntil = Math.min(...(source?.secrets ?? []).filter((s) => s.expiresAt !== null && s.expiresAt.getTime() > now).map((s) => s.expiresAt!.getTime()), Number.POSITIVE_INFINITY);
-    if (this.liveCache.size > 100_000) this.liveCache.clear();
-    this.liveCache.set(id, { value, source, validUntil, until: this.credentialCache.get(id)?.until ?? Number.POSITIVE_INFINITY });
-    return value;
+  /** `deliveryCredentialsOf` while its cached answer holds, synchronously; `undefined` when it must be loaded. */
+  cachedDeliveryCredentialsOf(id: string): LiveCredentials | undefined {
+    return this.credentials.cached(id);
   }
 
   // ---------------------------------------------------------------- registry queries
 
   /** Active subscriptions whose events and payload type match (seed `activeSubscriptions`); changes nothing. */
   activeSubscriptions(eventName: string, payload: unknown): WebhookSubscription[] {
+    return this.index.match(eventName, payload).map(subscriptionSnapshot);
+  }
+
+  /**
+   * The registry's own entries that match, not copied (they are frozen): for the dispatcher, which matches every
+   * event. Call `registryVersion` before and pass it to the outbox write.
+   */
+  matchRegistry(eventName: string, payload: unknown): WebhookSubscription[] {
     return this.index.match(eventName, payload);
   }
 
-  /** The registry's current snapshot of an active subscription (no I/O), or undefined when inactive. */
+  /** The registry's entry of an active subscription (no I/O, not copied), or undefined when inactive. */
   activeSubscription(id: string): WebhookSubscription | undefined {
     return this.index.get(id);
+  }
+
+  /** The registry version this process's registry is at (see `RegistrySync`). */
+  get registryVersion(): number {
+    return this.sync.version;
+  }
+
+  /** Reads and applies the subscription changes committed since, inside `context.manager`'s transaction when given. */
+  refreshRegistry(context?: StoreWriteContext): Promise<void> {
+    return this.sync.refresh(context);
+  }
+
+  /** Resolves once every subscription change committed before the call is in the registry (stores shared by processes). */
+  registryFence(): Promise<void> {
+    return this.store.shared ? this.sync.fence() : Promise.resolve();
   }
 
   /**
@@ -336,7 +389,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
 
   /** Whether the subscription's type matches and its owner may see the payload; ignores `active` (seed `isApplicable`). */
   async isApplicable(id: string, eventName: string, payload: unknown): Promise<boolean> {
-    const subscription = await this.require(id);
+    const subscription = await this.requireFound(id);
     const probe = new SubscriptionIndex();
     probe.add(subscription);
     if (probe.match(eventName, payload).length === 0) return false;
@@ -347,12 +400,17 @@ export class WebhookSubscriptionManager implements OnModuleInit {
 
   /** Records that deliveries started failing (time-based disable rule), or that they work again. */
   async setFailingSince(id: string, failingSince: Date | null): Promise<void> {
-    const current = await this.get(id);
+    const current = await this.find(id);
     if (!current || (current.failingSince === null) === (failingSince === null)) return;
     await this.patch(current, { failingSince });
   }
 
-  private async authorize(subscription: WebhookSubscription, eventName: string, payload: unknown): Promise<WebhookAuthorization> {
+  /**
+   * Asks the authorizer whether the subscription's owner may receive the payload. The authorizer is called before
+   * the first `await`, so in the caller's async context (the dispatcher calls this inside `emit()`, where the
+   * acting user's request context is). Never rejects: an authorizer that throws gives `precondition-failed`.
+   */
+  async authorize(subscription: WebhookSubscription, eventName: string, payload: unknown): Promise<WebhookAuthorization> {
     if (subscription.ownerId === null && subscription.permission === null) return WebhookAuthorization.Allowed;
     try {
       const decision = await this.authorizer.authorize({
@@ -369,7 +427,8 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     }
   }
 
-  private async countPreconditionFailure(subscription: WebhookSubscription): Promise<void> {
+  /** Counts a precondition failure; at `limits.preconditionFailureLimit` the subscription is deactivated. */
+  async countPreconditionFailure(subscription: WebhookSubscription): Promise<void> {
     let failures: number;
     if (subscription.source === 'static') {
       const current = this.statics.get(subscription.id);
@@ -380,29 +439,69 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       failures = await this.store.incrementPreconditionFailures(subscription.id);
     }
     if (failures >= this.options.limits.preconditionFailureLimit) {
-      const latest = (await this.get(subscription.id)) ?? subscription;
+      const latest = (await this.get(subscription.id)) ?? subscriptionSnapshot(subscription);
       this.events.emit(WebhookEvents.PreconditionFailureLimitReached, new WebhookPreconditionFailureLimitReachedEvent(latest, failures));
       await this.deactivate(subscription.id, 'precondition-failures', SubscriptionStatusMessages.TooManyPreconditionFailures);
     }
   }
 
-  private async patch(current: WebhookSubscription, patch: SubscriptionPatch): Promise<WebhookSubscription> {
+  private async patch(current: WebhookSubscription, patch: SubscriptionPatch, options: SubscriptionUpdateOptions = {}): Promise<WebhookSubscription> {
     const changes = { ...patch, updatedAt: this.clock.now() };
     if (current.source === 'static') {
-      const updated = { ...current, ...changes };
+      const updated = frozen({ ...current, ...changes });
       this.setStatic(updated);
       return updated;
     }
-    const updated = await this.store.updateSubscription(current.id, changes);
+    const updated = await this.store.updateSubscription(current.id, changes, options);
     if (!updated) throw new WebhookSubscriptionNotFoundError(current.id);
-    this.index.refresh(updated);
+    this.applyOwn(updated);
     return updated;
   }
 
   private setStatic(subscription: WebhookSubscription): void {
-    const frozen = Object.freeze(subscription);
-    this.statics.set(subscription.id, frozen);
-    this.index.refresh(frozen);
+    const entry = frozen(subscription);
+    this.statics.set(subscription.id, entry);
+    this.index.refresh(entry);
+  }
+
+  // ---------------------------------------------------------------- following the store
+
+  /** A change this process committed: into the registry at once, and counted as read when nothing came between. */
+  private applyOwn(subscription: WebhookSubscription): void {
+    this.applyStored(subscription);
+    this.sync.noteOwnChange(subscription.revision);
+  }
+
+  /** Applies what `RegistrySync` read from the store (this process's changes and other processes'). */
+  private applyChanges(changes: SubscriptionChanges): void {
+    if (changes.complete) {
+      const present = new Set(changes.changed.map((s) => s.id));
+      // A subscription created after the read began has a later revision: the read does not know it yet.
+      for (const [id, revision] of this.storedRevisions) if (!present.has(id) && revision <= changes.version) this.forgetStored(id, changes.version);
+    }
+    for (const id of changes.deleted) this.forgetStored(id, changes.version);
+    for (const subscription of changes.changed) this.applyStored(subscription);
+  }
+
+  /** A stored subscription as of its revision: registered when active, dropped when not; older news is ignored. */
+  private applyStored(subscription: WebhookSubscription): void {
+    if (this.deletedAt.has(subscription.id)) return;
+    const known = this.storedRevisions.get(subscription.id);
+    if (known !== undefined && known > subscription.revision) return;
+    if (known === subscription.revision && this.index.has(subscription.id) === subscription.active) return;
+    this.storedRevisions.set(subscription.id, subscription.revision);
+    this.credentials.invalidate(subscription.id);
+    const entry = frozen(subscription);
+    if (!entry.active) this.index.remove(entry.id);
+    else if (!this.index.add(entry)) this.index.refresh(entry);
+  }
+
+  private forgetStored(id: string, version: number): void {
+    this.storedRevisions.delete(id);
+    if (this.deletedAt.size >= MAX_REMEMBERED_DELETES) this.deletedAt.clear();
+    this.deletedAt.set(id, version);
+    this.index.remove(id);
+    this.credentials.forget(id);
   }
 
   private async createStatic(definition: StaticWebhookSubscription): Promise<void> {
@@ -414,9 +513,10 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       this.logger.warn(`Static subscription "${id}" has no secret; a random one was generated and receivers cannot know it. Set "secret".`);
     }
     const { subscription, secret, headers } = await this.build(definition, 'static', id);
-    this.statics.set(id, Object.freeze(subscription));
-    this.staticCredentials.set(id, { secrets: [secret], headers });
-    this.index.add(subscription);
+    const entry = frozen(subscription);
+    this.statics.set(id, entry);
+    this.credentials.setStatic(id, { secrets: [secret], headers });
+    this.index.add(entry);
   }
 
   /** Seed naming: `Subscription`, then `Subscription-2`, `Subscription-3`, … */
@@ -457,6 +557,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       failingSince: null,
       createdAt: now,
       updatedAt: now,
+      revision: 0,
     };
     const secret: StoredSigningSecret = {
       id: uuidv7(),

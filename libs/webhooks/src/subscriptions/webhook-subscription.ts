@@ -46,6 +46,11 @@ export interface WebhookSubscription {
   readonly failingSince: Date | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  /**
+   * The registry version of the subscription's last committed change (0 for static subscriptions). Every change,
+   * made by any process, raises it.
+   */
+  readonly revision: number;
 }
 
 /** The result of creating a subscription or rotating its secret: the only time a secret is shown. */

@@ -18,7 +18,8 @@ interface Enlisted {
 }
 
 const OUTBOX = Symbol('nest-webhooks:transaction-outbox');
-type RunnerData = Record<PropertyKey, unknown> & { [OUTBOX]?: Enlisted[] };
+const STATE = Symbol('nest-webhooks:transaction-state');
+type RunnerData = Record<PropertyKey, unknown> & { [OUTBOX]?: Enlisted[]; [STATE]?: Map<unknown, unknown> };
 
 /** The nesting depth of a query runner's transaction (1 = outermost; TypeORM does not type it publicly). */
 const depthOf = (runner: QueryRunner): number => (runner as unknown as { transactionDepth: number }).transactionDepth;
@@ -106,6 +107,16 @@ export class WebhookTransactions implements OnModuleInit {
     return true;
   }
 
+  /**
+   * A map that lives until `manager`'s outermost transaction commits or rolls back (then it is dropped), for work
+   * that gathers what several enlisted items contribute; null when `manager` has no open transaction.
+   */
+  stateOf(manager: EntityManager): Map<unknown, unknown> | null {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) return null;
+    return ((runner.data as RunnerData)[STATE] ??= new Map());
+  }
+
   private attach(dataSource: DataSource): void {
     if (this.attached.has(dataSource)) return;
     this.attached.add(dataSource);
@@ -139,6 +150,7 @@ export class WebhookTransactions implements OnModuleInit {
     if (runner.isTransactionActive) return; // a savepoint was released, the transaction goes on
     const entries = this.entries(runner);
     delete (runner.data as RunnerData)[OUTBOX];
+    delete (runner.data as RunnerData)[STATE];
     for (const entry of entries ?? []) {
       try {
         entry.work.afterCommit?.();
@@ -157,6 +169,8 @@ export class WebhookTransactions implements OnModuleInit {
   }
 
   private afterRollback(runner: QueryRunner): void {
-    if (!runner.isTransactionActive) delete (runner.data as RunnerData)[OUTBOX];
+    if (runner.isTransactionActive) return;
+    delete (runner.data as RunnerData)[OUTBOX];
+    delete (runner.data as RunnerData)[STATE];
   }
 }

@@ -9,9 +9,11 @@ import {
   type AttemptQuery,
   type AttemptTryResult,
   type StoredSigningSecret,
+  type SubscriptionChanges,
   type SubscriptionCredentials,
   type SubscriptionPatch,
   type SubscriptionQuery,
+  type SubscriptionUpdateOptions,
   WebhookStore,
 } from '../webhook-store.js';
 import { type DuePlace, DueLine } from './due-line.js';
@@ -45,31 +47,54 @@ export class MemoryWebhookStore extends WebhookStore {
   private leasesValidUntil = Number.POSITIVE_INFINITY;
   /** `subscriptionId \0 idempotencyKey` of stored attempts published with a key. */
   private readonly idempotencyKeys = new Set<string>();
+  /** The registry version: raised by every subscription change. */
+  private version = 0;
+  /** Deleted subscription ids and the version of their delete. */
+  private readonly tombstones = new Map<string, number>();
 
   sharesTransactionsWith(_manager: EntityManager): boolean {
     return false;
   }
 
-  async insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<void> {
-    this.subscriptions.set(subscription.id, Object.freeze({ ...subscription }));
-    this.secrets.set(subscription.id, credentials.secrets.map((s) => Object.freeze({ ...s })));
-    this.headers.set(subscription.id, { ...credentials.headers });
+  async registryVersion(): Promise<number> {
+    return this.version;
   }
 
-  async updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null> {
+  async subscriptionChanges(since: number): Promise<SubscriptionChanges> {
+    const complete = since < 0;
+    return {
+      version: this.version,
+      changed: [...this.subscriptions.values()].filter((s) => complete || s.revision > since),
+      deleted: complete ? [] : [...this.tombstones].filter(([, revision]) => revision > since).map(([id]) => id),
+      complete,
+    };
+  }
+
+  async insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<WebhookSubscription> {
+    const stored = Object.freeze({ ...subscription, revision: ++this.version });
+    this.subscriptions.set(subscription.id, stored);
+    this.secrets.set(subscription.id, credentials.secrets.map((s) => Object.freeze({ ...s })));
+    this.headers.set(subscription.id, { ...credentials.headers });
+    return stored;
+  }
+
+  async updateSubscription(id: string, patch: SubscriptionPatch, options: SubscriptionUpdateOptions = {}): Promise<WebhookSubscription | null> {
     const current = this.subscriptions.get(id);
     if (!current) return null;
-    const next = Object.freeze({ ...current, ...patch });
+    const next = Object.freeze({ ...current, ...patch, revision: ++this.version });
     this.subscriptions.set(id, next);
+    if (options.headers) this.headers.set(id, { ...options.headers });
+    if (options.cancelPending) await this.cancelPending(id, options.cancelPending.message, options.cancelPending.now);
     return next;
   }
 
-  async deleteSubscription(id: string): Promise<boolean> {
-    if (!this.subscriptions.delete(id)) return false;
+  async deleteSubscription(id: string): Promise<number | null> {
+    if (!this.subscriptions.delete(id)) return null;
     this.secrets.delete(id);
     this.headers.delete(id);
     await this.clearAttempts(id);
-    return true;
+    this.tombstones.set(id, ++this.version);
+    return this.version;
   }
 
   async findSubscription(id: string): Promise<WebhookSubscription | null> {
@@ -91,15 +116,15 @@ export class MemoryWebhookStore extends WebhookStore {
     return preconditionFailures;
   }
 
-  async addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void> {
+  async addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<number | null> {
+    const current = this.subscriptions.get(secret.subscriptionId);
+    if (!current) return null;
     const kept = (this.secrets.get(secret.subscriptionId) ?? []).map((s) =>
       Object.freeze({ ...s, expiresAt: s.expiresAt && s.expiresAt < expireOthersAt ? s.expiresAt : expireOthersAt }),
     );
     this.secrets.set(secret.subscriptionId, [Object.freeze({ ...secret }), ...kept]);
-  }
-
-  async setHeaders(subscriptionId: string, headers: Record<string, string>): Promise<void> {
-    if (this.subscriptions.has(subscriptionId)) this.headers.set(subscriptionId, { ...headers });
+    this.subscriptions.set(current.id, Object.freeze({ ...current, revision: ++this.version }));
+    return this.version;
   }
 
   async credentials(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionCredentials>> {

@@ -6,8 +6,11 @@ import type { AttemptCounts } from '../webhook-store.js';
  * and runs a turn's worth in one transaction.
  */
 export type AttemptWrite =
-  /** New attempts; each row holds `insertAttempt`'s values in column order. */
-  | { kind: 'insert'; rows: unknown[][] }
+  /**
+   * New attempts; each row holds `insertAttempt`'s values in column order. Written only while the registry is at
+   * `expectedVersion` (null: not checked); a keyed row whose (subscription, key) exists is skipped.
+   */
+  | { kind: 'outbox'; rows: unknown[][]; keyed: boolean[]; expectedVersion: number | null }
   /** A try's outcome: `recordTry`'s values in placeholder order. Result: rows changed (0 or 1). */
   | { kind: 'recordTry'; values: unknown[] }
   /** Deletes the `excess` oldest resolved attempts. Result: rows deleted. */
@@ -17,24 +20,48 @@ export type AttemptWrite =
   /** Leases due attempts. Result: the leased rows (`RETURNING *`). */
   | { kind: 'claimDue'; worker: string; until: number; now: number; limit: number; excluded: string }
   | { kind: 'renewClaims'; ids: readonly string[]; worker: string; until: number }
-  | { kind: 'releaseClaims'; ids: readonly string[]; worker: string };
+  | { kind: 'releaseClaims'; ids: readonly string[]; worker: string }
+  /** Takes or renews endpoint leases not held live by another worker. Result: the leases afterwards. */
+  | { kind: 'acquireEndpoints'; endpoints: readonly string[]; worker: string; now: number; until: number }
+  /** Drops this worker's endpoint leases (all of them when `endpoints` is null). */
+  | { kind: 'releaseEndpoints'; endpoints: readonly string[] | null; worker: string };
+
+/** The rows of an outbox write: the registry version it saw, and per row whether it was written (null: stale). */
+export interface OutboxWriteRows {
+  version: number;
+  inserted: boolean[] | null;
+}
+
+export interface EndpointLeaseRow {
+  endpoint: string;
+  worker_id: string;
+  expires_at: number;
+}
 
 /** What each kind of write returns. */
 export interface AttemptWriteResults {
-  insert: void;
+  outbox: OutboxWriteRows;
   recordTry: number;
   pruneOldestResolved: number;
   trimHistory: AttemptCounts;
   claimDue: Array<Record<string, unknown>>;
   renewClaims: void;
   releaseClaims: void;
+  acquireEndpoints: EndpointLeaseRow[];
+  releaseEndpoints: void;
 }
 
 export type AttemptWriteResult<W extends AttemptWrite> = AttemptWriteResults[W['kind']];
 
 /** The prepared statements of the hot path on one connection, and how each kind of write uses them. */
 export class SqliteAttemptStatements {
+  readonly registryVersion: Statement;
   private readonly insertAttempt: Statement;
+  private readonly insertAttemptIfNew: Statement;
+  private readonly acquireEndpoint: Statement;
+  private readonly endpointLease: Statement;
+  private readonly releaseEndpoint: Statement;
+  private readonly releaseAllEndpoints: Statement;
   private readonly recordTry: Statement;
   private readonly pruneOldestResolved: Statement;
   private readonly countPending: Statement;
@@ -45,11 +72,21 @@ export class SqliteAttemptStatements {
   private readonly releaseClaim: Statement;
 
   constructor(db: Database) {
-    this.insertAttempt = db.prepare(
-      `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
+    this.registryVersion = db.prepare('SELECT version FROM webhook_registry WHERE id = 1').pluck();
+    const insert = `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
          next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    this.insertAttempt = db.prepare(insert);
+    // Keyed rows: a (subscription, idempotency key) already stored makes the row a no-op (the partial unique index).
+    this.insertAttemptIfNew = db.prepare(`${insert} ON CONFLICT DO NOTHING`);
+    this.acquireEndpoint = db.prepare(
+      `INSERT INTO webhook_endpoint_lease (endpoint, worker_id, expires_at) VALUES (@endpoint, @worker, @until)
+       ON CONFLICT (endpoint) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
+       WHERE webhook_endpoint_lease.worker_id = excluded.worker_id OR webhook_endpoint_lease.expires_at <= @now`,
     );
+    this.endpointLease = db.prepare('SELECT endpoint, worker_id, expires_at FROM webhook_endpoint_lease WHERE endpoint = ?');
+    this.releaseEndpoint = db.prepare('DELETE FROM webhook_endpoint_lease WHERE endpoint = ? AND worker_id = ?');
+    this.releaseAllEndpoints = db.prepare('DELETE FROM webhook_endpoint_lease WHERE worker_id = ?');
     // Only a still-pending attempt at the same try count is updated: an attempt resolves exactly once.
     this.recordTry = db.prepare(
       `UPDATE webhook_attempt SET status = ?, message = ?, request = ?, response = ?, tries = ?, history = ?, next_attempt_at = ?,
@@ -90,9 +127,8 @@ export class SqliteAttemptStatements {
   /** Runs one write (inside the caller's transaction) and returns its result. */
   run(write: AttemptWrite): unknown {
     switch (write.kind) {
-      case 'insert':
-        for (const values of write.rows) this.insertAttempt.run(values);
-        return undefined;
+      case 'outbox':
+        return this.outbox(write.rows, write.keyed, write.expectedVersion);
       case 'recordTry':
         return this.recordTry.run(write.values).changes;
       case 'pruneOldestResolved':
@@ -107,7 +143,24 @@ export class SqliteAttemptStatements {
       case 'releaseClaims':
         for (const id of write.ids) this.releaseClaim.run({ id, worker: write.worker });
         return undefined;
+      case 'acquireEndpoints':
+        return write.endpoints.map((endpoint) => {
+          this.acquireEndpoint.run({ endpoint, worker: write.worker, now: write.now, until: write.until });
+          return this.endpointLease.get(endpoint) as EndpointLeaseRow;
+        });
+      case 'releaseEndpoints':
+        if (write.endpoints === null) this.releaseAllEndpoints.run(write.worker);
+        else for (const endpoint of write.endpoints) this.releaseEndpoint.run(endpoint, write.worker);
+        return undefined;
     }
+  }
+
+  /** Inside the batch's write transaction, so the version read holds until the rows are committed. */
+  private outbox(rows: unknown[][], keyed: boolean[], expectedVersion: number | null): OutboxWriteRows {
+    const version = Number(this.registryVersion.get() ?? 0);
+    if (expectedVersion !== null && version !== expectedVersion) return { version, inserted: null };
+    const inserted = rows.map((values, i) => (keyed[i] ? this.insertAttemptIfNew.run(values).changes > 0 : (this.insertAttempt.run(values), true)));
+    return { version, inserted };
   }
 
   /**

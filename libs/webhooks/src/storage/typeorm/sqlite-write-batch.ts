@@ -54,7 +54,8 @@ export class SqliteWriteBatch {
     if (batch.length === 0) return;
     this.queue = [];
     try {
-      const results = this.db.transaction(() => batch.map((p) => this.statements.run(p.write)))();
+      // IMMEDIATE: the write lock is taken first, so what the batch reads (the registry version) holds until it commits.
+      const results = this.db.transaction(() => batch.map((p) => this.statements.run(p.write))).immediate();
       this.busySince = 0;
       this.delay = 1;
       batch.forEach((p, i) => p.resolve(results[i]!));
@@ -70,7 +71,7 @@ export class SqliteWriteBatch {
       // One bad write must not fail the others: run each alone to report its own outcome.
       for (const p of batch) {
         try {
-          p.resolve(this.db.transaction(() => this.statements.run(p.write))());
+          p.resolve(this.db.transaction(() => this.statements.run(p.write)).immediate());
         } catch (single) {
           p.reject(single);
         }

@@ -12,19 +12,31 @@ import {
   type AttemptCounts,
   type AttemptQuery,
   type AttemptTryResult,
+  type EndpointLease,
+  type OutboxWrite,
+  type OutboxWriteResult,
   type StoredSigningSecret,
+  type StoreSignal,
+  type SubscriptionChanges,
   type SubscriptionCredentials,
   type StoreWriteContext,
   type SubscriptionPatch,
   type SubscriptionQuery,
+  type SubscriptionUpdateOptions,
   WebhookStore,
 } from '../webhook-store.js';
 import { attemptJson } from './attempt-json-columns.js';
+import { attemptEntity, attemptInsertValues, toAttempt, withoutPayloadBody } from './attempt-rows.js';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
+import { WebhookEndpointLeaseEntity } from './entities/webhook-endpoint-lease.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
-import { SqliteAttemptStatements } from './sqlite-attempt-writes.js';
+import { postgresOutboxStatement } from './postgres-outbox.js';
+import { PostgresSignals } from './postgres-signals.js';
+import { addTombstone, ensureRegistryRow, raiseRegistryVersion, readRegistryVersion, readSubscriptionChanges, SIGNAL_CHANNEL } from './registry-sql.js';
+import { type EndpointLeaseRow, SqliteAttemptStatements } from './sqlite-attempt-writes.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
+import { toSubscription, toSubscriptionEntity } from './subscription-rows.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 const INSERT_CHUNK = 200;
@@ -51,61 +63,13 @@ type AttemptRow = Record<string, unknown>;
 interface SqliteFastPath {
   /** Group commit of the hot-path writes (one transaction per event-loop turn). */
   writer: SqliteWriteBatch;
+  statements: SqliteAttemptStatements;
   /** The entity TypeORM would hydrate from a row (same column transformers), without a query builder. */
   decodeAttempt: (row: AttemptRow) => WebhookAttemptEntity;
   countAttempts: Statement;
 }
 
 const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
-
-/** The values of `insertAttempt`'s placeholders, in column order, encoded as the entity's column transformers do. */
-function insertValues(a: WebhookAttempt, claim: AttemptClaim | undefined): unknown[] {
-  return [
-    a.id,
-    a.webhookId,
-    a.subscriptionId,
-    a.eventName,
-    a.status,
-    a.message,
-    a.payload,
-    a.dialect,
-    attemptJson.request(withoutPayloadBody(a)),
-    attemptJson.response(a.response),
-    a.tries,
-    attemptJson.history(a.history),
-    a.nextAttemptAt?.getTime() ?? null,
-    claim?.workerId ?? null,
-    claim?.leaseUntil.getTime() ?? null,
-    a.idempotencyKey,
-    attemptJson.internal(a.internal),
-    a.createdAt.getTime(),
-    a.updatedAt.getTime(),
-  ];
-}
-
-function attemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookAttemptEntity {
-  return {
-    id: a.id,
-    webhookId: a.webhookId,
-    subscriptionId: a.subscriptionId,
-    eventName: a.eventName,
-    status: a.status,
-    message: a.message,
-    payload: a.payload,
-    dialect: a.dialect,
-    request: withoutPayloadBody(a),
-    response: a.response,
-    tries: a.tries,
-    history: [...a.history],
-    nextAttemptAt: a.nextAttemptAt,
-    leaseOwner: claim?.workerId ?? null,
-    leaseExpiresAt: claim?.leaseUntil.getTime() ?? null,
-    idempotencyKey: a.idempotencyKey,
-    internal: a.internal,
-    createdAt: a.createdAt,
-    updatedAt: a.updatedAt,
-  };
-}
 
 /**
  * A subscription's attempts of one status. On SQLite the condition steers the planner: for a resolved status it
@@ -117,13 +81,6 @@ function statusIs(status: WebhookAttempt['status'], sqlite: boolean): FindOperat
   if (!sqlite) return status;
   if (status === 'pending') return Raw((column) => `+${column} = 'pending'`);
   return Raw((column) => `(${column} = :status AND ${column} <> 'pending')`, { status });
-}
-
-/** The request record without its body when the body is the attempt's payload (the usual case): stored once. */
-function withoutPayloadBody(a: WebhookAttempt): WebhookAttempt['request'] {
-  if (!a.request || a.request.body !== a.payload) return a.request;
-  const { body: _body, ...rest } = a.request;
-  return rest as WebhookAttempt['request'];
 }
 
 function toSecretRecord(secret: StoredSigningSecret): SecretRecord {
@@ -151,6 +108,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private readonly logger = new Logger('TypeOrmWebhookStore');
   private own!: DataSource;
   private ownedConnection = false;
+  /**
+   * Where subscription changes run their transactions. On PostgreSQL the store's own DataSource (a pool); on SQLite
+   * a third connection, because a transaction spans several turns of the event loop and the store's own connection
+   * commits a batch of hot-path writes every turn.
+   */
+  private changes!: DataSource;
+  private signals?: PostgresSignals;
   private cipher!: SecretCipher;
   private ready: Promise<void> | null = null;
   private isPostgres = false;
@@ -209,7 +173,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
         db.pragma('synchronous = NORMAL');
         walConnection = db;
       }
-      this.sqlite = this.prepareSqliteFastPath(db);
+      this.changes = new DataSource({ type: 'better-sqlite3', database, entities: WEBHOOK_ENTITIES, timeout: 0 });
+      await this.changes.initialize();
     } else if (hasEntities) {
       this.own = this.app;
     } else {
@@ -217,22 +182,39 @@ export class TypeOrmWebhookStore extends WebhookStore {
       await this.own.initialize();
       this.ownedConnection = true;
     }
+    this.changes ??= this.own;
     if (!hasEntities) {
       this.logger.warn('The application DataSource does not list WEBHOOK_ENTITIES: attempts cannot join its transactions (no outbox atomicity)');
     }
     try {
       await this.own.getRepository(WebhookSubscriptionEntity).count({ take: 1 });
+      await ensureRegistryRow(this.own.manager, this.isPostgres);
     } catch (error) {
-      throw new Error(`The webhook tables are missing; add WEBHOOK_MIGRATIONS to your DataSource's migrations and run them (${(error as Error).message})`);
+      throw new Error(`The webhook tables are missing or out of date; add WEBHOOK_MIGRATIONS to your DataSource's migrations and run them (${(error as Error).message})`);
     }
+    if (this.sqlite === undefined && walFile !== '') {
+      const db = (this.own.driver as unknown as { databaseConnection: Database }).databaseConnection;
+      this.sqlite = this.prepareSqliteFastPath(db);
+    }
+    if (this.isPostgres) this.signals = new PostgresSignals(() => (this.own.driver as unknown as { master: never }).master);
     // Started last, so a failed start-up leaves no thread behind.
     if (walConnection) this.startCheckpointer(walFile);
   }
 
   override async close(): Promise<void> {
+    this.signals?.close();
     await this.sqlite?.writer.close();
     await this.checkpointer?.stop();
+    if (this.changes !== this.own && this.changes?.isInitialized) await this.changes.destroy();
     if (this.ownedConnection && this.own?.isInitialized) await this.own.destroy();
+  }
+
+  override get shared(): boolean {
+    return true;
+  }
+
+  override watch(listener: (signal: StoreSignal) => void): () => void {
+    return this.signals?.listen(listener) ?? (() => undefined);
   }
 
   /** Moves this connection's WAL checkpoints (page copies and fsyncs) off the event loop, into a worker thread. */
@@ -265,7 +247,25 @@ export class TypeOrmWebhookStore extends WebhookStore {
     }
   }
 
-  private subscriptions(ds: DataSource) {
+  /**
+   * Runs a subscription change in one transaction whose first statement raises the registry version; `work` gets
+   * the new version, which the rows it writes carry as their revision. Retried while SQLite reports the database
+   * busy (the whole transaction: nothing of a failed one was committed).
+   */
+  private async change<T>(work: (manager: EntityManager, version: number) => Promise<T>): Promise<T> {
+    await this.initialize();
+    const started = Date.now();
+    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+      try {
+        return await this.changes.transaction(async (manager) => work(manager, await raiseRegistryVersion(manager, this.isPostgres)));
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private subscriptions(ds: DataSource | EntityManager) {
     return ds.getRepository(WebhookSubscriptionEntity);
   }
 
@@ -275,29 +275,74 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   // ---------------------------------------------------------------- subscriptions
 
-  async insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<void> {
-    const sealed = this.seal(subscription.id, { secrets: credentials.secrets.map(toSecretRecord), headers: credentials.headers });
-    await this.run((ds) => this.subscriptions(ds).insert(this.toSubscriptionEntity(subscription, sealed)));
+  // ---------------------------------------------------------------- registry
+
+  async registryVersion(context: StoreWriteContext = {}): Promise<number> {
+    const manager = this.transactionOf(context);
+    if (manager) return readRegistryVersion(manager, this.isPostgres);
+    if (this.sqlite) return Number(this.sqlite.statements.registryVersion.get() ?? 0);
+    return this.run((ds) => readRegistryVersion(ds.manager, false));
   }
 
-  async updateSubscription(id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null> {
+  async subscriptionChanges(since: number, context: StoreWriteContext = {}): Promise<SubscriptionChanges> {
+    const manager = this.transactionOf(context);
+    const read = manager
+      ? await readSubscriptionChanges(manager, since)
+      : await this.run((ds) => ds.transaction((m) => readSubscriptionChanges(m, since)));
+    return { version: read.version, changed: read.changed.map(toSubscription), deleted: read.deleted, complete: read.complete };
+  }
+
+  /** `context.manager` when it is in a transaction of this store's database. */
+  private transactionOf(context: StoreWriteContext): EntityManager | undefined {
+    const manager = context.manager;
+    return manager?.queryRunner?.isTransactionActive && this.sharesTransactionsWith(manager) ? manager : undefined;
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  async insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<WebhookSubscription> {
+    const sealed = this.seal(subscription.id, { secrets: credentials.secrets.map(toSecretRecord), headers: credentials.headers });
+    return this.change(async (manager, version) => {
+      const entity = toSubscriptionEntity(subscription, sealed, version);
+      await this.subscriptions(manager).insert(entity);
+      return toSubscription(entity);
+    });
+  }
+
+  async updateSubscription(id: string, patch: SubscriptionPatch, options: SubscriptionUpdateOptions = {}): Promise<WebhookSubscription | null> {
     const values: Partial<WebhookSubscriptionEntity> = { ...patch } as Partial<WebhookSubscriptionEntity>;
     if (patch.payloadType !== undefined && typeof patch.payloadType !== 'string' && patch.payloadType !== null) {
       throw new Error('Stored subscriptions keep payload types by name');
     }
-    if (Object.keys(values).length > 0) await this.run((ds) => this.subscriptions(ds).update({ id }, values));
-    return this.findSubscription(id);
+    return this.change(async (manager, version) => {
+      const result = await this.subscriptions(manager).update({ id }, { ...values, revision: version });
+      if ((result.affected ?? 0) === 0) return null;
+      if (options.headers) await this.updateSealed(manager, id, (sealed) => ({ ...sealed, headers: { ...options.headers } }));
+      if (options.cancelPending) {
+        const { message, now } = options.cancelPending;
+        await this.attempts(manager).update(
+          { subscriptionId: id, status: statusIs('pending', this.sqlite !== undefined) },
+          { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
+        );
+      }
+      const entity = await this.subscriptions(manager).findOneBy({ id });
+      return entity ? toSubscription(entity) : null;
+    });
   }
 
-  async deleteSubscription(id: string): Promise<boolean> {
-    const result = await this.run((ds) => this.subscriptions(ds).delete({ id }));
-    await this.run((ds) => this.attempts(ds).delete({ subscriptionId: id }));
-    return (result.affected ?? 0) > 0;
+  async deleteSubscription(id: string): Promise<number | null> {
+    return this.change(async (manager, version) => {
+      const result = await this.subscriptions(manager).delete({ id });
+      if ((result.affected ?? 0) === 0) return null;
+      await this.attempts(manager).delete({ subscriptionId: id });
+      await addTombstone(manager, id, version);
+      return version;
+    });
   }
 
   async findSubscription(id: string): Promise<WebhookSubscription | null> {
     const entity = await this.run((ds) => this.subscriptions(ds).findOneBy({ id }));
-    return entity ? this.toSubscription(entity) : null;
+    return entity ? toSubscription(entity) : null;
   }
 
   async listSubscriptions(query: SubscriptionQuery = {}): Promise<WebhookSubscription[]> {
@@ -309,10 +354,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
         take: query.limit,
       }),
     );
-    return entities.map((e) => this.toSubscription(e));
+    return entities.map((e) => toSubscription(e));
   }
 
   async incrementPreconditionFailures(id: string): Promise<number> {
+    // Not a registry change: the counter matters to this subscription's deactivation only, which is one.
     await this.run((ds) => this.subscriptions(ds).increment({ id }, 'preconditionFailures', 1));
     const entity = await this.run((ds) => this.subscriptions(ds).findOne({ where: { id }, select: { id: true, preconditionFailures: true } }));
     return entity?.preconditionFailures ?? 0;
@@ -320,21 +366,22 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   // ---------------------------------------------------------------- credentials
 
-  async addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<void> {
-    await this.updateSealed(secret.subscriptionId, (sealed) => ({
-      ...sealed,
-      secrets: [
-        toSecretRecord(secret),
-        ...sealed.secrets.map((s) => ({
-          ...s,
-          expiresAt: s.expiresAt !== null && s.expiresAt < expireOthersAt.getTime() ? s.expiresAt : expireOthersAt.getTime(),
-        })),
-      ],
-    }));
-  }
-
-  async setHeaders(subscriptionId: string, headers: Record<string, string>): Promise<void> {
-    await this.updateSealed(subscriptionId, (sealed) => ({ ...sealed, headers: { ...headers } }));
+  async addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<number | null> {
+    return this.change(async (manager, version) => {
+      const found = await this.updateSealed(manager, secret.subscriptionId, (sealed) => ({
+        ...sealed,
+        secrets: [
+          toSecretRecord(secret),
+          ...sealed.secrets.map((s) => ({
+            ...s,
+            expiresAt: s.expiresAt !== null && s.expiresAt < expireOthersAt.getTime() ? s.expiresAt : expireOthersAt.getTime(),
+          })),
+        ],
+      }));
+      if (!found) return null;
+      await this.subscriptions(manager).update({ id: secret.subscriptionId }, { revision: version });
+      return version;
+    });
   }
 
   async credentials(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionCredentials>> {
@@ -342,7 +389,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
     if (subscriptionIds.length === 0) return result;
     const rows = await this.run((ds) => this.subscriptions(ds).find({ where: { id: In([...subscriptionIds]) }, select: { id: true, secrets: true } }));
     for (const row of rows) {
-      const sealed = this.unseal(row.id, row.secrets);
+      let sealed: SealedCredentials;
+      try {
+        sealed = this.unseal(row.id, row.secrets);
+      } catch (error) {
+        result.set(row.id, { secrets: [], headers: {}, unreadable: (error as Error).message });
+        continue;
+      }
       result.set(row.id, {
         secrets: sealed.secrets
           .sort((a, b) => b.createdAt - a.createdAt)
@@ -372,22 +425,77 @@ export class TypeOrmWebhookStore extends WebhookStore {
     return changed;
   }
 
-  /** Read-modify-write of the sealed credentials, compare-and-set on the ciphertext so concurrent changes cannot lose one. */
-  private async updateSealed(subscriptionId: string, change: (sealed: SealedCredentials) => SealedCredentials): Promise<void> {
-    for (;;) {
-      const row = await this.run((ds) => this.subscriptions(ds).findOne({ where: { id: subscriptionId }, select: { id: true, secrets: true } }));
-      if (!row) return;
-      const next = this.seal(row.id, change(this.unseal(row.id, row.secrets)));
-      const result = await this.run((ds) => this.subscriptions(ds).update({ id: row.id, secrets: row.secrets }, { secrets: next }));
-      if ((result.affected ?? 0) > 0) return;
-    }
+  /**
+   * Read-modify-write of the sealed credentials inside a change's transaction (which holds the registry version
+   * row, so no other change runs meanwhile). Returns false when the subscription does not exist.
+   */
+  private async updateSealed(manager: EntityManager, subscriptionId: string, change: (sealed: SealedCredentials) => SealedCredentials): Promise<boolean> {
+    const row = await this.subscriptions(manager).findOne({ where: { id: subscriptionId }, select: { id: true, secrets: true } });
+    if (!row) return false;
+    await this.subscriptions(manager).update({ id: row.id }, { secrets: this.seal(row.id, change(this.unseal(row.id, row.secrets))) });
+    return true;
   }
 
   // ---------------------------------------------------------------- attempts
 
   async insertAttempts(attempts: readonly WebhookAttempt[], context: StoreWriteContext = {}, claim?: AttemptClaim): Promise<WebhookAttempt[]> {
+    return (await this.writeOutbox({ attempts, context, claim })).inserted;
+  }
+
+  /**
+   * Writes phase 1's attempts while the registry is at `write.registryVersion`:
+   * - PostgreSQL: one statement share-locks the version row, checks it and inserts (the lock lasts until the
+   *   caller's transaction, or the statement, commits);
+   * - SQLite on the store's connection: in the group commit's write transaction, which reads the version first;
+   * - SQLite in the application's transaction: the version is read in that transaction, then the rows are inserted
+   *   (SQLite lets one writer commit at a time, and a transaction that read an older state cannot write).
+   */
+  override async writeOutbox(write: OutboxWrite): Promise<OutboxWriteResult> {
+    await this.initialize();
+    const { attempts, claim, registryVersion: expected } = write;
+    const manager = write.context?.manager && this.sharesTransactionsWith(write.context.manager) ? write.context.manager : undefined;
+    if (attempts.length === 0) {
+      // Nothing to write: reading the version is the check (share-locked inside a PostgreSQL transaction).
+      return { registryVersion: expected === undefined ? -1 : await this.registryVersion({ manager }), inserted: [] };
+    }
+    if (this.isPostgres) return this.writeOutboxPostgres(write, manager);
+    if (this.sqlite && !manager) {
+      const result = await this.sqlite.writer.submit({
+        kind: 'outbox',
+        rows: attempts.map((a) => attemptInsertValues(a, claim)),
+        keyed: attempts.map((a) => a.idempotencyKey !== null),
+        expectedVersion: expected ?? null,
+      });
+      const written = result.inserted;
+      return { registryVersion: result.version, inserted: written ? attempts.filter((_, i) => written[i]) : [] };
+    }
+    const version = expected === undefined ? -1 : manager ? await readRegistryVersion(manager, false) : await this.registryVersion();
+    if (version !== expected && expected !== undefined) return { registryVersion: version, inserted: [] };
+    return { registryVersion: version, inserted: await this.insertWithTypeOrm(attempts, manager, claim) };
+  }
+
+  private async writeOutboxPostgres(write: OutboxWrite, manager: EntityManager | undefined): Promise<OutboxWriteResult> {
+    const { attempts, claim, registryVersion: expected } = write;
+    const statement = postgresOutboxStatement({
+      checked: expected !== undefined,
+      keyed: attempts.some((a) => a.idempotencyKey !== null),
+      notify: claim === undefined,
+    });
+    const values = statement.values(
+      attempts.map((a) => attemptInsertValues(a, claim)),
+      expected,
+    );
+    const rows = (await (manager ? manager.query(statement.text, values) : this.run((ds) => ds.query(statement.text, values)))) as Array<{
+      version: string | number;
+      ids: string[];
+    }>;
+    const written = new Set(rows[0]!.ids);
+    return { registryVersion: Number(rows[0]!.version), inserted: attempts.filter((a) => written.has(a.id)) };
+  }
+
+  /** Inserts through TypeORM's query builder (the application's transaction on SQLite, or another database). */
+  private async insertWithTypeOrm(attempts: readonly WebhookAttempt[], manager: EntityManager | undefined, claim?: AttemptClaim): Promise<WebhookAttempt[]> {
     if (attempts.length === 0) return [];
-    const manager = context.manager && this.sharesTransactionsWith(context.manager) ? context.manager : undefined;
     const keyed = attempts.filter((a) => a.idempotencyKey !== null);
     let fresh: readonly WebhookAttempt[] = attempts;
     if (keyed.length > 0) {
@@ -400,12 +508,6 @@ export class TypeOrmWebhookStore extends WebhookStore {
       );
       const taken = new Set(existing.map((e) => `${e.subscriptionId}\u0000${e.idempotencyKey}`));
       fresh = attempts.filter((a) => a.idempotencyKey === null || !taken.has(`${a.subscriptionId}\u0000${a.idempotencyKey}`));
-    }
-    if (this.sqlite && !manager && keyed.length === 0) {
-      const sqlite = this.sqlite;
-      const rows = fresh.map((a) => insertValues(a, claim));
-      await sqlite.writer.submit({ kind: 'insert', rows });
-      return [...fresh];
     }
     const rows = fresh.map((a) => attemptEntity(a, claim));
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -435,13 +537,13 @@ export class TypeOrmWebhookStore extends WebhookStore {
   async findAttempt(id: string): Promise<WebhookAttempt | null> {
     if (typeof id !== 'string') return null;
     const entity = await this.run((ds) => this.attempts(ds).findOneBy({ id }));
-    return entity ? this.toAttempt(entity) : null;
+    return entity ? toAttempt(entity) : null;
   }
 
   async findAttempts(ids: readonly string[]): Promise<WebhookAttempt[]> {
     if (ids.length === 0) return [];
     const entities = await this.run((ds) => this.attempts(ds).findBy({ id: In([...ids]) }));
-    return entities.map((e) => this.toAttempt(e));
+    return entities.map((e) => toAttempt(e));
   }
 
   async listAttempts(subscriptionId: string, query: AttemptQuery = {}): Promise<WebhookAttempt[]> {
@@ -456,7 +558,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         take: query.limit,
       }),
     );
-    return entities.map((e) => this.toAttempt(e));
+    return entities.map((e) => toAttempt(e));
   }
 
   async recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
@@ -553,7 +655,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     if (this.sqlite) {
       const sqlite = this.sqlite;
       const rows = await sqlite.writer.submit({ kind: 'claimDue', worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) });
-      return rows.map((row) => this.toAttempt(sqlite.decodeAttempt(row))).sort(byNextAttemptAt);
+      return rows.map((row) => toAttempt(sqlite.decodeAttempt(row))).sort(byNextAttemptAt);
     }
     const ids = await this.run(async (ds) => {
       const due = ds
@@ -606,12 +708,14 @@ export class TypeOrmWebhookStore extends WebhookStore {
     }
     if (ids === undefined) {
       await this.run((ds) => this.attempts(ds).update({ leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
-      return;
+    } else {
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
+      }
     }
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
-    }
+    // Other workers claim what was handed back at once rather than at their next poll.
+    if (this.isPostgres) await this.run((ds) => ds.query(`SELECT pg_notify('${SIGNAL_CHANNEL}', 'attempts')`));
   }
 
   async cancelPending(subscriptionId: string, message: string, now: Date): Promise<WebhookAttempt[]> {
@@ -621,7 +725,44 @@ export class TypeOrmWebhookStore extends WebhookStore {
     await this.run((ds) =>
       this.attempts(ds).update(where, { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now }),
     );
-    return pending.map((e) => ({ ...this.toAttempt(e), status: 'failed' as const, message, nextAttemptAt: null, updatedAt: now }));
+    return pending.map((e) => ({ ...toAttempt(e), status: 'failed' as const, message, nextAttemptAt: null, updatedAt: now }));
+  }
+
+  // ---------------------------------------------------------------- endpoint leases
+
+  override async acquireEndpoints(workerId: string, endpoints: readonly string[], now: Date, until: Date): Promise<Map<string, EndpointLease>> {
+    const result = new Map<string, EndpointLease>();
+    if (endpoints.length === 0) return result;
+    let rows: EndpointLeaseRow[];
+    if (this.sqlite) {
+      rows = await this.sqlite.writer.submit({ kind: 'acquireEndpoints', endpoints, worker: workerId, now: now.getTime(), until: until.getTime() });
+    } else if (!this.isPostgres) {
+      return super.acquireEndpoints(workerId, endpoints, now, until);
+    } else {
+      const list = [...endpoints];
+      await this.run((ds) =>
+        ds.query(
+          `INSERT INTO webhook_endpoint_lease (endpoint, worker_id, expires_at) SELECT e, $2, $3 FROM unnest($1::varchar[]) AS e
+           ON CONFLICT (endpoint) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
+           WHERE webhook_endpoint_lease.worker_id = excluded.worker_id OR webhook_endpoint_lease.expires_at <= $4`,
+          [list, workerId, until.getTime(), now.getTime()],
+        ),
+      );
+      const found = await this.run((ds) => ds.getRepository(WebhookEndpointLeaseEntity).findBy({ endpoint: In(list) }));
+      rows = found.map((f) => ({ endpoint: f.endpoint, worker_id: f.workerId, expires_at: Number(f.expiresAt) }));
+    }
+    for (const row of rows) if (row) result.set(row.endpoint, { workerId: row.worker_id, expiresAt: Number(row.expires_at) });
+    return result;
+  }
+
+  override async releaseEndpoints(workerId: string, endpoints?: readonly string[]): Promise<void> {
+    if (endpoints?.length === 0) return;
+    if (this.sqlite) {
+      await this.sqlite.writer.submit({ kind: 'releaseEndpoints', endpoints: endpoints ?? null, worker: workerId });
+      return;
+    }
+    const repository = (ds: DataSource) => ds.getRepository(WebhookEndpointLeaseEntity);
+    await this.run((ds) => repository(ds).delete(endpoints ? { workerId, endpoint: In([...endpoints]) } : { workerId }));
   }
 
   private prepareSqliteFastPath(db: Database): SqliteFastPath {
@@ -630,8 +771,10 @@ export class TypeOrmWebhookStore extends WebhookStore {
       column: c.databaseName,
       from: (c.transformer as ValueTransformer | undefined)?.from,
     }));
+    const statements = new SqliteAttemptStatements(db);
     return {
-      writer: new SqliteWriteBatch(db, new SqliteAttemptStatements(db)),
+      writer: new SqliteWriteBatch(db, statements),
+      statements,
       decodeAttempt: (row) => {
         const entity: Record<string, unknown> = {};
         for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
@@ -657,74 +800,4 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private unseal(subscriptionId: string, value: string): SealedCredentials {
     return JSON.parse(this.cipher.decrypt(value, subscriptionId)) as SealedCredentials;
   }
-
-  private toSubscriptionEntity(s: WebhookSubscription, secrets: string): WebhookSubscriptionEntity {
-    if (s.payloadType !== null && typeof s.payloadType !== 'string') throw new Error('Stored subscriptions keep payload types by name');
-    return {
-      id: s.id,
-      url: s.url,
-      events: [...s.events],
-      payloadType: s.payloadType,
-      ownerId: s.ownerId,
-      permission: s.permission,
-      dialect: s.dialect,
-      active: s.active,
-      statusMessage: s.statusMessage,
-      description: s.description,
-      metadata: { ...s.metadata },
-      headerNames: [...s.headerNames],
-      retrySchedule: s.retrySchedule ? [...s.retrySchedule] : null,
-      preconditionFailures: s.preconditionFailures,
-      failingSince: s.failingSince,
-      secrets,
-      createdAt: s.createdAt,
-      updatedAt: s.updatedAt,
-    };
-  }
-
-  private toSubscription(e: WebhookSubscriptionEntity): WebhookSubscription {
-    return Object.freeze({
-      id: e.id,
-      source: 'persistent' as const,
-      url: e.url,
-      events: e.events,
-      payloadType: e.payloadType,
-      ownerId: e.ownerId,
-      permission: e.permission,
-      dialect: e.dialect,
-      active: Boolean(e.active),
-      statusMessage: e.statusMessage,
-      description: e.description,
-      metadata: e.metadata ?? {},
-      headerNames: e.headerNames ?? [],
-      retrySchedule: e.retrySchedule,
-      preconditionFailures: Number(e.preconditionFailures),
-      failingSince: e.failingSince,
-      createdAt: e.createdAt,
-      updatedAt: e.updatedAt,
-    });
-  }
-
-  private toAttempt(e: WebhookAttemptEntity): WebhookAttempt {
-    return Object.freeze({
-      id: e.id,
-      webhookId: e.webhookId,
-      subscriptionId: e.subscriptionId,
-      eventName: e.eventName,
-      status: e.status,
-      message: e.message,
-      payload: e.payload,
-      dialect: e.dialect,
-      request: e.request && e.request.body === undefined ? { ...e.request, body: e.payload } : e.request,
-      response: e.response,
-      tries: Number(e.tries),
-      history: e.history ?? [],
-      nextAttemptAt: e.nextAttemptAt,
-      idempotencyKey: e.idempotencyKey,
-      internal: e.internal,
-      createdAt: e.createdAt,
-      updatedAt: e.updatedAt,
-    });
-  }
 }
-

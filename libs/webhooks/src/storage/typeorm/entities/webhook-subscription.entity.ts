@@ -51,6 +51,11 @@ export class WebhookSubscriptionEntity {
   @Column({ name: 'failing_since', type: 'bigint', nullable: true, transformer: epochMillis })
   failingSince!: Date | null;
 
+  /** The registry version of the subscription's last change (see `WebhookRegistryEntity`). */
+  @Index('idx_webhook_subscription_revision')
+  @Column({ type: 'bigint', default: 0, transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
+  revision!: number;
+
   /** AES-256-GCM ciphertext of the signing secrets and header values (see `SecretCipher`). */
   @Column({ type: 'text' })
   secrets!: string;

@@ -1,0 +1,51 @@
+import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
+import type { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
+
+export function toSubscriptionEntity(s: WebhookSubscription, secrets: string, revision: number): WebhookSubscriptionEntity {
+  if (s.payloadType !== null && typeof s.payloadType !== 'string') throw new Error('Stored subscriptions keep payload types by name');
+  return {
+    id: s.id,
+    url: s.url,
+    events: [...s.events],
+    payloadType: s.payloadType,
+    ownerId: s.ownerId,
+    permission: s.permission,
+    dialect: s.dialect,
+    active: s.active,
+    statusMessage: s.statusMessage,
+    description: s.description,
+    metadata: { ...s.metadata },
+    headerNames: [...s.headerNames],
+    retrySchedule: s.retrySchedule ? [...s.retrySchedule] : null,
+    preconditionFailures: s.preconditionFailures,
+    failingSince: s.failingSince,
+    revision,
+    secrets,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}
+
+export function toSubscription(e: WebhookSubscriptionEntity): WebhookSubscription {
+  return Object.freeze({
+    id: e.id,
+    source: 'persistent' as const,
+    url: e.url,
+    events: e.events,
+    payloadType: e.payloadType,
+    ownerId: e.ownerId,
+    permission: e.permission,
+    dialect: e.dialect,
+    active: Boolean(e.active),
+    statusMessage: e.statusMessage,
+    description: e.description,
+    metadata: e.metadata ?? {},
+    headerNames: e.headerNames ?? [],
+    retrySchedule: e.retrySchedule,
+    preconditionFailures: Number(e.preconditionFailures),
+    failingSince: e.failingSince,
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+    revision: Number(e.revision ?? 0),
+  });
+}
