@@ -129,6 +129,26 @@ export class DeliveryScheduler {
     return taken;
   }
 
+  /** Removes the jobs waiting for one endpoint (not its running ones) and returns them. */
+  takeWaitingFor(endpoint: string): DeliveryJob[] {
+    const queue = this.endpoints.get(endpoint);
+    if (!queue) return [];
+    const taken = queue.jobs.slice(queue.head);
+    for (const job of taken) this.held.delete(job.attempt.id);
+    this.waiting -= taken.length;
+    queue.jobs = [];
+    queue.head = 0;
+    // A queue marked ready with nothing waiting is skipped by `pump`.
+    if (queue.active === 0) this.endpoints.delete(endpoint);
+    this.notifyIdle();
+    return taken;
+  }
+
+  /** Endpoints with jobs waiting or running here. */
+  busyEndpoints(): Set<string> {
+    return new Set(this.endpoints.keys());
+  }
+
   /** Resolves when nothing is waiting or running. */
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
@@ -147,6 +167,8 @@ export class DeliveryScheduler {
     while (this.running < this.limits.concurrency && this.running + this.recording < 2 * this.limits.concurrency && this.readyHead < this.ready.length) {
       const queue = this.ready[this.readyHead++]!;
       queue.ready = false;
+      // Its waiting jobs were taken since it was marked ready.
+      if (queue.head >= queue.jobs.length) continue;
       const job = queue.jobs[queue.head]!;
       queue.jobs[queue.head++] = undefined as unknown as DeliveryJob;
       if (queue.head > 1024 && queue.head * 2 > queue.jobs.length) {

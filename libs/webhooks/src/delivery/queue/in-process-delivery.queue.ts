@@ -9,6 +9,7 @@ import { WebhookSubscriptionManager } from '../../subscriptions/webhook-subscrip
 import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import { DeliveryScheduler } from './delivery-scheduler.js';
+import { EndpointLeases } from './endpoint-leases.js';
 import { type WebhookDeliveryConsumer, WebhookDeliveryQueue, type WebhookDeliveryQueueStats } from './webhook-delivery.queue.js';
 
 const CLAIM_BATCH = 500;
@@ -81,6 +82,9 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   private nextClaimLeavingOut = 0;
   /** Free room in the whole queue worth a claim. */
   private readonly refillRoom: number;
+  /** The endpoints this worker serves (one worker per endpoint when processes share the store). */
+  private readonly leases: EndpointLeases;
+  private unwatch: (() => void) | null = null;
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -95,8 +99,11 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     const maxQueuedPerEndpoint = Math.min(maxQueuedAttempts, Math.max(perEndpointConcurrency * 4, Math.ceil(maxQueuedAttempts / 4)));
     this.maxQueuedPerEndpoint = maxQueuedPerEndpoint;
     this.refillRoom = Math.min(CLAIM_BATCH, Math.ceil(maxQueuedAttempts / 4));
-    this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts, maxQueuedPerEndpoint }, async ({ attempt }, requestDone) => {
+    this.leases = new EndpointLeases(store, this.workerId, options.delivery.leaseMs, clock);
+    this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts, maxQueuedPerEndpoint }, async ({ attempt, endpoint }, requestDone) => {
       if (this.spilled.size > 0) this.refillIfRoom();
+      const mine = this.leases.mayServe(endpoint);
+      if (mine !== true && !(await mine)) return this.leaveToOtherWorker(endpoint, attempt.id);
       const updated = await this.consume!(attempt, this.abort.signal, requestDone);
       if (updated?.status === 'pending' && updated.nextAttemptAt) this.wake(updated.nextAttemptAt);
     });
@@ -110,6 +117,10 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     if (this.consume) return;
     this.consume = consume;
     this.schedulePoll(0);
+    // Another process handed attempts back, or wrote some it will not send: claim them now, not at the next poll.
+    this.unwatch = this.store.watch((signal) => {
+      if (signal === 'attempts' && !this.putOffTimer) void this.poll();
+    });
     const every = Math.max(1000, Math.floor(this.options.delivery.leaseMs / 3));
     this.renewTimer = setInterval(() => void this.renewLeases(), every);
     this.renewTimer.unref();
@@ -118,11 +129,12 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   push(attempts: readonly WebhookAttempt[]): void {
     const overflow: string[] = [];
     let refill = false;
+    const elsewhere = this.leases.enabled ? this.leases.servedElsewhere() : null;
     for (const attempt of attempts) {
       const endpoint = this.endpointFor(attempt);
-      if (!this.spilled.has(endpoint) && this.enqueue(attempt, endpoint)) continue;
+      if (!this.spilled.has(endpoint) && !elsewhere?.has(endpoint) && this.enqueue(attempt, endpoint)) continue;
       overflow.push(attempt.id);
-      if (this.stopped || !this.consume) continue;
+      if (this.stopped || !this.consume || elsewhere?.has(endpoint)) continue;
       this.markSpilled(endpoint);
       // Spilled behind older attempts while its line has room: nothing running for it would ask for a claim.
       refill ||= this.hasRoomFor(endpoint);
@@ -147,7 +159,9 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         if (this.handingBack.size > 0) await Promise.all(this.handingBack);
         const now = this.clock.now();
         full = this.scheduler.fullEndpoints();
-        const excludeSubscriptions = this.subscriptionsOf(full);
+        // Endpoints another worker serves are left to it, like full ones (but not marked to be claimed back).
+        const elsewhere = this.leases.enabled ? this.leases.servedElsewhere() : new Set<string>();
+        const excludeSubscriptions = this.subscriptionsOf(elsewhere.size > 0 ? new Set([...full, ...elsewhere]) : full);
         const leavesOut = excludeSubscriptions.length > 0;
         if (leavesOut && performance.now() < this.nextClaimLeavingOut) {
           // Too soon after the last such claim: a poll runs when it may. Marks stay meanwhile.
@@ -166,9 +180,13 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
       const leftBehind = full;
       for (const endpoint of leftBehind) this.spilled.add(endpoint);
       const refused: string[] = [];
+      const elsewhere = this.leases.enabled ? this.leases.servedElsewhere() : null;
       for (const attempt of attempts) {
         const endpoint = this.endpointFor(attempt);
-        if (this.enqueue(attempt, endpoint)) queued++;
+        if (elsewhere?.has(endpoint)) {
+          this.endpointBySubscription.set(attempt.subscriptionId, endpoint);
+          refused.push(attempt.id);
+        } else if (this.enqueue(attempt, endpoint)) queued++;
         // Already held here (its lease ran out while it waited): it stays with the job that holds it.
         else if (this.scheduler.has(attempt.id)) continue;
         else {
@@ -239,12 +257,23 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
       this.abort.abort();
       await Promise.race([this.scheduler.whenIdle(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
+    this.unwatch?.();
     try {
-      // Everything this process still holds: waiting, unfinished, and requests aborted above.
+      // Everything this process still holds: waiting, unfinished, and requests aborted above; and its endpoints.
       await this.store.releaseClaims(this.workerId);
+      await this.leases.releaseAll();
     } catch (error) {
       this.logger.warn(`Releasing claims at shutdown failed (they expire after ${this.options.delivery.leaseMs} ms): ${describe(error)}`);
     }
+  }
+
+  /**
+   * Another worker serves this endpoint: this attempt and those waiting for the same endpoint here go back to the
+   * store for it (they are left out of this worker's claims while its lease lasts).
+   */
+  private leaveToOtherWorker(endpoint: string, attemptId: string): void {
+    const ids = [attemptId, ...this.scheduler.takeWaitingFor(endpoint).map((job) => job.attempt.id)];
+    this.handBack(ids, false);
   }
 
   /** Subscriptions of these endpoints (whose waiting lines are full: claiming more of theirs would only hand them back). */
@@ -355,8 +384,10 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   }
 
   private async renewLeases(): Promise<void> {
+    if (this.stopped) return;
+    await this.leases.renew(this.scheduler.busyEndpoints());
     const ids = this.scheduler.heldIds();
-    if (ids.length === 0 || this.stopped) return;
+    if (ids.length === 0) return;
     try {
       const now = this.clock.now();
       await this.store.renewClaims(this.workerId, ids, new Date(now.getTime() + this.options.delivery.leaseMs));

@@ -1,0 +1,64 @@
+import type { INestApplication } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebhookDeliveryManager, WebhookSubscriptionManager } from '@app/webhooks';
+import { createTestDatabase, DATABASES, type TestDatabase, transactionalModules } from '../support/databases.js';
+import { eventually } from '../support/example-app.js';
+import { TestReceiver } from '../support/receiver.js';
+import { TEST_SECRET_KEY } from '../support/sqlite.js';
+import { createWebhooksApp } from '../support/webhooks-app.js';
+
+const PER_ENDPOINT = 2;
+const EVENTS = 60;
+
+/** Three workers on one database publish to one receiver: together they keep to `perEndpointConcurrency`. */
+describe.each(DATABASES)('per-endpoint concurrency across processes (%s)', (kind) => {
+  let database: TestDatabase;
+  let receiver: TestReceiver;
+  const apps: INestApplication[] = [];
+
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+    await receiver.close();
+    await database.drop();
+  });
+
+  it(`three workers never have more than ${PER_ENDPOINT} requests in flight to one endpoint, and deliver every event once`, async () => {
+    database = await createTestDatabase(kind);
+    let inFlight = 0;
+    let most = 0;
+    receiver = await TestReceiver.start({
+      responder: (_request, res) => {
+        most = Math.max(most, ++inFlight);
+        setTimeout(() => {
+          inFlight--;
+          res.writeHead(200).end();
+        }, 40);
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      apps.push(
+        await createWebhooksApp({
+          before: transactionalModules(database),
+          webhooks: {
+            storage: { type: 'typeorm' },
+            secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },
+            limits: { attemptLimit: 1000 },
+            delivery: { perEndpointConcurrency: PER_ENDPOINT, concurrency: 16, pollIntervalMs: 100, leaseMs: 20_000 },
+          },
+        }),
+      );
+    }
+    const { secret } = await apps[0]!.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/one`, events: ['order.*'] });
+    // Every worker publishes a third of the events, in bursts, so each holds attempts for the endpoint at once.
+    for (let i = 0; i < EVENTS; i++) apps[i % 3]!.get(EventEmitter2).emit('order.created', { seq: i });
+    await eventually(() => expect(new Set(receiver.requests.map((r) => JSON.parse(r.body).data.seq)).size).toBe(EVENTS), 20_000);
+    for (const app of apps) await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+
+    console.info(`endpoint cap (${kind}): ${EVENTS} events through 3 workers, most in flight at once ${most} (cap ${PER_ENDPOINT}), requests ${receiver.requests.length}`);
+    expect(most).toBeLessThanOrEqual(PER_ENDPOINT);
+    expect(receiver.requests).toHaveLength(EVENTS);
+    for (const request of receiver.requests) expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
+  }, 40_000);
+});
