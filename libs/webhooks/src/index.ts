@@ -87,3 +87,4 @@ export {
 // Storage
 export { WebhookStore } from './storage/webhook-store.js';
 export { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhookAttemptEntity, WebhookSubscriptionEntity } from './storage/typeorm/index.js';
+export { runMigrationsExclusively } from './storage/typeorm/run-migrations-exclusively.js';
