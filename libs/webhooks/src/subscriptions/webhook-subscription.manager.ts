@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { WebhookClock } from '../clock.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
@@ -88,7 +88,7 @@ function withSecret(subscription: WebhookSubscription, secret: string): WebhookS
  * service activates and deactivates subscriptions. What it returns are frozen copies.
  */
 @Injectable()
-export class WebhookSubscriptionManager implements OnModuleInit, OnApplicationShutdown {
+export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookSubscriptionManager');
   private readonly index = new SubscriptionIndex();
   private readonly statics = new Map<string, WebhookSubscription>();
@@ -132,7 +132,7 @@ export class WebhookSubscriptionManager implements OnModuleInit, OnApplicationSh
     return this.initialized;
   }
 
-  onApplicationShutdown(): void {
+  beforeApplicationShutdown(): void {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.unwatch?.();
   }

@@ -35,7 +35,14 @@ export class PostgresSignals {
   listen(listener: (signal: StoreSignal) => void): () => void {
     this.listeners.add(listener);
     void this.connect();
-    return () => this.listeners.delete(listener);
+    return () => {
+      this.listeners.delete(listener);
+      // Nobody listens: give the connection back, so the pool can close when the application shuts down.
+      if (this.listeners.size > 0) return;
+      if (this.retry) clearTimeout(this.retry);
+      this.retry = null;
+      this.drop();
+    };
   }
 
   close(): void {
@@ -58,7 +65,7 @@ export class PostgresSignals {
       client.on('error', (error) => this.lost(client!, error));
       client.on('end', () => this.lost(client!));
       await client.query(`LISTEN ${SIGNAL_CHANNEL}`);
-      if (this.closed) client.release(true);
+      if (this.closed || this.listeners.size === 0) client.release(true);
       else this.client = client;
     } catch (error) {
       client?.release(true);
