@@ -97,14 +97,10 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
   requireNumber('delivery.maxPayloadBytes', delivery.maxPayloadBytes, { min: 1 });
   requireNumber('delivery.maxStoredResponseBytes', delivery.maxStoredResponseBytes);
   requireNumber('delivery.maxQueuedAttempts', delivery.maxQueuedAttempts, { min: 1 });
-  requireNumber('delivery.leaseMs', delivery.leaseMs, { min: 1 });
   requireNumber('delivery.pollIntervalMs', delivery.pollIntervalMs, { min: 1 });
   requireNumber('delivery.shutdownTimeoutMs', delivery.shutdownTimeoutMs);
-  if (delivery.leaseMs <= delivery.timeoutMs) {
-    throw new WebhooksConfigurationError(
-      `delivery.leaseMs (${delivery.leaseMs}) must be longer than delivery.timeoutMs (${delivery.timeoutMs}), or another worker could take over a request still in flight`,
-    );
-  }
+  // Leases of attempts held here (waiting or in flight) are renewed every third of the lease, at most once a second.
+  requireNumber('delivery.leaseMs', delivery.leaseMs, { min: 3000 });
 
   requireNumber('limits.attemptLimit', limits.attemptLimit, { min: 1 });
   requireNumber('limits.preconditionFailureLimit', limits.preconditionFailureLimit, { min: 1 });

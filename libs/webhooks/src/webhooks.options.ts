@@ -81,7 +81,12 @@ export class WebhookDeliveryOptions {
   maxStoredResponseBytes = 20_000;
   /** Attempts held in memory waiting for a slot; the rest stay in the store until claimed. @default 10000 */
   maxQueuedAttempts = 10_000;
-  /** How long a claim on an attempt lasts before another worker may take it over. @default 60000 */
+  /**
+   * How long a claim on an attempt (and a worker's hold on an endpoint) lasts unless renewed; renewed every third of
+   * it while the worker holds the attempt, also while its request is in flight. A worker that dies loses its
+   * claims when they run out: this is how long its attempts wait before another worker sends them. At least 3000.
+   * @default 60000
+   */
   leaseMs = MINUTE;
   /** How often the store is polled for due attempts (retries, orphans of crashed processes). @default 1000 */
   pollIntervalMs = SECOND;
