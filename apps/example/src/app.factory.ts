@@ -1,4 +1,4 @@
-import { Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { type INestApplicationContext, Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -13,26 +13,54 @@ export interface ExampleApp {
   developmentApiKey: string | null;
 }
 
-/** Builds the example application (not yet listening) from a checked configuration. */
-export async function createExampleApp(
-  config: AppConfig,
-  options: { logger?: LogLevel[] | false; delivery?: ExampleAppSettings['delivery'] } = {},
-): Promise<ExampleApp> {
-  const sqlitePath = config.database.type === 'sqlite' ? config.database.path : null;
-  if ((!config.apiKeys || !config.secretKey) && !sqlitePath) {
-    throw new Error('With PostgreSQL, set WEBHOOKS_API_KEYS and WEBHOOKS_SECRET_KEY (development keys are only generated beside a SQLite file)');
-  }
-  const dev = sqlitePath ? developmentCredentials(sqlitePath, !config.apiKeys, !config.secretKey) : null;
-  const apiKeys = config.apiKeys ?? new Map([[dev!.apiKey!, dev!.ownerId]]);
-  const secretKey = config.secretKey ?? dev!.secretKey!;
+export interface ExampleAppOptions {
+  logger?: LogLevel[] | false;
+  delivery?: ExampleAppSettings['delivery'];
+}
 
+/** API keys and the secrets-at-rest key: from the environment, or generated beside a SQLite file for development. */
+function credentials(config: AppConfig): { apiKeys: Map<string, string>; secretKey: string; developmentApiKey: string | null } {
+  const sqlitePath = config.database.type === 'sqlite' ? config.database.path : null;
+  const needsApiKeys = config.role !== 'worker';
+  if (((needsApiKeys && !config.apiKeys) || !config.secretKey) && !sqlitePath) {
+    throw new Error(
+      needsApiKeys
+        ? 'With PostgreSQL, set WEBHOOKS_API_KEYS and WEBHOOKS_SECRET_KEY (development keys are only generated beside a SQLite file)'
+        : 'With PostgreSQL, set WEBHOOKS_SECRET_KEY (development keys are only generated beside a SQLite file)',
+    );
+  }
+  const dev = sqlitePath ? developmentCredentials(sqlitePath, needsApiKeys && !config.apiKeys, !config.secretKey) : null;
+  return {
+    apiKeys: config.apiKeys ?? (dev?.apiKey ? new Map([[dev.apiKey, dev.ownerId]]) : new Map()),
+    secretKey: config.secretKey ?? dev!.secretKey!,
+    developmentApiKey: config.apiKeys ? null : (dev?.apiKey ?? null),
+  };
+}
+
+function warnAboutRedis(config: AppConfig): void {
+  if (config.redisUrl) new Logger('ExampleApp').warn('REDIS_URL is set but not used: the database is the queue (docs/replicas.md)');
+}
+
+/** A delivery worker (`WEBHOOKS_ROLE=worker`): the webhook module and the database, no HTTP server. */
+export async function createExampleWorker(config: AppConfig, options: ExampleAppOptions = {}): Promise<INestApplicationContext> {
+  const { apiKeys, secretKey } = credentials(config);
+  const app = await NestFactory.createApplicationContext(AppModule.register({ config, apiKeys, secretKey, delivery: options.delivery }), {
+    logger: options.logger ?? ['log', 'warn', 'error'],
+  });
+  warnAboutRedis(config);
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Builds the example application (not yet listening) from a checked configuration. */
+export async function createExampleApp(config: AppConfig, options: ExampleAppOptions = {}): Promise<ExampleApp> {
+  if (config.role === 'worker') throw new Error('WEBHOOKS_ROLE=worker serves no HTTP: use createExampleWorker');
+  const { apiKeys, secretKey, developmentApiKey } = credentials(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, apiKeys, secretKey, delivery: options.delivery }), {
     logger: options.logger ?? ['log', 'warn', 'error'],
     bodyParser: false,
   });
-  if (config.redisUrl) {
-    new Logger('ExampleApp').warn('REDIS_URL is set, but this build has no BullMQ queue yet: deliveries use the in-process queue and the database outbox');
-  }
+  warnAboutRedis(config);
   app.useBodyParser('json', { limit: '100kb', verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
   app.useGlobalPipes(
     new ValidationPipe({
@@ -54,5 +82,5 @@ export async function createExampleApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return { app, developmentApiKey: config.apiKeys ? null : dev!.apiKey };
+  return { app, developmentApiKey };
 }

@@ -8,7 +8,7 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import type { Database } from 'better-sqlite3';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhooksModule } from '@app/webhooks';
+import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhooksModule } from '@app/webhooks';
 import { API_KEYS, ApiKeys } from './auth/api-keys.js';
 import { QueryKeyGuard } from './common/json-body-guard.js';
 import type { AppConfig } from './config/app-config.js';
@@ -28,7 +28,7 @@ export interface ExampleAppSettings {
   config: AppConfig;
   apiKeys: Map<string, string>;
   secretKey: string;
-  /** Delivery options for tests (e.g. a short retry schedule). */
+  /** Delivery options for tests (e.g. a short retry schedule); over those of the environment. */
   delivery?: Parameters<typeof WebhooksModule.forRoot>[0]['delivery'];
 }
 
@@ -41,7 +41,8 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
   const common = {
     entities: [...WEBHOOK_ENTITIES, Order],
     migrations: [...WEBHOOK_MIGRATIONS, CreateExampleOrders1764300100000],
-    migrationsRun: true,
+    // Run by the DataSource factory below, under a lock: several instances may start at once.
+    migrationsRun: false,
     synchronize: false,
   };
   return config.database.type === 'sqlite'
@@ -58,7 +59,7 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
     : { type: 'postgres', url: config.database.url, ...common };
 }
 
-/** The example application: management API, demo orders, health and OpenAPI. */
+/** The example application: management API, demo orders, health and OpenAPI (a `worker` has only delivery). */
 @Module({})
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
@@ -67,10 +68,18 @@ export class AppModule implements NestModule {
 
   static register(settings: ExampleAppSettings): DynamicModule {
     const { config } = settings;
+    const serves = config.role !== 'worker';
     return {
       module: AppModule,
       imports: [
-        TypeOrmModule.forRoot(typeOrmOptions(config)),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => typeOrmOptions(config),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            await runMigrationsExclusively(dataSource);
+            return dataSource;
+          },
+        }),
         TypeOrmModule.forFeature([Order]),
         ClsModule.forRoot({
           global: true,
@@ -86,11 +95,12 @@ export class AppModule implements NestModule {
             allowPrivateNetworks: config.allowPrivateNetworks,
             tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
           },
-          delivery: settings.delivery,
+          // An `api` process publishes only: its attempts are written unleased and the workers send them.
+          delivery: { ...config.delivery, ...settings.delivery, worker: config.role !== 'api' },
           authorizer: OrderOwnerAuthorizer,
         }),
       ],
-      controllers: [SubscriptionsController, AttemptsController, OrdersController, HealthController],
+      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController] : [],
       providers: [
         OrdersService,
         OwnedSubscriptions,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createExampleApp } from './app.factory.js';
+import { createExampleApp, createExampleWorker } from './app.factory.js';
 import { ConfigError, loadAppConfig } from './config/app-config.js';
 
 async function bootstrap(): Promise<void> {
@@ -13,11 +13,18 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  if (config.role === 'worker') {
+    await createExampleWorker(config);
+    console.log(`nest-webhooks example worker delivering (no HTTP server; WEBHOOKS_ROLE=worker)`);
+    // Nest's timers do not keep the process alive; a process with no server keeps itself alive until a signal.
+    setInterval(() => undefined, 1 << 30);
+    return;
+  }
   const { app, developmentApiKey } = await createExampleApp(config);
   await app.listen(config.port);
   const { port } = app.getHttpServer().address() as { port: number };
   const base = `http://localhost:${port}`;
-  console.log(`nest-webhooks example listening on ${base} (API docs: ${base}/docs)`);
+  console.log(`nest-webhooks example listening on ${base} (API docs: ${base}/docs)${config.role === 'api' ? ' [api only: workers deliver]' : ''}`);
   if (developmentApiKey) {
     console.log(
       [

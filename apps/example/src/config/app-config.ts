@@ -1,8 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import ms from 'ms';
+
+/**
+ * What a process does: `all` serves the API and delivers; `api` serves the API and only publishes (workers send);
+ * `worker` delivers and serves no HTTP at all.
+ */
+export type AppRole = 'all' | 'api' | 'worker';
+
+/** Delivery settings an operator may set from the environment; unset ones keep the library's defaults. */
+export interface DeliverySettings {
+  retrySchedule?: number[];
+  leaseMs?: number;
+  pollIntervalMs?: number;
+}
 
 /** The example application's configuration, read from the environment (DESIGN.md §4). */
 export interface AppConfig {
+  role: AppRole;
   port: number;
   database: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
   redisUrl: string | null;
@@ -14,6 +29,7 @@ export interface AppConfig {
   secretKey: string | null;
   /** Earlier values of WEBHOOKS_SECRET_KEY, still able to decrypt while secrets are re-encrypted. */
   previousSecretKeys: string[];
+  delivery: DeliverySettings;
 }
 
 /** A configuration value is wrong; the message is one line naming the variable. */
@@ -95,9 +111,43 @@ function parseSecretKey(value: string | undefined, name = 'WEBHOOKS_SECRET_KEY')
   return value;
 }
 
+function parseRole(value: string | undefined): AppRole {
+  if (value === undefined || value === '') return 'all';
+  if (value === 'all' || value === 'api' || value === 'worker') return value;
+  throw new ConfigError(`WEBHOOKS_ROLE must be "all", "api" or "worker", got "${value}"`);
+}
+
+/** A duration: milliseconds, or a number with a unit (`500ms`, `5s`, `30m`, `2h`, `1d`). */
+function parseDuration(name: string, value: string, { min = 0, max = 30 * 24 * 3600 * 1000 } = {}): number {
+  const parsed = /^\d+$/.test(value) ? Number(value) : ms(value as ms.StringValue);
+  if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`${name}: "${value}" is not a duration from ${ms(min)} to ${ms(max)} (such as 500ms, 5s, 30m, 2h)`);
+  }
+  return parsed;
+}
+
+/** `5s,5m,30m,2h`: the delays before each retry; `none`: no retries. */
+function parseRetrySchedule(value: string | undefined): number[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (value.trim() === 'none') return [];
+  const delays = value.split(',').map((d) => parseDuration('WEBHOOKS_RETRY_SCHEDULE', d.trim()));
+  if (delays.length > 50) throw new ConfigError('WEBHOOKS_RETRY_SCHEDULE: at most 50 delays');
+  return delays;
+}
+
+function parseDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
+  const settings: DeliverySettings = {};
+  const retrySchedule = parseRetrySchedule(env.WEBHOOKS_RETRY_SCHEDULE);
+  if (retrySchedule) settings.retrySchedule = retrySchedule;
+  if (env.WEBHOOKS_LEASE_MS) settings.leaseMs = parseDuration('WEBHOOKS_LEASE_MS', env.WEBHOOKS_LEASE_MS, { min: 3000 });
+  if (env.WEBHOOKS_POLL_INTERVAL_MS) settings.pollIntervalMs = parseDuration('WEBHOOKS_POLL_INTERVAL_MS', env.WEBHOOKS_POLL_INTERVAL_MS, { min: 10, max: 3600_000 });
+  return settings;
+}
+
 /** Reads and checks every variable; throws `ConfigError` with a one-line message on the first bad one. */
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
+    role: parseRole(env.WEBHOOKS_ROLE),
     port: parsePort(env.PORT),
     database: parseDatabase(env.DATABASE_URL),
     redisUrl: env.REDIS_URL ? env.REDIS_URL : null,
@@ -111,5 +161,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .map((k) => k.trim())
       .filter(Boolean)
       .map((k) => parseSecretKey(k, 'WEBHOOKS_PREVIOUS_SECRET_KEYS')!),
+    delivery: parseDeliverySettings(env),
   };
 }

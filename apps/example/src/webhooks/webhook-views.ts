@@ -16,6 +16,7 @@ export function subscriptionView(s: WebhookSubscription): SubscriptionResponse {
     description: s.description,
     metadata: { ...s.metadata },
     headerNames: [...s.headerNames],
+    retrySchedule: s.retrySchedule ? [...s.retrySchedule] : null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
   };

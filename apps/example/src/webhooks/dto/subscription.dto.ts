@@ -17,6 +17,30 @@ import {
 } from 'class-validator';
 import { IsOmittable } from '../../common/validation.js';
 
+/** Bounds of a subscription's own retry schedule: a customer may shorten or lengthen it, not flood with it. */
+export const MAX_RETRY_DELAYS = 20;
+export const MIN_RETRY_DELAY_MS = 1000;
+export const MAX_RETRY_DELAY_MS = 7 * 24 * 3600 * 1000;
+
+/** `retrySchedule`: milliseconds before each retry, at most 20 of them, each from 1 s to 7 days. */
+function IsRetrySchedule(): PropertyDecorator {
+  return (target, propertyName) => {
+    ApiPropertyOptional({
+      type: [Number],
+      nullable: true,
+      maxItems: MAX_RETRY_DELAYS,
+      example: [5000, 300000, 1800000],
+      description: `Milliseconds before each retry (at most ${MAX_RETRY_DELAYS}, each ${MIN_RETRY_DELAY_MS} to ${MAX_RETRY_DELAY_MS}); [] means no retries, null the server's schedule`,
+    })(target, propertyName);
+    IsOptional()(target, propertyName);
+    IsArray()(target, propertyName);
+    ArrayMaxSize(MAX_RETRY_DELAYS)(target, propertyName);
+    IsInt({ each: true, message: 'each value in retrySchedule must be an integer number of milliseconds' })(target, propertyName);
+    Min(MIN_RETRY_DELAY_MS, { each: true, message: `each value in retrySchedule must be at least ${MIN_RETRY_DELAY_MS} ms` })(target, propertyName);
+    Max(MAX_RETRY_DELAY_MS, { each: true, message: `each value in retrySchedule must be at most ${MAX_RETRY_DELAY_MS} ms (7 days)` })(target, propertyName);
+  };
+}
+
 const EVENT_PATTERN = /^(?:\*\*|\*|[A-Za-z0-9_:-]+)(?:\.(?:\*\*|\*|[A-Za-z0-9_:-]+))*$/;
 
 /** An object of at most 50 string values with safe keys. */
@@ -98,6 +122,9 @@ export class CreateSubscriptionDto {
   @IsObject()
   @IsStringRecord()
   headers?: Record<string, string>;
+
+  @IsRetrySchedule()
+  retrySchedule?: number[] | null;
 }
 
 /** PATCH: omitted fields stay; `null` resets payloadType, dialect and description; url, events, metadata cannot be null. */
@@ -147,6 +174,9 @@ export class UpdateSubscriptionDto {
   @IsObject()
   @IsStringRecord()
   headers?: Record<string, string>;
+
+  @IsRetrySchedule()
+  retrySchedule?: number[] | null;
 }
 
 export class RotateSecretDto {
@@ -170,6 +200,7 @@ export class SubscriptionResponse {
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata!: Record<string, string>;
   @ApiProperty({ type: [String], description: 'Names of the extra request headers (values are write-only)' }) headerNames!: string[];
+  @ApiProperty({ type: [Number], nullable: true, description: "Milliseconds before each retry; null: the server's schedule" }) retrySchedule!: number[] | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
 }
