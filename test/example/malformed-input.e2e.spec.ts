@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDeliveryManager } from '@app/webhooks';
 import { ALICE_KEY, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
-import { countRows, rowById } from '../support/example-c-sqlite.js';
+import { DATABASES } from '../support/databases.js';
+import { countRows, rowById } from '../support/example-database.js';
 import { TestReceiver } from '../support/receiver.js';
 
 /**
@@ -140,6 +141,20 @@ const BAD_EVENTS_VALUES: unknown[] = [
   Array.from({ length: 10_000 }, () => 'a'),
 ];
 
+/** Retry schedules a customer may not set: not an array of whole milliseconds from 1 s to 7 days, or more than 20. */
+const BAD_RETRY_SCHEDULES: unknown[] = [
+  '5s',
+  5000,
+  {},
+  [999],
+  [-1000],
+  [1500.5],
+  ['5000'],
+  [null],
+  [8 * 24 * 3600 * 1000],
+  Array.from({ length: 21 }, () => 1000),
+];
+
 const BAD_METADATA_VALUES: unknown[] = [
   'team=billing',
   42,
@@ -195,6 +210,8 @@ function buildCases(): BadRequest[] {
   for (const description of [42, true, [], {}, 'x'.repeat(1001)])
     post(`description ${show(description)}`, 'description', (ids) => ({ url: ids.validUrl, description }));
   for (const metadata of BAD_METADATA_VALUES) post(`metadata ${show(metadata)}`, 'metadata', (ids) => ({ url: ids.validUrl, metadata }));
+  for (const retrySchedule of BAD_RETRY_SCHEDULES)
+    post(`retrySchedule ${show(retrySchedule)}`, 'retrySchedule', (ids) => ({ url: ids.validUrl, retrySchedule }));
   for (const metadata of POLLUTING_METADATA)
     postRaw(`metadata ${metadata}`, 'metadata', (ids) => `{"url":${JSON.stringify(ids.validUrl)},"metadata":${metadata}}`);
   for (const [name, value] of [
@@ -204,7 +221,6 @@ function buildCases(): BadRequest[] {
     ['active', false],
     ['id', 'chosen-id'],
     ['permission', 'webhooks.view'],
-    ['retrySchedule', [1000]],
     ['statusMessage', 'Active'],
     ['createdAt', '2020-01-01T00:00:00Z'],
     ['Url', 'https://127.0.0.1/'],
@@ -255,6 +271,7 @@ function buildCases(): BadRequest[] {
   for (const description of [5, ['x'], 'x'.repeat(1001)]) patch(`description ${show(description)}`, 'description', () => ({ description }));
   for (const metadata of ['x', { a: 1 }, { a: { b: 'c' } }, manyKeys(51)]) patch(`metadata ${show(metadata)}`, 'metadata', () => ({ metadata }));
   for (const metadata of POLLUTING_METADATA.slice(0, 3)) patchRaw(`metadata ${metadata}`, 'metadata', () => `{"metadata":${metadata}}`);
+  for (const retrySchedule of BAD_RETRY_SCHEDULES) patch(`retrySchedule ${show(retrySchedule)}`, 'retrySchedule', () => ({ retrySchedule }));
   // A valid change next to an invalid one: nothing of it may be applied.
   patch('valid description + blocked url', 'url', () => ({ description: 'changed', url: 'https://10.0.0.1/' }));
   patch('valid events + library-reserved events', 'events', () => ({ description: 'changed', events: ['order.created', 'webhooks.**'] }));
@@ -421,13 +438,13 @@ async function sendAll(api: RunningExampleApp, cases: BadRequest[], ids: Ids): P
 
 const CASES = buildCases();
 
-describe('example app: malformed input on every write route is refused with a 4xx naming the field, and nothing changes', () => {
+describe.each(DATABASES)('example app: malformed input on every write route is refused with a 4xx naming the field, and nothing changes (%s)', (database) => {
   let api: RunningExampleApp;
   let receiver: TestReceiver;
 
   beforeAll(async () => {
     receiver = await TestReceiver.start();
-    api = await startExampleApp();
+    api = await startExampleApp({}, { database });
   });
   afterAll(async () => {
     await api?.close();
@@ -447,14 +464,14 @@ describe('example app: malformed input on every write route is refused with a 4x
     const ids: Ids = { subscription: created.body.id, order: order.body.id, validUrl: `${receiver.url}/other` };
     const before = {
       subscription: (await api.request('GET', `${SUBSCRIPTIONS}/${ids.subscription}`)).body,
-      subscriptionRow: rowById(api.databasePath, 'webhook_subscription', ids.subscription),
-      orderRow: rowById(api.databasePath, 'example_order', ids.order),
+      subscriptionRow: await rowById(api.database, 'webhook_subscription', ids.subscription),
+      orderRow: await rowById(api.database, 'example_order', ids.order),
       prototypeKeys: Reflect.ownKeys(Object.prototype).map(String),
     };
     expect(before.subscription).toMatchObject({ metadata: { team: 'billing' }, payloadType: 'Order', events: ['order.*'] });
-    expect(countRows(api.databasePath, 'webhook_subscription')).toBe(1);
-    expect(countRows(api.databasePath, 'example_order')).toBe(1);
-    expect(countRows(api.databasePath, 'webhook_attempt')).toBe(1);
+    expect(await countRows(api.database, 'webhook_subscription')).toBe(1);
+    expect(await countRows(api.database, 'example_order')).toBe(1);
+    expect(await countRows(api.database, 'webhook_attempt')).toBe(1);
 
     const { sent, wrong } = await sendAll(api, CASES, ids);
     expect(sent).toBe(CASES.length);
@@ -470,16 +487,16 @@ describe('example app: malformed input on every write route is refused with a 4x
     expect(list.status).toBe(200);
     expect.soft(list.body.map((s: { id: string }) => s.id), 'subscriptions listed').toEqual([ids.subscription]);
     await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
-    expect.soft(countRows(api.databasePath, 'webhook_subscription'), 'rows in webhook_subscription').toBe(1);
-    expect.soft(countRows(api.databasePath, 'example_order'), 'rows in example_order').toBe(1);
+    expect.soft(await countRows(api.database, 'webhook_subscription'), 'rows in webhook_subscription').toBe(1);
+    expect.soft(await countRows(api.database, 'example_order'), 'rows in example_order').toBe(1);
     // Only the valid order's order.created: no bad request changed an order (order.updated) or sent anything.
-    expect.soft(countRows(api.databasePath, 'webhook_attempt'), 'rows in webhook_attempt').toBe(1);
+    expect.soft(await countRows(api.database, 'webhook_attempt'), 'rows in webhook_attempt').toBe(1);
     expect.soft(receiver.requests, 'deliveries').toHaveLength(1);
 
     // The valid subscription and order are exactly as before: fields, timestamps, encrypted secrets (no rotation).
     expect.soft((await api.request('GET', `${SUBSCRIPTIONS}/${ids.subscription}`)).body, 'the valid subscription').toEqual(before.subscription);
-    expect.soft(rowById(api.databasePath, 'webhook_subscription', ids.subscription), 'its stored row').toEqual(before.subscriptionRow);
-    expect.soft(rowById(api.databasePath, 'example_order', ids.order), 'the valid order').toEqual(before.orderRow);
+    expect.soft(await rowById(api.database, 'webhook_subscription', ids.subscription), 'its stored row').toEqual(before.subscriptionRow);
+    expect.soft(await rowById(api.database, 'example_order', ids.order), 'the valid order').toEqual(before.orderRow);
 
     // No prototype pollution in this process (the app runs in it).
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -499,7 +516,7 @@ describe('example app: malformed input on every write route is refused with a 4x
  * when loopback is not allowed, so they run against an app with the default destination policy (no private
  * networks). Its one subscription points at a public address literal and takes an event nobody emits.
  */
-describe('example app with the default destination policy: every spelling of loopback is refused', () => {
+describe.each(DATABASES)('example app with the default destination policy: every spelling of loopback is refused (%s)', (database) => {
   const LOOPBACK_FORMS = [
     'https://127.0.0.1/',
     'https://0x7f000001/',
@@ -519,7 +536,7 @@ describe('example app with the default destination policy: every spelling of loo
   let api: RunningExampleApp;
 
   beforeAll(async () => {
-    api = await startExampleApp({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'false' });
+    api = await startExampleApp({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'false' }, { database });
   });
   afterAll(() => api?.close());
 
@@ -527,7 +544,7 @@ describe('example app with the default destination policy: every spelling of loo
     const created = await api.request('POST', SUBSCRIPTIONS, { body: { url: 'https://93.184.216.34/hooks', events: ['nothing.emits.this'] } });
     expect(created.status).toBe(201);
     const ids: Ids = { subscription: created.body.id, order: '', validUrl: 'https://93.184.216.34/hooks' };
-    const before = rowById(api.databasePath, 'webhook_subscription', ids.subscription);
+    const before = await rowById(api.database, 'webhook_subscription', ids.subscription);
     const cases: BadRequest[] = LOOPBACK_FORMS.flatMap((url): BadRequest[] => [
       { route: `POST ${SUBSCRIPTIONS}`, kind: `url ${url}`, method: 'POST', path: () => SUBSCRIPTIONS, body: () => ({ url }), field: 'url' },
       { route: `PATCH ${SUBSCRIPTION}`, kind: `url ${url}`, method: 'PATCH', path: (i) => `${SUBSCRIPTIONS}/${i.subscription}`, body: () => ({ url }), field: 'url' },
@@ -536,7 +553,7 @@ describe('example app with the default destination policy: every spelling of loo
     expect(sent).toBe(LOOPBACK_FORMS.length * 2);
     expect.soft(wrong).toEqual([]);
     expect((await api.request('GET', '/health', { key: null })).status).toBe(200);
-    expect(countRows(api.databasePath, 'webhook_subscription')).toBe(1);
-    expect(rowById(api.databasePath, 'webhook_subscription', ids.subscription)).toEqual(before);
+    expect(await countRows(api.database, 'webhook_subscription')).toBe(1);
+    expect(await rowById(api.database, 'webhook_subscription', ids.subscription)).toEqual(before);
   });
 });

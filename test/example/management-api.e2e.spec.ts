@@ -3,15 +3,16 @@ import { Webhook as SvixWebhook } from 'svix';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookDeliveryManager } from '@app/webhooks';
 import { eventually, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
+import { DATABASES } from '../support/databases.js';
 import { TestReceiver } from '../support/receiver.js';
 
-describe('example app: subscribe, order, verified delivery, attempts, redeliver (over HTTP only)', () => {
+describe.each(DATABASES)('example app: subscribe, order, verified delivery, attempts, redeliver (over HTTP only) (%s)', (database) => {
   let api: RunningExampleApp;
   let receiver: TestReceiver;
 
   beforeEach(async () => {
     receiver = await TestReceiver.start();
-    api = await startExampleApp();
+    api = await startExampleApp({}, { database });
   });
   afterEach(async () => {
     await api.close();

@@ -1,46 +1,16 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXAMPLE_MAIN, runExample as run, waitForOutput as waitFor } from '../support/example-process.js';
 import { tempSqliteFile } from '../support/sqlite.js';
-
-const MAIN = fileURLToPath(new URL('../../dist/apps/example/main.js', import.meta.url));
-
-interface Started {
-  output: () => string;
-  /** The exit code, or the signal that ended it. */
-  exit: Promise<number | string | null>;
-  kill: () => void;
-}
-
-/** Runs the built example app (what `npm start` runs after its build) as a child process. */
-function run(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exit = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
-  return { output: () => output, exit, kill: () => child.kill('SIGTERM') };
-}
-
-async function waitFor(started: Started, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = started.output().match(pattern);
-    if (match) return match;
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in output:\n${started.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('npm start: the built example app on its SQLite default', () => {
   const cleanups: Array<() => void> = [];
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
   it('creates the database on first start, generates and prints a development key, and serves the API', async () => {
-    expect(existsSync(MAIN)).toBe(true);
+    expect(existsSync(EXAMPLE_MAIN)).toBe(true);
     const db = tempSqliteFile();
     cleanups.push(db.cleanup);
     const app = run({ PORT: '0', DATABASE_URL: `sqlite:${db.path}` });

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookDeliveryManager } from '@app/webhooks';
-import { allRows, rowById } from '../support/example-c-sqlite.js';
+import { allRows, rowById } from '../support/example-database.js';
 import { BOB_KEY, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
+import { DATABASES } from '../support/databases.js';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver.js';
 
 /**
@@ -11,7 +12,7 @@ import { TestReceiver, type ReceivedRequest } from '../support/receiver.js';
  * Bob (BOB_KEY) must not be able to see or touch any of them through any route that takes an id, must get
  * exactly the answer an unknown id gets (so ids reveal nothing), and must never be sent events about them.
  */
-describe('example app: one owner cannot see, change or receive another owner’s objects', () => {
+describe.each(DATABASES)('example app: one owner cannot see, change or receive another owner’s objects (%s)', (database) => {
   let api: RunningExampleApp;
   let receiver: TestReceiver;
 
@@ -42,7 +43,7 @@ describe('example app: one owner cannot see, change or receive another owner’s
 
   beforeEach(async () => {
     receiver = await TestReceiver.start();
-    api = await startExampleApp();
+    api = await startExampleApp({}, { database });
     aliceActive = await create(undefined, { url: `${receiver.url}/alice`, description: 'alice main', metadata: { team: 'alice' } });
     aliceInactive = await create(undefined, { url: `${receiver.url}/alice-inactive`, events: ['order.deleted'], description: 'alice spare' });
     expect((await api.request('POST', `/webhooks/subscriptions/${aliceInactive.id}/deactivate`)).status).toBe(200);
@@ -73,10 +74,10 @@ describe('example app: one owner cannot see, change or receive another owner’s
       inactiveAttempts: await get(`/webhooks/subscriptions/${aliceInactive.id}/attempts`),
       attemptDetails: await Promise.all(aliceAttemptIds.map((id) => get(`/webhooks/attempts/${id}`))),
       rows: {
-        active: rowById(api.databasePath, 'webhook_subscription', aliceActive.id),
-        inactive: rowById(api.databasePath, 'webhook_subscription', aliceInactive.id),
-        attempts: allRows(api.databasePath, 'webhook_attempt').filter((a) => a.subscription_id === aliceActive.id || a.subscription_id === aliceInactive.id),
-        order: rowById(api.databasePath, 'example_order', aliceOrder.id),
+        active: await rowById(api.database, 'webhook_subscription', aliceActive.id),
+        inactive: await rowById(api.database, 'webhook_subscription', aliceInactive.id),
+        attempts: (await allRows(api.database, 'webhook_attempt')).filter((a) => a.subscription_id === aliceActive.id || a.subscription_id === aliceInactive.id),
+        order: await rowById(api.database, 'example_order', aliceOrder.id),
       },
     };
   }

@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookDeliveryManager } from '@app/webhooks';
 import { eventually, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
+import { DATABASES } from '../support/databases.js';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver.js';
 
 const verifies = (secret: string, request: ReceivedRequest): boolean => {
@@ -23,13 +23,13 @@ const verifies = (secret: string, request: ReceivedRequest): boolean => {
   return standard;
 };
 
-describe('example app: signing secrets are write-only', () => {
+describe.each(DATABASES)('example app: signing secrets are write-only (%s)', (database) => {
   let api: RunningExampleApp;
   let receiver: TestReceiver;
 
   beforeEach(async () => {
     receiver = await TestReceiver.start();
-    api = await startExampleApp();
+    api = await startExampleApp({}, { database });
   });
   afterEach(async () => {
     await api.close();
@@ -70,23 +70,16 @@ describe('example app: signing secrets are write-only', () => {
     }
 
     // What is stored: attempt rows keep no signature and no secret; the subscription row holds only ciphertext.
-    const db = new Database(api.databasePath, { readonly: true });
-    try {
-      const dump = JSON.stringify([
-        db.prepare('SELECT * FROM webhook_attempt').all(),
-        db.prepare('SELECT * FROM webhook_subscription').all(),
-      ]);
-      for (const secret of secrets) {
-        expect(dump).not.toContain(secret);
-        expect(dump).not.toContain(secret.slice('whsec_'.length));
-      }
-      const stored = db.prepare('SELECT secrets FROM webhook_subscription WHERE id = ?').get(created.id) as { secrets: string };
-      expect(stored.secrets).toMatch(/^v1\.k[0-9a-f]{10}\./);
-      for (const row of db.prepare('SELECT request FROM webhook_attempt').all() as Array<{ request: string }>) {
-        expect(JSON.parse(row.request).headers['webhook-signature']).toBe('[redacted]');
-      }
-    } finally {
-      db.close();
+    const query = (sql: string, params?: unknown[]) => api.database.query(sql, params);
+    const dump = JSON.stringify([await query('SELECT * FROM webhook_attempt'), await query('SELECT * FROM webhook_subscription')]);
+    for (const secret of secrets) {
+      expect(dump).not.toContain(secret);
+      expect(dump).not.toContain(secret.slice('whsec_'.length));
+    }
+    const [stored] = (await query('SELECT secrets FROM webhook_subscription WHERE id = ?', [created.id])) as Array<{ secrets: string }>;
+    expect(stored!.secrets).toMatch(/^v1\.k[0-9a-f]{10}\./);
+    for (const row of (await query('SELECT request FROM webhook_attempt')) as Array<{ request: string }>) {
+      expect(JSON.parse(row.request).headers['webhook-signature']).toBe('[redacted]');
     }
   });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
@@ -29,6 +30,11 @@ export interface TestDatabase {
   connection: { type: 'better-sqlite3'; database: string; enableWAL: true } | { type: 'postgres'; url: string };
   /** The SQLite file, for tests that read it directly. */
   path?: string;
+  /**
+   * Runs SQL on a connection of the test's own (not the app's), with `?` placeholders on both databases. Rows are
+   * as the driver returns them (PostgreSQL gives bigint columns as strings).
+   */
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   drop(): Promise<void>;
 }
 
@@ -50,6 +56,16 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
       url: `sqlite:${file.path}`,
       connection: { type: 'better-sqlite3', database: file.path, enableWAL: true },
       path: file.path,
+      async query(sql, params = []) {
+        // A fresh read-only connection per call sees everything committed (WAL).
+        const db = new Database(file.path, { fileMustExist: true });
+        try {
+          const statement = db.prepare(sql);
+          return statement.reader ? (statement.all(...params) as Record<string, unknown>[]) : (statement.run(...params), []);
+        } finally {
+          db.close();
+        }
+      },
       drop: async () => file.cleanup(),
     };
   }
@@ -58,11 +74,25 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
+  let reader: Promise<DataSource> | undefined;
   return {
     kind,
     url: url.toString(),
     connection: { type: 'postgres', url: url.toString() },
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    async query(sql, params = []) {
+      reader ??= new DataSource({ type: 'postgres', url: url.toString(), extra: { max: 2 } }).initialize();
+      let n = 0;
+      const rows = (await (await reader).query(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      )) as unknown;
+      // TypeORM returns [rows, count] for UPDATE and DELETE.
+      return Array.isArray(rows) && !Array.isArray(rows[0]) ? (rows as Record<string, unknown>[]) : [];
+    },
+    async drop() {
+      if (reader) await (await reader).destroy();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
   };
 }
 

@@ -2,17 +2,17 @@ import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { createExampleApp } from '../../apps/example/src/app.factory.js';
 import { loadAppConfig } from '../../apps/example/src/config/app-config.js';
-import { tempSqliteFile } from './sqlite.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
 import { testTls } from './tls.js';
 
 export const ALICE_KEY = 'alice-key-0123456789abcdef';
 export const BOB_KEY = 'bob-key-0123456789abcdef';
 
-/** The real example application on a SQLite file in a temp dir, listening on a random loopback port. */
+/** The real example application on a fresh database (SQLite file or PostgreSQL), listening on a random loopback port. */
 export interface RunningExampleApp {
   app: INestApplication;
   baseUrl: string;
-  databasePath: string;
+  database: TestDatabase;
   /** fetch() against the app with an API key (`null` for no Authorization header). */
   request(method: string, path: string, options?: { key?: string | null; body?: unknown; rawBody?: string }): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
@@ -20,12 +20,13 @@ export interface RunningExampleApp {
 
 export async function startExampleApp(
   env: Record<string, string> = {},
-  options: { delivery?: Record<string, unknown> } = {},
+  options: { delivery?: Record<string, unknown>; database?: TestDatabase | 'sqlite' | 'postgres' } = {},
 ): Promise<RunningExampleApp> {
-  const db = tempSqliteFile();
+  const given = typeof options.database === 'object' ? options.database : undefined;
+  const database = given ?? (await createTestDatabase(typeof options.database === 'string' ? options.database : 'sqlite'));
   const config = loadAppConfig({
     PORT: '0',
-    DATABASE_URL: `sqlite:${db.path}`,
+    DATABASE_URL: database.url,
     WEBHOOKS_API_KEYS: `alice:${ALICE_KEY},bob:${BOB_KEY}`,
     WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '127.0.0.1/32',
     WEBHOOKS_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
@@ -39,7 +40,7 @@ export async function startExampleApp(
   return {
     app,
     baseUrl,
-    databasePath: db.path,
+    database,
     async request(method, path, { key = ALICE_KEY, body, rawBody } = {}) {
       const headers: Record<string, string> = {};
       if (key !== null) headers.authorization = `Bearer ${key}`;
@@ -56,7 +57,7 @@ export async function startExampleApp(
     },
     async close() {
       await app.close();
-      db.cleanup();
+      if (!given) await database.drop();
     },
   };
 }
