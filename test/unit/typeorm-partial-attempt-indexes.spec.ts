@@ -11,7 +11,9 @@ import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.o
 import { pendingAttempt } from '../support/attempts.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 
-const DUE_INDEX = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at") WHERE status = 'pending'`;
+const DUE_INDEX = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at", "id") WHERE status = 'pending'`;
+/** The due index before the coordination migration gave it the id. */
+const DUE_INDEX_BEFORE_ID = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at") WHERE status = 'pending'`;
 const KEY_INDEX =
   'CREATE UNIQUE INDEX "uq_webhook_attempt_idempotency" ON "webhook_attempt" ("subscription_id", "idempotency_key") WHERE idempotency_key IS NOT NULL';
 const RESOLVED_INDEX = `CREATE INDEX "idx_webhook_attempt_resolved" ON "webhook_attempt" ("subscription_id", "id") WHERE status <> 'pending'`;
@@ -125,6 +127,8 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
       .prepare(`EXPLAIN QUERY PLAN ${claims[0]}`)
       .all({ worker: 'w', until: NOW.getTime() + 1000, now: NOW.getTime(), limit: 10, excluded: '[]' }) as Array<{ detail: string }>;
     expect(plan.map((row) => row.detail)).toContain('SEARCH webhook_attempt USING INDEX idx_webhook_attempt_due (status=? AND next_attempt_at<?)');
+    // Due time, then id: the order comes from the index, with no sort of the due attempts.
+    expect(plan.map((row) => row.detail).join(' | ')).not.toMatch(/TEMP B-TREE/);
 
     const claimed = await store.claimDue('w', NOW, new Date(NOW.getTime() + 1000), 10);
     expect(claimed.map((a) => a.id).sort()).toEqual(due.map((a) => a.id).sort());
@@ -236,13 +240,13 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     expect(latest).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX, idx_webhook_attempt_resolved: RESOLVED_INDEX });
     expect(latest).not.toHaveProperty('idx_webhook_attempt_subscription_status');
 
-    // The coordination tables go and come back without touching the attempt indexes.
+    // The coordination tables go, and the due index loses the id again.
     await upgraded.undoLastMigration();
-    expect(attemptIndexes(path)).toEqual(latest);
+    expect(attemptIndexes(path)).toEqual({ ...latest, idx_webhook_attempt_due: DUE_INDEX_BEFORE_ID });
     expect(await upgraded.query("SELECT name FROM sqlite_master WHERE name IN ('webhook_registry', 'webhook_endpoint_lease')")).toEqual([]);
     await upgraded.undoLastMigration();
     const partialOnly = attemptIndexes(path);
-    expect(partialOnly).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, idx_webhook_attempt_subscription_status: before['idx_webhook_attempt_subscription_status'] });
+    expect(partialOnly).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX_BEFORE_ID, idx_webhook_attempt_subscription_status: before['idx_webhook_attempt_subscription_status'] });
     expect(partialOnly).not.toHaveProperty('idx_webhook_attempt_resolved');
     await upgraded.undoLastMigration();
     expect(attemptIndexes(path)).toEqual(before);

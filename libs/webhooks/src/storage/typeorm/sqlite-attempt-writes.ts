@@ -106,14 +106,15 @@ export class SqliteAttemptStatements {
          SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' ORDER BY id DESC LIMIT ?)`,
     );
     this.countResolved = db.prepare("SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' GROUP BY status");
-    // One statement takes the oldest due attempts and returns them, with no read afterwards.
+    // One statement takes the oldest due attempts and returns them, with no read afterwards. Oldest: due first, then
+    // created first (ids sort by creation), in the order of the due index, so no later attempt overtakes an earlier one.
     this.claimDue = db.prepare(
       `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until
        WHERE id IN (
          SELECT id FROM webhook_attempt
          WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
            AND subscription_id NOT IN (SELECT value FROM json_each(@excluded))
-         ORDER BY next_attempt_at LIMIT @limit)
+         ORDER BY next_attempt_at, id LIMIT @limit)
        RETURNING *`,
     );
     // Per-id statements: with `id IN (…) AND lease_owner AND status` SQLite prefers the status index and scans

@@ -69,7 +69,9 @@ interface SqliteFastPath {
   countAttempts: Statement;
 }
 
-const byNextAttemptAt = (a: WebhookAttempt, b: WebhookAttempt) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0);
+/** Claim order: the oldest due first, and among attempts due the same millisecond the oldest created (ids sort by creation). */
+const byDueThenCreated = (a: WebhookAttempt, b: WebhookAttempt) =>
+  (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * A subscription's attempts of one status. On SQLite the condition steers the planner: for a resolved status it
@@ -655,7 +657,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     if (this.sqlite) {
       const sqlite = this.sqlite;
       const rows = await sqlite.writer.submit({ kind: 'claimDue', worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) });
-      return rows.map((row) => toAttempt(sqlite.decodeAttempt(row))).sort(byNextAttemptAt);
+      return rows.map((row) => toAttempt(sqlite.decodeAttempt(row))).sort(byDueThenCreated);
     }
     const ids = await this.run(async (ds) => {
       const due = ds
@@ -669,6 +671,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
         .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
         .orderBy('d.next_attempt_at', 'ASC')
+        .addOrderBy('d.id', 'ASC')
         .limit(limit);
       if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
       const update = ds
@@ -687,7 +690,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       return taken.map((t) => t.id);
     });
     if (ids.length === 0) return [];
-    return (await this.findAttempts(ids)).sort(byNextAttemptAt);
+    return (await this.findAttempts(ids)).sort(byDueThenCreated);
   }
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {

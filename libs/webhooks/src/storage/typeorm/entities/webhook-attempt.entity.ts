@@ -14,8 +14,9 @@ import { epochMillis, jsonWithDates } from '../column-transformers.js';
  * past and no live lease are what workers claim.
  */
 @Entity({ name: 'webhook_attempt' })
-// Partial (migration 1764400000000): only pending attempts are claimed, and only keyed ones can conflict.
-@Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt'], { where: "status = 'pending'" })
+// Partial (migration 1764400000000): only pending attempts are claimed, and only keyed ones can conflict. Claims take
+// them in the index's order, due time then id (migration 1764600000000), so no later attempt overtakes an earlier one.
+@Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt', 'id'], { where: "status = 'pending'" })
 @Index('idx_webhook_attempt_subscription', ['subscriptionId', 'id'])
 // Partial (migration 1764500000000): the history rule reads only resolved attempts, newest first.
 @Index('idx_webhook_attempt_resolved', ['subscriptionId', 'id'], { where: "status <> 'pending'" })

@@ -1,12 +1,16 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
 
+const DUE_INDEX = { name: 'idx_webhook_attempt_due', where: "status = 'pending'" };
+
 /**
  * What several processes on one database need to agree (SQLite and PostgreSQL):
  * - `webhook_registry`: the registry version, raised by every subscription change in its own transaction;
  * - `webhook_subscription.revision`: the version of a subscription's last change, so a process reads only what
  *   changed since the version it has;
  * - `webhook_subscription_tombstone`: deleted subscriptions, for the same reason;
- * - `webhook_endpoint_lease`: the one worker that sends to an endpoint at a time.
+ * - `webhook_endpoint_lease`: the one worker that sends to an endpoint at a time;
+ * - the due index gains the id, so claims take attempts due in the same millisecond in creation order from the index
+ *   (several workers claim in batches: without it, a later attempt could be claimed before an earlier one).
  */
 export class ReplicaCoordination1764600000000 implements MigrationInterface {
   name = 'ReplicaCoordination1764600000000';
@@ -36,6 +40,8 @@ export class ReplicaCoordination1764600000000 implements MigrationInterface {
         indices: [new TableIndex({ name: 'idx_webhook_subscription_tombstone_revision', columnNames: ['revision'] })],
       }),
     );
+    await queryRunner.dropIndex('webhook_attempt', DUE_INDEX.name);
+    await queryRunner.createIndex('webhook_attempt', new TableIndex({ ...DUE_INDEX, columnNames: ['status', 'next_attempt_at', 'id'] }));
     await queryRunner.createTable(
       new Table({
         name: 'webhook_endpoint_lease',
@@ -50,6 +56,8 @@ export class ReplicaCoordination1764600000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.dropTable('webhook_endpoint_lease');
+    await queryRunner.dropIndex('webhook_attempt', DUE_INDEX.name);
+    await queryRunner.createIndex('webhook_attempt', new TableIndex({ ...DUE_INDEX, columnNames: ['status', 'next_attempt_at'] }));
     await queryRunner.dropTable('webhook_subscription_tombstone');
     await queryRunner.dropIndex('webhook_subscription', 'idx_webhook_subscription_revision');
     await queryRunner.query('ALTER TABLE webhook_subscription DROP COLUMN revision');
