@@ -116,6 +116,8 @@ export class TypeOrmWebhookStore extends WebhookStore {
    * commits a batch of hot-path writes every turn.
    */
   private changes!: DataSource;
+  /** SQLite: the transactions on `changes`, one after the other. */
+  private changesQueue: Promise<unknown> = Promise.resolve();
   private signals?: PostgresSignals;
   private cipher!: SecretCipher;
   private ready: Promise<void> | null = null;
@@ -254,17 +256,33 @@ export class TypeOrmWebhookStore extends WebhookStore {
    * the new version, which the rows it writes carry as their revision. Retried while SQLite reports the database
    * busy (the whole transaction: nothing of a failed one was committed).
    */
-  private async change<T>(work: (manager: EntityManager, version: number) => Promise<T>): Promise<T> {
-    await this.initialize();
-    const started = Date.now();
-    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
-      try {
-        return await this.changes.transaction(async (manager) => work(manager, await raiseRegistryVersion(manager, this.isPostgres)));
-      } catch (error) {
-        if (!isBusy(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
-        await sleep(delay);
+  private change<T>(work: (manager: EntityManager, version: number) => Promise<T>): Promise<T> {
+    return this.inTransaction(async (manager) => work(manager, await raiseRegistryVersion(manager, this.isPostgres)));
+  }
+
+  /**
+   * A transaction on the `changes` connection, retried while SQLite reports the database busy (the whole
+   * transaction: nothing of a failed one was committed). On SQLite that is one connection, and TypeORM gives every
+   * caller the same query runner: transactions on it run one at a time, or a second BEGIN would fail and its
+   * rollback end the first one's transaction.
+   */
+  private inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      await this.initialize();
+      const started = Date.now();
+      for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+        try {
+          return await this.changes.transaction(work);
+        } catch (error) {
+          if (!isBusy(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
+          await sleep(delay);
+        }
       }
-    }
+    };
+    if (this.isPostgres) return run();
+    const result = this.changesQueue.then(run);
+    this.changesQueue = result.catch(() => undefined);
+    return result;
   }
 
   private subscriptions(ds: DataSource | EntityManager) {
@@ -290,7 +308,9 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const manager = this.transactionOf(context);
     const read = manager
       ? await readSubscriptionChanges(manager, since)
-      : await this.run((ds) => ds.transaction((m) => readSubscriptionChanges(m, since)));
+      : // One read transaction, on the connection of the changes (on SQLite the store's own connection commits a
+        // batch of hot-path writes every turn, which must never end up inside it).
+        await this.inTransaction((m) => readSubscriptionChanges(m, since));
     return { version: read.version, changed: read.changed.map(toSubscription), deleted: read.deleted, complete: read.complete };
   }
 
