@@ -1,10 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClsModule } from 'nestjs-cls';
-import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { DataSource } from 'typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AttemptMessages,
@@ -18,19 +15,46 @@ import {
 } from '@app/webhooks';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { ContentContainer, CREATED_EVENTS, Folder, Memo, STATIC_SECRET } from '../support/seed-a-fixtures.js';
-import { sqliteDataSourceOptions, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createTestDatabase, type TestDatabase, transactionalModules } from '../support/databases.js';
+import { createWebhooksApp, STORES, storeFor, type StoreKind, type TestAppOptions } from '../support/webhooks-app.js';
 
 /**
  * Seed §11 "Configuration and static subscriptions" (scenarios 1–12). The seed's ZCML `staticSubscription`
  * is `WebhooksModule.forRoot({ subscriptions })`; its configuration errors are start-up errors of the app.
+ * Every scenario runs on each store: memory, and the TypeORM store on SQLite and PostgreSQL.
  */
 
 class Rollback extends Error {}
 
-describe('seed scenarios 1–2: static subscriptions that fail configuration', () => {
+/**
+ * What an app on `store` needs. A database store keeps subscriptions and attempts in it (and provides the
+ * transactions). The memory store keeps them in memory; a SQLite file of its own only provides real
+ * transactions to fire events in (seed: transaction.begin()).
+ */
+async function storeOptions(store: StoreKind): Promise<{ options: Pick<TestAppOptions, 'database' | 'before'>; database: TestDatabase }> {
+  const database = await storeFor(store);
+  if (database) return { options: { database }, database };
+  const transactions = await createTestDatabase('sqlite');
+  return { options: { before: transactionalModules(transactions) }, database: transactions };
+}
+
+describe.each(STORES)('seed scenarios 1–2: static subscriptions that fail configuration (%s store)', (store) => {
+  const databases: TestDatabase[] = [];
+
+  afterEach(async () => {
+    for (const database of databases.splice(0)) await database.drop();
+  });
+
+  /** A fresh store for one app (each app of a scenario starts on an empty one). */
+  async function onStore(): Promise<Pick<TestAppOptions, 'database'>> {
+    const database = await storeFor(store);
+    if (database) databases.push(database);
+    return { database };
+  }
+
   it('scenario 1: an http:// static subscription stops the app from starting because destinations must be https (same as seed); https URLs with a port or credentials are accepted (the seed rejected ports)', async () => {
     const failure = await createWebhooksApp({
+      ...(await onStore()),
       webhooks: { subscriptions: [{ url: 'http://example.com', secret: STATIC_SECRET }] },
     }).then(
       (app) => app.close().then(() => null),
@@ -42,6 +66,7 @@ describe('seed scenarios 1–2: static subscriptions that fail configuration', (
 
     // The seed's field allowed ports and inline credentials; here they are parsed correctly and accepted.
     const app = await createWebhooksApp({
+      ...(await onStore()),
       webhooks: {
         subscriptions: [
           { url: 'https://example.com:8443/hooks', secret: STATIC_SECRET },
@@ -59,6 +84,7 @@ describe('seed scenarios 1–2: static subscriptions that fail configuration', (
 
   it('scenario 2: a static subscription naming an undefined permission stops the app from starting with "Undefined permission ID"', async () => {
     const failure = await createWebhooksApp({
+      ...(await onStore()),
       webhooks: {
         subscriptions: [{ url: 'https://example.com/hooks', ownerId: 'some.one', permission: 'no.such.permission', secret: STATIC_SECRET }],
       },
@@ -72,27 +98,22 @@ describe('seed scenarios 1–2: static subscriptions that fail configuration', (
   });
 });
 
-describe('seed scenarios 3–12: one static subscription to a domain that does not resolve', () => {
+describe.each(STORES)('seed scenarios 3–12: one static subscription to a domain that does not resolve (%s store)', (store) => {
   const UNRESOLVABLE_URL = 'https://this_domain_does_not_exist';
-  let app: INestApplication;
-  let db: { path: string; cleanup: () => void };
+  let app: INestApplication | undefined;
+  let database: TestDatabase | undefined;
   let resolver: FakeResolver;
   let subscriptions: WebhookSubscriptionManager;
   let delivery: WebhookDeliveryManager;
 
   beforeEach(async () => {
-    db = tempSqliteFile();
+    const { options, database: created } = await storeOptions(store);
+    database = created;
     // DNS is the boundary: this resolver knows no name at all, like the seed's unresolvable domain.
     resolver = new FakeResolver();
     app = await createWebhooksApp({
-      // A real SQLite database only provides real transactions to fire events in (seed: transaction.begin()).
-      before: [
-        TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path)),
-        ClsModule.forRoot({
-          global: true,
-          plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })],
-        }),
-      ],
+      // Real transactions to fire events in (seed: transaction.begin()), on the store's database or a SQLite file.
+      ...options,
       webhooks: {
         subscriptions: [{ url: UNRESOLVABLE_URL, payloadType: ContentContainer, events: CREATED_EVENTS, secret: STATIC_SECRET }],
         destinations: { lookup: resolver.lookup },
@@ -105,12 +126,14 @@ describe('seed scenarios 3–12: one static subscription to a domain that does n
   });
 
   afterEach(async () => {
-    await app.close();
-    db.cleanup();
+    await app?.close();
+    await database?.drop();
+    app = undefined;
+    database = undefined;
   });
 
-  const txHost = () => app.get<TransactionHost<TransactionalAdapterTypeOrm>>(TransactionHost);
-  const fireCreated = (folder = new Folder('f-1', 'Reports')) => app.get(EventEmitter2).emit('folder.created', folder);
+  const txHost = () => app!.get<TransactionHost<TransactionalAdapterTypeOrm>>(TransactionHost);
+  const fireCreated = (folder = new Folder('f-1', 'Reports')) => app!.get(EventEmitter2).emit('folder.created', folder);
 
   /** Seed `transaction.begin(); notify(ObjectCreatedEvent(Folder())); transaction.commit()`. */
   async function fireInCommittedTransaction(): Promise<void> {
@@ -228,7 +251,7 @@ describe('seed scenarios 3–12: one static subscription to a domain that does n
 
   it('scenario 12: deleting the subscription removes it from the manager (no parent) and it is announced inactive', async () => {
     const deleted: WebhookSubscription[] = [];
-    app.get(EventEmitter2).on(WebhookEvents.SubscriptionDeleted, (event: WebhookSubscriptionEvent) => deleted.push(event.subscription));
+    app!.get(EventEmitter2).on(WebhookEvents.SubscriptionDeleted, (event: WebhookSubscriptionEvent) => deleted.push(event.subscription));
 
     expect(await subscriptions.delete('Subscription')).toBe(true);
     expect(await subscriptions.get('Subscription')).toBeNull();

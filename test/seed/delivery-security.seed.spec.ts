@@ -14,7 +14,8 @@ import {
 } from '@app/webhooks';
 import { TestReceiver } from '../support/receiver.js';
 import { deliverSome, Folder, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * Seed §11 scenarios 23–32 (delivery security, §7.1 and §3.3). The seed's static subscription is
@@ -22,24 +23,29 @@ import { createWebhooksApp } from '../support/webhooks-app.js';
  * subscription for `Folder` payloads on `content.created`, owned by `some.one` with `webhooks.view`. The
  * application's security (principals, grants, the acting user) is `SeedAuthorizer`, a test authorizer.
  */
-describe('seed: delivery security (scenarios 23–32)', () => {
+describe.each(STORES)('seed: delivery security (scenarios 23–32) (%s store)', (store) => {
   const EVENT = 'content.created';
   const PERMISSION = 'webhooks.view';
   const STATIC_ID = 'Subscription';
 
   let app: INestApplication | undefined;
   let receiver: TestReceiver | undefined;
+  let database: TestDatabase | undefined;
 
   afterEach(async () => {
     await app?.close();
     await receiver?.close();
+    await database?.drop();
     app = undefined;
     receiver = undefined;
+    database = undefined;
   });
 
   async function boot() {
     receiver = await TestReceiver.start();
+    database = await storeFor(store);
     app = await createWebhooksApp({
+      database,
       authorizer: SeedAuthorizer,
       webhooks: {
         subscriptions: [

@@ -1,5 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   InvalidWebhookSubscriptionError,
@@ -17,16 +16,16 @@ import {
 import { FakeClock } from '../support/fake-clock.js';
 import { sequence, TestReceiver } from '../support/receiver.js';
 import { STATIC_SECRET } from '../support/seed-a-fixtures.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, DATABASE_STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * Seed §11 "Externalization" and the unit tests on principal ids and timestamps (scenarios 69–72).
  *
  * The seed externalizes subscriptions and attempts to read-only JSON. Here the read model is what the managers
  * return, and its JSON form is `JSON.stringify` of it (dates become ISO-8601 strings). Subscriptions and
- * attempts live in a real SQLite file (TypeORM store) and are read back through a restarted app, so what is
- * checked is what persisted. Seed → here: `Class` → `source`, `to` → `url`, `when` → `events`, `for_` →
+ * attempts live in a real database (TypeORM store on SQLite and on PostgreSQL) and are read back through a
+ * restarted app, so what is checked is what persisted. Seed → here: `Class` → `source`, `to` → `url`, `when` → `events`, `for_` →
  * `payloadType`, `owner_id` → `ownerId`, `permission_id` → `permission`, `dialect_id` → `dialect`,
  * `status_message` → `statusMessage`, `CreatedTime`/`Last Modified` → `createdAt`/`updatedAt`; the attempt
  * limit is a module option (`limits.attemptLimit`), not a per-subscription field.
@@ -37,14 +36,14 @@ const DESTINATION = 'https://127.0.0.1:8443/hooks';
 type Json = Record<string, unknown>;
 const asJson = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
 
-describe('seed scenarios 69–72: externalization, principal ids, timestamps', () => {
-  let db: { path: string; cleanup: () => void };
+describe.each(DATABASE_STORES)('seed scenarios 69–72: externalization, principal ids, timestamps (%s store)', (store) => {
+  let database: TestDatabase | undefined;
   let clock: FakeClock;
   const apps: INestApplication[] = [];
   let receiver: TestReceiver | undefined;
 
-  beforeEach(() => {
-    db = tempSqliteFile();
+  beforeEach(async () => {
+    database = await storeFor(store);
     clock = new FakeClock(Date.UTC(2026, 0, 1));
   });
 
@@ -52,16 +51,16 @@ describe('seed scenarios 69–72: externalization, principal ids, timestamps', (
     for (const app of apps.splice(0)) await app.close();
     await receiver?.close();
     receiver = undefined;
-    db.cleanup();
+    await database?.drop();
+    database = undefined;
   });
 
-  /** An app on the SQLite file; call again (after `stop`) to read what the previous one persisted. */
+  /** An app on the database; call again (after `stop`) to read what the previous one persisted. */
   async function start(options: { subscriptions?: StaticWebhookSubscription[] } = {}): Promise<INestApplication> {
     const app = await createWebhooksApp({
-      before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path))],
+      // The TypeORM store on the database, with the test encryption key.
+      database,
       webhooks: {
-        storage: { type: 'typeorm' },
-        secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },
         delivery: { retrySchedule: [] },
         subscriptions: options.subscriptions,
       },
@@ -191,7 +190,7 @@ describe('seed scenarios 69–72: externalization, principal ids, timestamps', (
     expect(owners).toEqual(['sjohnson@riskmetrics.com', 'sjohnson']);
   });
 
-  it('scenario 72: a subscription created at 123456789 s has createdAt 1973-11-29T21:33:09 UTC (ISO with milliseconds here), kept exactly by SQLite; a change moves only updatedAt', async () => {
+  it('scenario 72: a subscription created at 123456789 s has createdAt 1973-11-29T21:33:09 UTC (ISO with milliseconds here), kept exactly by the database; a change moves only updatedAt', async () => {
     clock.set(123_456_789_000);
     const first = await start();
     const { subscription } = await first.get(WebhookSubscriptionManager).create({ url: DESTINATION });

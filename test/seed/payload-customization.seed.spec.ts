@@ -23,7 +23,8 @@ import {
   TimestampPolicyDialect,
 } from '../support/seed-b-payloads.js';
 import { seedSecret } from '../support/seed-b-security.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
 const LIBRARY_VERSION = (JSON.parse(readFileSync(new URL('../../libs/webhooks/package.json', import.meta.url), 'utf8')) as { version: string }).version;
 /** Seed: `LastModified = 123456789.0`. */
@@ -55,17 +56,20 @@ class DecliningEmployee extends Employee implements WebhookPayloadSource {
  * unnamed single adapter → type serializer. The standard dialect wraps what is chosen in
  * `{"type", "timestamp", "data"}`, so the seed's body is compared with `data`.
  */
-describe('seed: payload customization (scenarios 37–47)', () => {
+describe.each(STORES)('seed: payload customization (scenarios 37–47) (%s store)', (store) => {
   const STATIC_ID = 'Subscription';
 
   let app: INestApplication | undefined;
   let receiver: TestReceiver | undefined;
+  let database: TestDatabase | undefined;
 
   afterEach(async () => {
     await app?.close();
     await receiver?.close();
+    await database?.drop();
     app = undefined;
     receiver = undefined;
+    database = undefined;
   });
 
   interface BootOptions {
@@ -80,7 +84,9 @@ describe('seed: payload customization (scenarios 37–47)', () => {
   async function boot(options: BootOptions = {}) {
     receiver = await TestReceiver.start();
     const secret = seedSecret();
+    database = await storeFor(store);
     app = await createWebhooksApp({
+      database,
       providers: options.providers,
       webhooks: {
         serializers: options.serializers,

@@ -14,7 +14,8 @@ import {
 } from '@app/webhooks';
 import { TestReceiver } from '../support/receiver.js';
 import { Folder, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * Seed §11 scenarios 33–36 (security on subscriptions themselves, §7.2). Mapping: the seed's `zope.View` →
@@ -25,7 +26,7 @@ import { createWebhooksApp } from '../support/webhooks-app.js';
  * grants: the subscription is looked up by `attempt.subscriptionId`, and an attempt whose subscription is
  * gone ("detached") is checked against `null`.
  */
-describe('seed: subscription security (scenarios 33–36)', () => {
+describe.each(STORES)('seed: subscription security (scenarios 33–36) (%s store)', (store) => {
   const ALICE: WebhookPrincipal = { id: 'webhook.alice' };
   const BOB: WebhookPrincipal = { id: 'webhook.bob' };
   const MANAGER: WebhookPrincipal = { id: 'webhook.manager', admin: true };
@@ -34,12 +35,15 @@ describe('seed: subscription security (scenarios 33–36)', () => {
 
   let app: INestApplication | undefined;
   let receiver: TestReceiver | undefined;
+  let database: TestDatabase | undefined;
 
   afterEach(async () => {
     await app?.close();
     await receiver?.close();
+    await database?.drop();
     app = undefined;
     receiver = undefined;
+    database = undefined;
   });
 
   /** What `principal` may do, action by action, with a subscription (or with an attempt, through its subscription). */
@@ -59,7 +63,9 @@ describe('seed: subscription security (scenarios 33–36)', () => {
 
   async function bootWithAliceSubscription() {
     receiver = await TestReceiver.start();
+    database = await storeFor(store);
     app = await createWebhooksApp({
+      database,
       authorizer: SeedAuthorizer,
       webhooks: {
         subscriptions: [
@@ -137,7 +143,8 @@ describe('seed: subscription security (scenarios 33–36)', () => {
       }
     }
     receiver = await TestReceiver.start();
-    app = await createWebhooksApp({ overrides: [{ provide: WebhookAccessPolicy, useClass: NoOwnerGrantsAccessPolicy }] });
+    database = await storeFor(store);
+    app = await createWebhooksApp({ database, overrides: [{ provide: WebhookAccessPolicy, useClass: NoOwnerGrantsAccessPolicy }] });
     expect(app.get(WebhookAccessPolicy)).toBeInstanceOf(NoOwnerGrantsAccessPolicy);
 
     const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hooks`, ownerId: BOB.id });
