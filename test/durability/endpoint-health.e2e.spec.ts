@@ -15,13 +15,15 @@ import {
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, TestReceiver } from '../support/receiver.js';
 import { gate, type Gate } from '../support/seed-a-fixtures.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * Endpoint health, driven by a FakeClock: the time rule (every try failing for `limits.disableAfterFailingForMs`,
  * 5 days by default), the seed's all-failed rule with retries on (an attempt counts as failed only after its
  * last try; pending attempts block the rule), and cancellation of pending retries when a subscription is
  * deactivated or deleted. Every request goes over real HTTPS to a loopback receiver; only the clock is faked.
+ * Runs on every store: memory, and the TypeORM store on SQLite and on PostgreSQL.
  *
  * The background poller is pushed out to `pollIntervalMs: 600_000` (real time) and every retry delay is at
  * least that long, so the queue never arms a wake-up timer: attempts are only claimed when the test calls
@@ -35,8 +37,9 @@ const DAY = 24 * HOUR;
 const START = Date.UTC(2026, 0, 1);
 const CANCELLED = 'Cancelled because the subscription was deactivated or deleted.';
 
-describe('endpoint health (FakeClock)', () => {
+describe.each(STORES)('endpoint health (FakeClock, %s)', (kind) => {
   let app: INestApplication | undefined;
+  let database: TestDatabase | undefined;
   let receiver: TestReceiver;
   let clock: FakeClock;
   /** What the receiver answers; tests flip it to simulate an outage and a recovery. */
@@ -61,11 +64,15 @@ describe('endpoint health (FakeClock)', () => {
     await app?.close();
     app = undefined;
     await receiver.close();
+    await database?.drop();
+    database = undefined;
   });
 
   async function start(webhooks: WebhooksModuleOptions = {}): Promise<string> {
     clock = new FakeClock(START);
+    database = await storeFor(kind);
     app = await createWebhooksApp({
+      database,
       webhooks: {
         ...webhooks,
         delivery: { retryJitter: 0, pollIntervalMs: 10 * MINUTE, ...webhooks.delivery },

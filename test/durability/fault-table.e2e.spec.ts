@@ -1,11 +1,9 @@
-import Database from 'better-sqlite3';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -24,8 +22,8 @@ import {
 
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, type ReceivedRequest, type Responder, TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, DATABASE_STORES, STORES, type StoreKind, storeFor } from '../support/webhooks-app.js';
 
 /**
  * reliability-security.md §B5, the fault table: one test per row the library handles in process (rows 1–6, 8,
@@ -33,7 +31,9 @@ import { createWebhooksApp } from '../support/webhooks-app.js';
  * is driven by hand: `step(ms)` moves the FakeClock, claims what became due and waits for it to be recorded,
  * so no test sleeps through a retry delay. The clock starts at the current (whole) second, so signatures stay
  * within the `standardwebhooks` verifier's 5-minute tolerance. The rows that depend on the HTTP client (1, 2,
- * 6, 8, 18, 19) run once with each transport (`axios`, `undici`, `undici-thread`). Rows 7, 9 and 12–15 are covered elsewhere.
+ * 6, 8, 18, 19) run once with each transport (`axios`, `undici`, `undici-thread`), on the memory store. The rows
+ * that depend on what is stored run on each store: row 10 (a crashed process) on SQLite and PostgreSQL, rows 11,
+ * 16 and 17 also on the memory store. Rows 7, 9 and 12–15 are covered elsewhere.
  */
 
 const WORKER = fileURLToPath(new URL('../fixtures/apps/durable-worker.mjs', import.meta.url));
@@ -83,12 +83,19 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
     return started;
   }
 
-  async function boot(webhooks: WebhooksModuleOptions = {}, before: unknown[] = []): Promise<Harness> {
+  /** A fresh database for `kind` (none for the memory store), dropped after the test. */
+  async function store(kind: StoreKind): Promise<TestDatabase | undefined> {
+    const database = await storeFor(kind);
+    if (database) cleanups.push(() => database.drop());
+    return database;
+  }
+
+  async function boot(webhooks: WebhooksModuleOptions = {}, database?: TestDatabase): Promise<Harness> {
     const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
     const app = await createWebhooksApp({
       webhooks: { ...webhooks, delivery: { pollIntervalMs: 60_000, ...webhooks.delivery } },
       overrides: [{ provide: WebhookClock, useValue: clock }],
-      before,
+      database,
     });
     cleanups.push(() => app.close());
     const delivery = app.get(WebhookDeliveryManager);
@@ -428,9 +435,9 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
 
   // ------------------------------------------------------------------------------------------------ row 10
 
-  it('fault row 10: crash after send, before the result is recorded → after a restart exactly ONE duplicate, with the same webhook-id', async () => {
-    const db = tempSqliteFile();
-    cleanups.push(db.cleanup);
+  it.each(DATABASE_STORES)('fault row 10: crash after send, before the result is recorded → after a restart exactly ONE duplicate, with the same webhook-id (%s)', async (kind) => {
+    const database = await createTestDatabase(kind);
+    cleanups.push(() => database.drop());
     const secret = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
     const held: ServerResponse[] = [];
     const crashReceiver = await receiver((request, res) => {
@@ -441,7 +448,8 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
     cleanups.push(() => children.forEach((child) => child.kill('SIGKILL')));
     const start = (mode: string) => {
       const child = spawn(process.execPath, [WORKER], {
-        env: { ...process.env, CA_FILE, SECRET: secret, DB_PATH: db.path, RECEIVER_URL: `${crashReceiver.url}/crash`, MODE: mode, COUNT: '1', LEASE_MS: '2500' },
+        // The shortest lease allowed (3 s): the restarted worker takes the dead one's attempt over once it runs out.
+        env: { ...process.env, CA_FILE, SECRET: secret, DATABASE_URL: database.url, RECEIVER_URL: `${crashReceiver.url}/crash`, MODE: mode, COUNT: '1', LEASE_MS: '3000' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
@@ -451,9 +459,9 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
       child.stderr!.on('data', (c) => (output += c));
       const exited = new Promise<void>((resolve) => child.on('exit', () => ((dead = true), resolve())));
       /** Waits for `check`, failing at once (with the child's output) if the child died on its own. */
-      const until = async (check: () => boolean, what: string) => {
+      const until = async (check: () => boolean | Promise<boolean>, what: string) => {
         const deadline = Date.now() + 15_000;
-        while (!check()) {
+        while (!(await check())) {
           if (dead) throw new Error(`the ${mode} worker exited before ${what}:\n${output}`);
           if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${output}`);
           await new Promise((resolve) => setTimeout(resolve, 10));
@@ -461,14 +469,9 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
       };
       return { child, exited, until };
     };
-    const attemptRows = () => {
-      const sqlite = new Database(db.path, { readonly: true });
-      try {
-        return sqlite.prepare('SELECT webhook_id AS webhookId, status, tries FROM webhook_attempt').all() as Array<{ webhookId: string; status: string; tries: number }>;
-      } finally {
-        sqlite.close();
-      }
-    };
+    /** The attempt rows, read on a connection of the test's own. */
+    const attemptRows = async () =>
+      (await database.query('SELECT webhook_id AS "webhookId", status, tries FROM webhook_attempt ORDER BY id')) as Array<{ webhookId: string; status: string; tries: number }>;
 
     const first = start('publish');
     await first.until(() => crashReceiver.requests.length >= 1, 'the first request');
@@ -476,10 +479,10 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
     await first.exited;
     held.forEach((res) => res.destroy());
     // The try was sent but its result never recorded.
-    expect(attemptRows()).toEqual([{ webhookId: crashReceiver.requests[0]!.headers['webhook-id'], status: 'pending', tries: 0 }]);
+    expect(await attemptRows()).toEqual([{ webhookId: crashReceiver.requests[0]!.headers['webhook-id'], status: 'pending', tries: 0 }]);
 
     const second = start('resume');
-    await second.until(() => attemptRows()[0]?.status === 'successful', 'the redelivery to be recorded');
+    await second.until(async () => (await attemptRows())[0]?.status === 'successful', 'the redelivery to be recorded');
     second.child.kill('SIGKILL');
     await second.exited;
 
@@ -488,56 +491,46 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
     expect(duplicate.headers['webhook-id']).toBe(sent.headers['webhook-id']);
     expect(duplicate.body).toBe(sent.body);
     for (const request of [sent, duplicate]) expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
-    expect(attemptRows()).toEqual([{ webhookId: sent.headers['webhook-id'], status: 'successful', tries: 1 }]);
+    expect(await attemptRows()).toEqual([{ webhookId: sent.headers['webhook-id'], status: 'successful', tries: 1 }]);
   }, 30_000);
 
   // ------------------------------------------------------------------------------------------------ row 11
 
-  it('fault row 11: the same event published twice with one idempotencyKey → one attempt and one delivery per subscription (memory and TypeORM/SQLite stores)', async () => {
-    for (const store of ['memory', 'typeorm'] as const) {
-      const target = await receiver();
-      let options: WebhooksModuleOptions = {};
-      const before: unknown[] = [];
-      if (store === 'typeorm') {
-        const db = tempSqliteFile();
-        cleanups.push(db.cleanup);
-        before.push(TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path)));
-        options = { storage: { type: 'typeorm' }, secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] } };
-      }
-      const { subscriptions, publisher, delivery } = await boot(options, before);
-      const { subscription: a } = await subscriptions.create({ url: `${target.url}/a`, events: ['order.*'] });
-      const { subscription: b } = await subscriptions.create({ url: `${target.url}/b`, events: ['order.*'] });
-      const publish = (key: string) => publisher.publish('order.created', { id: 'o-1' }, { idempotencyKey: key });
+  it.each(STORES)('fault row 11: the same event published twice with one idempotencyKey → one attempt and one delivery per subscription (%s)', async (kind) => {
+    const target = await receiver();
+    const { subscriptions, publisher, delivery } = await boot({}, await store(kind));
+    const { subscription: a } = await subscriptions.create({ url: `${target.url}/a`, events: ['order.*'] });
+    const { subscription: b } = await subscriptions.create({ url: `${target.url}/b`, events: ['order.*'] });
+    const publish = (key: string) => publisher.publish('order.created', { id: 'o-1' }, { idempotencyKey: key });
 
-      // Sequential duplicate (the app retried its call), before and after the first delivery finished.
-      expect(await publish('order-1')).toHaveLength(2);
-      expect(await publish('order-1')).toEqual([]);
-      await delivery.waitForPendingDeliveries(10_000);
-      expect(await publish('order-1')).toEqual([]);
-      // Concurrent duplicates (a double submit): still one attempt per subscription.
-      const concurrent = await Promise.all([publish('order-2'), publish('order-2'), publish('order-2')]);
-      expect.soft(concurrent.flat(), `${store}: attempts returned by concurrent publishes`).toHaveLength(2);
-      await delivery.waitForPendingDeliveries(10_000);
+    // Sequential duplicate (the app retried its call), before and after the first delivery finished.
+    expect(await publish('order-1')).toHaveLength(2);
+    expect(await publish('order-1')).toEqual([]);
+    await delivery.waitForPendingDeliveries(10_000);
+    expect(await publish('order-1')).toEqual([]);
+    // Concurrent duplicates (a double submit): still one attempt per subscription.
+    const concurrent = await Promise.all([publish('order-2'), publish('order-2'), publish('order-2')]);
+    expect.soft(concurrent.flat(), `${kind}: attempts returned by concurrent publishes`).toHaveLength(2);
+    await delivery.waitForPendingDeliveries(10_000);
 
-      for (const [subscription, path] of [[a, '/a'], [b, '/b']] as const) {
-        const attempts = await delivery.listAttempts(subscription.id);
-        expect.soft(attempts.map((x) => [x.idempotencyKey, x.status]), store).toEqual([
-          ['order-2', 'successful'],
-          ['order-1', 'successful'],
-        ]);
-        const received = target.requests.filter((r) => r.path === path);
-        expect.soft(received.map((r) => r.headers['webhook-id']).sort(), store).toEqual(attempts.map((x) => x.webhookId).sort());
-      }
-      expect.soft(target.requests.length, `${store}: requests received`).toBe(4);
+    for (const [subscription, path] of [[a, '/a'], [b, '/b']] as const) {
+      const attempts = await delivery.listAttempts(subscription.id);
+      expect.soft(attempts.map((x) => [x.idempotencyKey, x.status]), kind).toEqual([
+        ['order-2', 'successful'],
+        ['order-1', 'successful'],
+      ]);
+      const received = target.requests.filter((r) => r.path === path);
+      expect.soft(received.map((r) => r.headers['webhook-id']).sort(), kind).toEqual(attempts.map((x) => x.webhookId).sort());
     }
+    expect.soft(target.requests.length, `${kind}: requests received`).toBe(4);
   });
 
   // ------------------------------------------------------------------------------------------------ row 16
 
-  it('fault row 16: subscription deactivated or deleted while a retry is pending → pending attempt cancelled, no further request; after re-activation a manual redeliver works', async () => {
+  it.each(STORES)('fault row 16: subscription deactivated or deleted while a retry is pending → pending attempt cancelled, no further request; after re-activation a manual redeliver works (%s)', async (kind) => {
     let answer = 500;
     const target = await receiver((request, res, req) => ok(answer)(request, res, req));
-    const { subscriptions, publisher, delivery, step, only } = await boot();
+    const { subscriptions, publisher, delivery, step, only } = await boot({}, await store(kind));
     const { subscription: paused } = await subscriptions.create({ url: `${target.url}/paused`, events: ['fault.*'] });
     const { subscription: removed } = await subscriptions.create({ url: `${target.url}/removed`, events: ['fault.*'] });
 
@@ -572,9 +565,9 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
 
   // ------------------------------------------------------------------------------------------------ row 17
 
-  it('fault row 17: secret rotated between tries → the retry is signed with the new and the old secret during the overlap, and verifies with each', async () => {
+  it.each(STORES)('fault row 17: secret rotated between tries → the retry is signed with the new and the old secret during the overlap, and verifies with each (%s)', async (kind) => {
     const target = await receiver(ok(500));
-    const { subscriptions, publisher, delivery, stepTo, only } = await boot({ delivery: { retrySchedule: [1_000, 2_000], retryJitter: 0 } });
+    const { subscriptions, publisher, delivery, stepTo, only } = await boot({ delivery: { retrySchedule: [1_000, 2_000], retryJitter: 0 } }, await store(kind));
     const { subscription, secret: oldSecret } = await subscriptions.create({ url: `${target.url}/rotate`, events: ['fault.*'] });
 
     await publisher.publish('fault.rotate', { n: 1 });

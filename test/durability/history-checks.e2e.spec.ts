@@ -2,19 +2,21 @@ import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookDeliveryManager, WebhookSubscriptionManager } from '@app/webhooks';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createWebhooksApp, DATABASE_STORES } from '../support/webhooks-app.js';
 
-describe('history checks under a burst of resolutions', () => {
+describe.each(DATABASE_STORES)('history checks under a burst of resolutions (%s)', (kind) => {
   let app: INestApplication | undefined;
   let receiver: TestReceiver | undefined;
-  const db = tempSqliteFile();
+  let database: TestDatabase | undefined;
   afterEach(async () => {
     await app?.close();
+    app = undefined;
     await receiver?.close();
-    db.cleanup();
+    receiver = undefined;
+    await database?.drop();
+    database = undefined;
   });
 
   // Regression: a check queued while the previous one still ran used to leave a settled promise in the
@@ -23,12 +25,11 @@ describe('history checks under a burst of resolutions', () => {
     receiver = await TestReceiver.start({
       responder: (_request, res) => void setTimeout(() => res.writeHead(200).end(), Math.random() * 5),
     });
-    // The SQLite store: its history checks span several event-loop turns, so they overlap under a burst.
+    // A database store: its history checks span several event-loop turns, so they overlap under a burst.
+    database = await createTestDatabase(kind);
     app = await createWebhooksApp({
-      before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path))],
+      database,
       webhooks: {
-        storage: { type: 'typeorm' },
-        secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] },
         delivery: { concurrency: 32, perEndpointConcurrency: 32 },
         limits: { attemptLimit: 50 },
       },
@@ -46,5 +47,8 @@ describe('history checks under a burst of resolutions', () => {
     const attempts = await app.get(WebhookDeliveryManager).listAttempts(subscription.id);
     expect(attempts).toHaveLength(50);
     expect(attempts.every((a) => a.status === 'successful')).toBe(true);
+    // What is stored, read on a connection of the test's own: the pruning left exactly the limit behind.
+    const [{ n }] = (await database.query('SELECT COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ?', [subscription.id])) as [{ n: unknown }];
+    expect(Number(n)).toBe(50);
   });
 });

@@ -1,5 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,13 +15,14 @@ import {
 } from '@app/webhooks';
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * Operator actions: `redeliver(attemptId)`, `recoverFailedAttempts(subscriptionId, since)`, and idempotency keys
- * on `WebhookPublisher.publish`, on the memory store and on the TypeORM store over a real SQLite file. Requests
- * go over real HTTPS to a loopback receiver; only the clock is faked (in the recovery test).
+ * on `WebhookPublisher.publish`, on every store (memory, and the TypeORM store on SQLite and on PostgreSQL). The
+ * TypeORM store's own checks (a key kept across a restart, inside a transaction) run on the databases only.
+ * Requests go over real HTTPS to a loopback receiver; only the clock is faked (in the recovery test).
  */
 
 const MINUTE = 60_000;
@@ -31,8 +31,10 @@ const SECRET = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
 
 const dataOf = (body: string) => (JSON.parse(body) as { data: unknown }).data;
 
-describe('operator actions', () => {
+describe.each(STORES)('operator actions (%s)', (kind) => {
   let app: INestApplication | undefined;
+  /** The database of this test (none on the memory store). */
+  let database: TestDatabase | undefined;
   let receiver: TestReceiver;
   /** What the receiver answers; flipped to simulate an outage. */
   let status: number;
@@ -46,10 +48,14 @@ describe('operator actions', () => {
     await app?.close();
     app = undefined;
     await receiver.close();
+    await database?.drop();
+    database = undefined;
   });
 
   async function start(webhooks: WebhooksModuleOptions = {}, clock?: FakeClock): Promise<string> {
+    database = await storeFor(kind);
     app = await createWebhooksApp({
+      database,
       webhooks: { ...webhooks, delivery: { retrySchedule: [], ...webhooks.delivery } },
       overrides: clock ? [{ provide: WebhookClock, useValue: clock }] : [],
     });
@@ -180,7 +186,7 @@ describe('operator actions', () => {
     });
   });
 
-  describe('idempotency keys on publish (memory store)', () => {
+  describe('idempotency keys on publish', () => {
     it('the same key creates one attempt per subscription and one request; another key is a new event', async () => {
       const a = await start();
       const { subscription: b } = await subscriptions().create({ url: `${receiver.url}/other`, events: ['order.*'] });
@@ -208,28 +214,11 @@ describe('operator actions', () => {
     });
   });
 
-  describe('idempotency keys on publish (TypeORM store, SQLite file)', () => {
-    let db: { path: string; cleanup: () => void };
-
-    beforeEach(() => {
-      db = tempSqliteFile();
-    });
-
-    afterEach(async () => {
-      await app?.close();
-      app = undefined;
-      db.cleanup();
-    });
-
+  // The TypeORM store only: rows read through the app's DataSource, a transaction's manager, a restart.
+  if (kind !== 'memory') describe('idempotency keys on publish (TypeORM store)', () => {
     async function startTypeOrm(): Promise<INestApplication> {
-      return createWebhooksApp({
-        before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path))],
-        webhooks: {
-          storage: { type: 'typeorm' },
-          secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },
-          delivery: { retrySchedule: [] },
-        },
-      });
+      database ??= await storeFor(kind);
+      return createWebhooksApp({ database, webhooks: { delivery: { retrySchedule: [] } } });
     }
 
     const rows = (subscriptionId: string) => app!.get(DataSource).getRepository(WebhookAttemptEntity).findBy({ subscriptionId });
@@ -240,7 +229,7 @@ describe('operator actions', () => {
       return subscription.id;
     }
 
-    it('the same key gives one row and one request: sequentially, inside a transaction, and after a restart on the same file', async () => {
+    it('the same key gives one row and one request: sequentially, inside a transaction, and after a restart on the same database', async () => {
       const id = await startWithSubscription();
       const publisher = () => app!.get(WebhookPublisher);
 

@@ -1,5 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   WebhookClock,
@@ -12,14 +11,18 @@ import {
 } from '@app/webhooks';
 import { pendingAttempt } from '../support/attempts.js';
 import { TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * A burst longer than the in-process queue: what does not fit is handed back to the store. It must come back
  * as soon as there is room (here the poll interval is ten minutes, so nothing else would bring it back within
  * the test), and in the order it was published: an endpoint's new attempts must not overtake the older ones
  * waiting in the store.
+ *
+ * Runs on every store (memory, and the TypeORM store on SQLite and on PostgreSQL). The tests that slow the memory
+ * store's claims down by hand (to stand in for a database under load) run on the memory store only; the ones about
+ * a store's commits and claims racing with hand-backs run on the databases only.
  */
 
 const EVENTS = 60;
@@ -48,65 +51,55 @@ async function heldReceiver() {
   };
 }
 
-describe('queue overflow: attempts handed back to the store', () => {
+describe.each(STORES)('queue overflow: attempts handed back to the store (%s)', (kind) => {
   let app: INestApplication | undefined;
   let receiver: TestReceiver | undefined;
   /** A second receiver (a dead endpoint), where a test needs one. */
   let other: TestReceiver | undefined;
-  const files: Array<{ cleanup: () => void }> = [];
+  const databases: TestDatabase[] = [];
 
   afterEach(async () => {
     await app?.close();
     app = undefined;
     for (const server of [receiver, other]) await server?.close();
     receiver = other = undefined;
-    for (const file of files.splice(0)) file.cleanup();
+    for (const database of databases.splice(0)) await database.drop();
   });
 
-  const stores: Array<[string, () => { webhooks: WebhooksModuleOptions; before: unknown[] }]> = [
-    ['memory store', () => ({ webhooks: { delivery: DELIVERY }, before: [] })],
-    [
-      'SQLite store',
-      () => {
-        const file = tempSqliteFile();
-        files.push(file);
-        return {
-          webhooks: { storage: { type: 'typeorm' }, secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] }, delivery: DELIVERY },
-          before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(file.path))],
-        };
-      },
-    ],
-  ];
-
-  for (const [name, setUp] of stores) {
-    it(`${name}: a burst of ${EVENTS} through a line of 4 is delivered without waiting for a poll, and no later event overtakes it`, async () => {
-      const held = await heldReceiver();
-      receiver = held.receiver;
-      app = await createWebhooksApp(setUp());
-      await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
-      const publisher = app.get(WebhookPublisher);
-      const delivery = app.get(WebhookDeliveryManager);
-
-      for (let i = 0; i < EVENTS; i++) await publisher.publish('burst.event', { i });
-      // The first request is held at the receiver; at most the line waits in memory, the rest is in the store.
-      await receiver.waitForRequests(1);
-      expect(delivery.stats.active + delivery.stats.queued).toBeLessThanOrEqual(1 + 4);
-
-      // One answer: the next request starts and the line has room for one. A new event now must still go behind
-      // the older ones waiting in the store.
-      held.answer(1);
-      await receiver.waitForRequests(2);
-      await publisher.publish('burst.event', { i: EVENTS });
-
-      held.open();
-      await receiver.waitForRequests(EVENTS + 1, 20_000);
-      await delivery.waitForPendingDeliveries(20_000);
-
-      const order = receiver.requests.map((request) => (JSON.parse(request.body) as { data: { i: number } }).data.i);
-      expect(order).toEqual(Array.from({ length: EVENTS + 1 }, (_, i) => i));
-      expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(EVENTS + 1);
-    });
+  /** An app on this suite's store (a fresh database for the TypeORM store) with these delivery options. */
+  async function startApp(delivery: NonNullable<WebhooksModuleOptions['delivery']>): Promise<INestApplication> {
+    const database = await storeFor(kind);
+    if (database) databases.push(database);
+    return createWebhooksApp({ database, webhooks: { delivery } });
   }
+
+  it(`a burst of ${EVENTS} through a line of 4 is delivered without waiting for a poll, and no later event overtakes it`, async () => {
+    const held = await heldReceiver();
+    receiver = held.receiver;
+    app = await startApp(DELIVERY);
+    await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
+    const publisher = app.get(WebhookPublisher);
+    const delivery = app.get(WebhookDeliveryManager);
+
+    for (let i = 0; i < EVENTS; i++) await publisher.publish('burst.event', { i });
+    // The first request is held at the receiver; at most the line waits in memory, the rest is in the store.
+    await receiver.waitForRequests(1);
+    expect(delivery.stats.active + delivery.stats.queued).toBeLessThanOrEqual(1 + 4);
+
+    // One answer: the next request starts and the line has room for one. A new event now must still go behind
+    // the older ones waiting in the store.
+    held.answer(1);
+    await receiver.waitForRequests(2);
+    await publisher.publish('burst.event', { i: EVENTS });
+
+    held.open();
+    await receiver.waitForRequests(EVENTS + 1, 20_000);
+    await delivery.waitForPendingDeliveries(20_000);
+
+    const order = receiver.requests.map((request) => (JSON.parse(request.body) as { data: { i: number } }).data.i);
+    expect(order).toEqual(Array.from({ length: EVENTS + 1 }, (_, i) => i));
+    expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(EVENTS + 1);
+  });
 
   const order = (requests: ReadonlyArray<{ body: string }>) => requests.map((request) => (JSON.parse(request.body) as { data: { i: number } }).data.i);
   const upTo = (count: number) => Array.from({ length: count }, (_, i) => i);
@@ -114,7 +107,7 @@ describe('queue overflow: attempts handed back to the store', () => {
   it('a backlog the poller finds in the store (not handed over by a publisher) is worked off at once, and no later event overtakes it', async () => {
     const held = await heldReceiver();
     receiver = held.receiver;
-    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
+    app = await startApp(DELIVERY);
     const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
     // Left by a process that only publishes (`worker: false`), or retries falling due together.
     const now = app.get(WebhookClock).now();
@@ -137,7 +130,7 @@ describe('queue overflow: attempts handed back to the store', () => {
   async function startWithDeadEndpoint(delivery: NonNullable<WebhooksModuleOptions['delivery']>) {
     const dead = (other = await TestReceiver.start({ responder: () => undefined }));
     receiver = await TestReceiver.start();
-    app = await createWebhooksApp({ webhooks: { delivery: { concurrency: 4, timeoutMs: 30_000, shutdownTimeoutMs: 100, ...delivery } } });
+    app = await startApp({ concurrency: 4, timeoutMs: 30_000, shutdownTimeoutMs: 100, ...delivery });
     const subscriptions = app.get(WebhookSubscriptionManager);
     const { subscription: deadSub } = await subscriptions.create({ url: `${dead.url}/dead`, events: ['dead.*'] });
     const { subscription: healthySub } = await subscriptions.create({ url: `${receiver.url}/healthy`, events: ['healthy.*'] });
@@ -157,13 +150,13 @@ describe('queue overflow: attempts handed back to the store', () => {
   });
 
   /**
-   * The memory store app of these tests, with claims that take 100 ms (a database under load): waiting before
+   * The app of these tests (memory store only), with claims that take 100 ms (a database under load): waiting before
    * they read, or reading at once and answering later (as a database round trip does). Counts the claims.
    */
   async function startWithSlowClaims(slow: 'before-reading' | 'after-reading') {
     const held = await heldReceiver();
     receiver = held.receiver;
-    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
+    app = await startApp(DELIVERY);
     await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
     const store = app.get(WebhookStore);
     const claimDue = store.claimDue.bind(store);
@@ -178,7 +171,8 @@ describe('queue overflow: attempts handed back to the store', () => {
     return { held, publisher: app.get(WebhookPublisher), counted };
   }
 
-  it('a refill asked for while a slow claim runs (one that left the endpoint out as full) is not lost', async () => {
+  // The memory store with claims slowed down by hand (a database under load, made deterministic): memory only.
+  if (kind === 'memory') it('a refill asked for while a slow claim runs (one that left the endpoint out as full) is not lost', async () => {
     const { held, publisher, counted } = await startWithSlowClaims('before-reading');
     for (let i = 0; i < 20; i++) await publisher.publish('burst.event', { i });
     await held.receiver.waitForRequests(1);
@@ -203,7 +197,7 @@ describe('queue overflow: attempts handed back to the store', () => {
     await held.receiver.waitForRequests(2);
   }
 
-  it('memory store, claims answered 100 ms after they read: an event handed back during the catch-up claim is not stranded', async () => {
+  if (kind === 'memory') it('memory store, claims answered 100 ms after they read: an event handed back during the catch-up claim is not stranded', async () => {
     const { held, publisher, counted } = await startWithSlowClaims('after-reading');
     await overflowAndDrainTwo(held, publisher);
     const before = counted.claims;
@@ -219,11 +213,11 @@ describe('queue overflow: attempts handed back to the store', () => {
     expect(order(held.receiver.requests)).toEqual(upTo(8));
   });
 
-  it('SQLite store: an event accepted in the same turn as the catch-up claim (its release commits after the claim) is not stranded', async () => {
+  // A database store: the release of a handed-over attempt commits after the claim that runs in the same turn.
+  if (kind !== 'memory') it('an event accepted in the same turn as the catch-up claim (its release commits after the claim) is not stranded', async () => {
     const held = await heldReceiver();
     receiver = held.receiver;
-    const { webhooks, before } = stores[1]![1]();
-    app = await createWebhooksApp({ webhooks, before });
+    app = await startApp(DELIVERY);
     const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
     const store = app.get(WebhookStore);
     const queue = app.get(WebhookDeliveryQueue);
@@ -270,18 +264,10 @@ describe('queue overflow: attempts handed back to the store', () => {
     expect(order(healthy.requests)).toEqual(upTo(3));
   });
 
-  it('steady traffic to a dead endpoint whose line is full does not keep the poller claiming (SQLite store)', async () => {
+  // A database store: every hand-back there is a write that commits later, and used to ask for a claim.
+  if (kind !== 'memory') it('steady traffic to a dead endpoint whose line is full does not keep the poller claiming', async () => {
     const dead = (other = await TestReceiver.start({ responder: () => undefined }));
-    const file = tempSqliteFile();
-    files.push(file);
-    app = await createWebhooksApp({
-      webhooks: {
-        storage: { type: 'typeorm' },
-        secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] },
-        delivery: { concurrency: 4, perEndpointConcurrency: 2, maxQueuedAttempts: 40, pollIntervalMs: 600_000, timeoutMs: 30_000, shutdownTimeoutMs: 100 },
-      },
-      before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(file.path))],
-    });
+    app = await startApp({ concurrency: 4, perEndpointConcurrency: 2, maxQueuedAttempts: 40, pollIntervalMs: 600_000, timeoutMs: 30_000, shutdownTimeoutMs: 100 });
     await app.get(WebhookSubscriptionManager).create({ url: `${dead.url}/dead`, events: ['dead.*'] });
     const store = app.get(WebhookStore);
     const claimDue = store.claimDue.bind(store);
@@ -315,7 +301,7 @@ describe('queue overflow: attempts handed back to the store', () => {
   it('a retry that falls due while its endpoint line is full is sent once the line has room, not at the next poll', async () => {
     const held = await heldReceiver();
     receiver = held.receiver;
-    app = await createWebhooksApp({ webhooks: { delivery: DELIVERY } });
+    app = await startApp(DELIVERY);
     const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
     const publisher = app.get(WebhookPublisher);
     for (let i = 0; i < 5; i++) await publisher.publish('burst.event', { i }); // 1 in flight and a full line of 4

@@ -1,18 +1,27 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookClock, WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager } from '@app/webhooks';
+import {
+  WebhookClock,
+  WebhookDeliveryManager,
+  WebhookEvents,
+  WebhookPublisher,
+  WebhookSubscriptionManager,
+  type WebhookAttemptResolvedEvent,
+} from '@app/webhooks';
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, TestReceiver } from '../support/receiver.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * "Receiver down, then up" (issue: durable at-least-once delivery). With a compressed schedule and no jitter
  * the tries of every attempt fall at fixed offsets from publication: 0, 100, 300, 700, 1500, 3100 ms. Time is
  * a FakeClock moved in 50 ms steps; after each step the due attempts are claimed and their tries recorded,
  * so the number of requests at every instant is exactly what the schedule allows: no hot loop, no early try,
- * no try skipped. When the receiver comes back, every event arrives, once.
+ * no try skipped. When the receiver comes back, every event arrives, once. Runs on every store: memory, and the
+ * TypeORM store on SQLite and on PostgreSQL.
  */
 
 const SCHEDULE = [100, 200, 400, 800, 1600];
@@ -68,7 +77,7 @@ class SwitchablePort {
   }
 }
 
-describe('receiver down, then up: tries follow the schedule exactly, then everything arrives', () => {
+describe.each(STORES)('receiver down, then up: tries follow the schedule exactly, then everything arrives (%s)', (kind) => {
   const cleanups: Array<() => unknown> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -76,7 +85,10 @@ describe('receiver down, then up: tries follow the schedule exactly, then everyt
 
   async function boot(): Promise<{ app: INestApplication; clock: FakeClock; delivery: WebhookDeliveryManager; step: (ms: number) => Promise<void> }> {
     const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
+    const database = await storeFor(kind);
+    if (database) cleanups.push(() => database.drop());
     const app = await createWebhooksApp({
+      database,
       webhooks: {
         // 503 would otherwise impose the 60 s overload delay; the poller is left to the test.
         delivery: { retrySchedule: SCHEDULE, retryJitter: 0, overloadDelayMs: 0, pollIntervalMs: 60_000 },
@@ -117,11 +129,16 @@ describe('receiver down, then up: tries follow the schedule exactly, then everyt
     });
     cleanups.push(() => receiver.close());
     const { app, clock, delivery, step } = await boot();
-    const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/outage`, events: ['outage.*'] });
+    const subscriptions = app.get(WebhookSubscriptionManager);
+    const { subscription } = await subscriptions.create({ url: `${receiver.url}/outage`, events: ['outage.*'] });
+    const announced: string[] = [];
+    app.get(EventEmitter2).on(WebhookEvents.AttemptSucceeded, (event: WebhookAttemptResolvedEvent) => announced.push(event.attempt.id));
 
     const t0 = clock.now().getTime();
     await publishAll(app);
     expect(receiver.requests).toHaveLength(EVENTS);
+    // The endpoint's health dropped with the first failed tries.
+    expect((await subscriptions.get(subscription.id))!.failingSince).toEqual(new Date(t0));
 
     // No hot loop in real time either: with the clock standing still, nothing more is sent.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -158,6 +175,9 @@ describe('receiver down, then up: tries follow the schedule exactly, then everyt
       expect(attempt.history.map((t) => t.startedAt.getTime() - t0)).toEqual(OFFSETS.slice(0, 5));
     }
     expect(new Set(attempts.map((a) => a.webhookId))).toEqual(new Set(triesPerId.keys()));
+    // The recovery is fully booked: the endpoint is healthy again and every success was announced, once.
+    expect((await subscriptions.get(subscription.id))!.failingSince).toBeNull();
+    expect(announced.sort()).toEqual(attempts.map((a) => a.id).sort());
   });
 
   it('a closed port (connection refused): tries while down = events × tries the schedule allows, at every step; once the port opens every event arrives once', async () => {

@@ -1,14 +1,12 @@
-import Database from 'better-sqlite3';
 import type { INestApplication } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, type WebhooksModuleOptions } from '@app/webhooks';
 import { ok, type Responder, TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, DATABASE_STORES } from '../support/webhooks-app.js';
 
 /**
- * Graceful shutdown with the TypeORM store on a real SQLite file: on `app.close()` the app stops claiming, lets
+ * Graceful shutdown with the TypeORM store on a real database (SQLite file, PostgreSQL): on `app.close()` the app stops claiming, lets
  * in-flight requests finish for up to `delivery.shutdownTimeoutMs`, aborts what is still running after that,
  * and releases the claims of every attempt it did not finish, so the next process delivers them at once.
  *
@@ -24,19 +22,20 @@ interface AttemptRow {
   status: string;
   tries: number;
   lease_owner: string | null;
-  lease_expires_at: number | null;
+  /** A bigint: a string on PostgreSQL. */
+  lease_expires_at: number | string | null;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('graceful shutdown (TypeORM store, SQLite file)', () => {
-  let db: { path: string; cleanup: () => void };
+describe.each(DATABASE_STORES)('graceful shutdown (TypeORM store, %s)', (kind) => {
+  let database: TestDatabase;
   let receiver: TestReceiver;
   let responder: Responder;
   const apps: INestApplication[] = [];
 
   beforeEach(async () => {
-    db = tempSqliteFile();
+    database = await createTestDatabase(kind);
     responder = ok();
     receiver = await TestReceiver.start({ responder: (request, res, req) => responder(request, res, req) });
   });
@@ -44,15 +43,13 @@ describe('graceful shutdown (TypeORM store, SQLite file)', () => {
   afterEach(async () => {
     for (const app of apps.splice(0)) await app.close().catch(() => undefined);
     await receiver.close();
-    db.cleanup();
+    await database.drop();
   });
 
   async function startApp(delivery: WebhooksModuleOptions['delivery']): Promise<INestApplication> {
     const app = await createWebhooksApp({
-      before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path))],
+      database,
       webhooks: {
-        storage: { type: 'typeorm' },
-        secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },
         delivery: { retrySchedule: [], leaseMs: LEASE_MS, ...delivery },
       },
     });
@@ -67,14 +64,9 @@ describe('graceful shutdown (TypeORM store, SQLite file)', () => {
     return performance.now() - started;
   }
 
-  /** The attempt rows as another process sees them, read with better-sqlite3 straight from the file. */
-  function attemptRows(): AttemptRow[] {
-    const sqlite = new Database(db.path, { readonly: true });
-    try {
-      return sqlite.prepare('SELECT id, webhook_id, status, tries, lease_owner, lease_expires_at FROM webhook_attempt ORDER BY id').all() as AttemptRow[];
-    } finally {
-      sqlite.close();
-    }
+  /** The attempt rows as another process sees them, read on a connection of the test's own. */
+  async function attemptRows(): Promise<AttemptRow[]> {
+    return (await database.query('SELECT id, webhook_id, status, tries, lease_owner, lease_expires_at FROM webhook_attempt ORDER BY id')) as unknown as AttemptRow[];
   }
 
   it('finishes in-flight requests (recorded successful), claims nothing new, releases the rest; the next start delivers them at once', async () => {
@@ -93,7 +85,7 @@ describe('graceful shutdown (TypeORM store, SQLite file)', () => {
     await sleep(100);
     expect(receiver.requests).toHaveLength(SLOTS); // nothing new was started during or after shutdown
 
-    const rows = attemptRows();
+    const rows = await attemptRows();
     expect(rows).toHaveLength(EVENTS);
     const done = rows.filter((r) => r.status === 'successful');
     expect(done.map((r) => r.webhook_id).sort()).toEqual([...inFlight].sort());
@@ -101,9 +93,9 @@ describe('graceful shutdown (TypeORM store, SQLite file)', () => {
     const pending = rows.filter((r) => r.status === 'pending');
     expect(pending).toHaveLength(EVENTS - SLOTS);
     for (const row of pending) expect(row).toMatchObject({ tries: 0, lease_owner: null, lease_expires_at: null });
-    console.info(`shutdown: close() took ${closeMs.toFixed(0)} ms with ${SLOTS} requests of ~300 ms in flight; ${pending.length} attempts released`);
+    console.info(`shutdown (${kind}): close() took ${closeMs.toFixed(0)} ms with ${SLOTS} requests of ~300 ms in flight; ${pending.length} attempts released`);
 
-    // A second process on the same file takes the released attempts over without waiting for any lease.
+    // A second process on the same database takes the released attempts over without waiting for any lease.
     responder = ok();
     const second = await startApp({ concurrency: SLOTS, perEndpointConcurrency: SLOTS });
     await second.get(WebhookDeliveryManager).processDueAttempts();
@@ -111,7 +103,7 @@ describe('graceful shutdown (TypeORM store, SQLite file)', () => {
     await second.get(WebhookDeliveryManager).waitForPendingDeliveries();
     const resent = receiver.requests.slice(SLOTS).map((r) => r.headers['webhook-id']);
     expect(resent.sort()).toEqual(pending.map((r) => r.webhook_id).sort());
-    expect(attemptRows().every((r) => r.status === 'successful' && r.tries === 1)).toBe(true);
+    expect((await attemptRows()).every((r) => r.status === 'successful' && r.tries === 1)).toBe(true);
   });
 
   it('a receiver that never answers: close() aborts the request after shutdownTimeoutMs, the attempt stays pending and unleased, and the next start delivers it', async () => {
@@ -127,12 +119,12 @@ describe('graceful shutdown (TypeORM store, SQLite file)', () => {
     await receiver.waitForRequests(1);
 
     const closeMs = await close(first);
-    console.info(`shutdown: close() took ${closeMs.toFixed(0)} ms with shutdownTimeoutMs ${SHUTDOWN_MS} and a request that never ends`);
+    console.info(`shutdown (${kind}): close() took ${closeMs.toFixed(0)} ms with shutdownTimeoutMs ${SHUTDOWN_MS} and a request that never ends`);
     // The sender gave up the connection (the receiver sees it close a moment later, on its side of the socket).
     for (let i = 0; i < 100 && !abortedBySender; i++) await sleep(20);
     expect(abortedBySender).toBe(true);
 
-    const [row] = attemptRows();
+    const [row] = await attemptRows();
     expect(row).toMatchObject({ id: attempt!.id, status: 'pending', tries: 0 });
     expect(row!.lease_owner).toBeNull();
     expect(row!.lease_expires_at).toBeNull();
