@@ -6,8 +6,8 @@ import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StandardWebhookDialect, WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, WebhookAttemptEntity } from '@app/webhooks';
 import { TestReceiver } from '../support/receiver.js';
-import { sqliteTransactionalModules, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, DATABASE_STORES } from '../support/webhooks-app.js';
 
 @Entity({ name: 'tx_order' })
 class TxOrder {
@@ -26,31 +26,34 @@ class ExplodingDialect extends StandardWebhookDialect {
   }
 }
 
-describe('transaction-bound delivery on SQLite', () => {
+/** The application's own table, for `TxOrder` (the library's migrations create only the webhook tables). */
+const CREATE_TX_ORDER: Record<DatabaseKind, string> = {
+  sqlite: 'CREATE TABLE tx_order (id INTEGER PRIMARY KEY AUTOINCREMENT, item VARCHAR NOT NULL)',
+  postgres: 'CREATE TABLE tx_order (id SERIAL PRIMARY KEY, item VARCHAR NOT NULL)',
+};
+
+describe.each(DATABASE_STORES)('transaction-bound delivery on %s', (kind) => {
   let app: INestApplication;
   let receiver: TestReceiver;
-  let db: { path: string; cleanup: () => void };
+  let database: TestDatabase;
   let subscriptionId: string;
 
   beforeEach(async () => {
-    db = tempSqliteFile();
+    database = await createTestDatabase(kind);
     receiver = await TestReceiver.start();
     app = await createWebhooksApp({
-      before: sqliteTransactionalModules(db.path, [TxOrder]),
-      webhooks: {
-        storage: { type: 'typeorm' },
-        secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },
-        dialects: { exploding: new ExplodingDialect() },
-      },
+      database,
+      entities: [TxOrder],
+      webhooks: { dialects: { exploding: new ExplodingDialect() } },
     });
-    await app.get(DataSource).query('CREATE TABLE tx_order (id INTEGER PRIMARY KEY AUTOINCREMENT, item VARCHAR NOT NULL)');
+    await app.get(DataSource).query(CREATE_TX_ORDER[kind]);
     ({ subscription: { id: subscriptionId } } = await app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'] }));
   });
 
   afterEach(async () => {
     await app.close();
     await receiver.close();
-    db.cleanup();
+    await database.drop();
   });
 
   const attemptRows = () => app.get(DataSource).getRepository(WebhookAttemptEntity).countBy({ subscriptionId });

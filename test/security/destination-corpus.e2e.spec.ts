@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import ipaddr from 'ipaddr.js';
 import { STATUS_CODES } from 'node:http';
 import type { LookupFunction } from 'node:net';
@@ -22,8 +21,8 @@ import {
 } from '@app/webhooks';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { ok, TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, DATABASE_STORES } from '../support/webhooks-app.js';
 
 /**
  * Issue "Safe by default" — the destination corpus (reliability-security.md §C3, §C4, §C5, §C7).
@@ -619,27 +618,25 @@ describe('destination corpus: refused at creation and at connect time, allowed o
     });
   });
 
-  describe('a policy tightened after subscriptions exist applies at connect time (TypeORM store, restart)', () => {
-    let db: { path: string; cleanup: () => void };
+  describe.each(DATABASE_STORES)('a policy tightened after subscriptions exist applies at connect time (TypeORM store on %s, restart)', (kind) => {
+    let database: TestDatabase;
     let receiver: TestReceiver;
 
     beforeEach(async () => {
-      db = tempSqliteFile();
+      database = await createTestDatabase(kind);
       receiver = await TestReceiver.start({ protocol: 'http' });
     });
     afterEach(async () => {
       await app?.close();
       app = undefined;
       await receiver.close();
-      db.cleanup();
+      await database.drop();
     });
 
     const bootStored = (destinations: WebhooksModuleOptions['destinations']) =>
       createWebhooksApp({
-        before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(db.path))],
+        database,
         webhooks: {
-          storage: { type: 'typeorm' },
-          secrets: { encryptionKeys: [{ id: 'k1', key: TEST_SECRET_KEY }] },
           delivery: { retrySchedule: [], timeoutMs: 3000, connectTimeoutMs: 400 },
           destinations,
         },

@@ -13,35 +13,29 @@ import {
   WebhookSubscriptionManager,
 } from '@app/webhooks';
 import { TestReceiver } from '../support/receiver.js';
-import { sqliteTransactionalModules, TEST_SECRET_KEY, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, DATABASE_STORES } from '../support/webhooks-app.js';
 
 const LIMIT = 4096;
 
-describe('payload size limit (delivery.maxPayloadBytes)', () => {
+describe.each(DATABASE_STORES)('payload size limit (delivery.maxPayloadBytes) on %s', (kind) => {
   let app: INestApplication;
   let receiver: TestReceiver;
-  let db: { path: string; cleanup: () => void };
+  let database: TestDatabase;
   let subscriptionId: string;
 
   beforeEach(async () => {
-    db = tempSqliteFile();
+    database = await createTestDatabase(kind);
     receiver = await TestReceiver.start();
-    app = await createWebhooksApp({
-      before: sqliteTransactionalModules(db.path),
-      webhooks: {
-        storage: { type: 'typeorm' },
-        secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] },
-        delivery: { maxPayloadBytes: LIMIT },
-      },
-    });
-    await app.get(DataSource).query('CREATE TABLE note (id INTEGER PRIMARY KEY, text VARCHAR)');
+    app = await createWebhooksApp({ database, webhooks: { delivery: { maxPayloadBytes: LIMIT } } });
+    // The application's own table (no key: the same SQL on both databases).
+    await app.get(DataSource).query('CREATE TABLE note (text VARCHAR(64) NOT NULL)');
     ({ subscription: { id: subscriptionId } } = await app.get(WebhookSubscriptionManager).create({ url: receiver.url }));
   });
   afterEach(async () => {
     await app.close();
     await receiver.close();
-    db.cleanup();
+    await database.drop();
   });
 
   const big = { text: 'x'.repeat(LIMIT) };

@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
 import { type INestApplication, Logger, type LoggerService, Module } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
@@ -21,8 +20,8 @@ import {
   WebhooksModule,
 } from '@app/webhooks';
 import { ok, TestReceiver } from '../support/receiver.js';
-import { sqliteDataSourceOptions, tempSqliteFile } from '../support/sqlite.js';
-import { createWebhooksApp, loopbackDestinations } from '../support/webhooks-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createWebhooksApp, DATABASE_STORES, loopbackDestinations } from '../support/webhooks-app.js';
 
 /**
  * Issue "Safe by default" — the signing secret is write-only (reliability-security.md §C5 "Secrets at rest" and
@@ -282,39 +281,88 @@ describe('secret exposure: the signing secret is write-only', () => {
     });
   });
 
-  describe('secrets at rest (TypeORM store on SQLite)', () => {
+  describe.each(DATABASE_STORES)('secrets at rest (TypeORM store on %s)', (kind) => {
     const KEY_A = { id: 'A', key: randomBytes(32).toString('base64') };
     const KEY_B = { id: 'B', key: randomBytes(32).toString('base64') };
+    let database: TestDatabase | undefined;
 
-    function bootStored(path: string, keys: Array<{ id: string; key: string }>, extra: WebhooksModuleOptions = {}) {
+    afterEach(async () => {
+      // Runs before the outer afterEach: close the app before its database goes.
+      await app?.close();
+      app = undefined;
+      await database?.drop();
+      database = undefined;
+    });
+
+    async function freshDatabase(): Promise<TestDatabase> {
+      database = await createTestDatabase(kind);
+      return database;
+    }
+
+    function bootStored(db: TestDatabase, keys: Array<{ id: string; key: string }>, extra: WebhooksModuleOptions = {}) {
       return createWebhooksApp({
-        before: [TypeOrmModule.forRoot(sqliteDataSourceOptions(path))],
-        webhooks: { ...extra, storage: { type: 'typeorm' }, secrets: { encryptionKeys: keys }, delivery: { retrySchedule: [] } },
+        database: db,
+        webhooks: { ...extra, secrets: { encryptionKeys: keys }, delivery: { retrySchedule: [] } },
       });
     }
 
-    function rows(path: string): Array<{ id: string; secrets: string }> {
-      const db = new Database(path, { readonly: true });
-      try {
-        return db.prepare('SELECT id, secrets FROM webhook_subscription ORDER BY id').all() as Array<{ id: string; secrets: string }>;
-      } finally {
-        db.close();
-      }
+    async function rows(db: TestDatabase): Promise<Array<{ id: string; secrets: string }>> {
+      return (await db.query('SELECT id, secrets FROM webhook_subscription ORDER BY id')) as Array<{ id: string; secrets: string }>;
     }
 
-    /** The database file and its WAL, as raw bytes (latin1 keeps every byte). */
-    function rawDatabase(path: string): string {
-      return [path, `${path}-wal`, `${path}-journal`]
-        .filter((file) => existsSync(file))
+    /** Every row of every table of the database, every column, as text (what a dump or a backup holds). */
+    async function everyRow(db: TestDatabase): Promise<string> {
+      const tables = (await db.query(
+        db.kind === 'sqlite'
+          ? "SELECT name FROM sqlite_master WHERE type = 'table'"
+          : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+      )) as Array<{ name: string }>;
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['webhook_subscription', 'webhook_attempt']));
+      const parts: string[] = [];
+      for (const { name } of tables) {
+        for (const row of await db.query(`SELECT * FROM "${name}"`)) {
+          for (const [column, value] of Object.entries(row)) {
+            parts.push(`${name}.${column}=${Buffer.isBuffer(value) ? value.toString('latin1') : typeof value === 'string' ? value : JSON.stringify(value)}`);
+          }
+        }
+      }
+      return parts.join('\n');
+    }
+
+    /**
+     * The database's files as raw bytes (latin1 keeps every byte): the SQLite file with its WAL and journal, or the
+     * PostgreSQL database's directory after a checkpoint (dead row versions stay in those files until a vacuum).
+     * `undefined` when the PostgreSQL server's files are not readable from here (a server on another host or user).
+     */
+    async function rawDatabase(db: TestDatabase): Promise<string | undefined> {
+      if (db.kind === 'sqlite') {
+        return [db.path!, `${db.path}-wal`, `${db.path}-journal`]
+          .filter((file) => existsSync(file))
+          .map((file) => readFileSync(file).toString('latin1'))
+          .join('');
+      }
+      let directory: string;
+      try {
+        const [{ data, oid }] = (await db.query(
+          "SELECT current_setting('data_directory') AS data, oid::text AS oid FROM pg_database WHERE datname = current_database()",
+        )) as [{ data: string; oid: string }];
+        directory = join(data, 'base', oid);
+        readdirSync(directory);
+        await db.query('CHECKPOINT');
+      } catch {
+        return undefined;
+      }
+      return readdirSync(directory)
+        .map((file) => join(directory, file))
+        .filter((file) => statSync(file).isFile())
         .map((file) => readFileSync(file).toString('latin1'))
         .join('');
     }
 
     it('rows hold ciphertext "v1.<keyId>." and neither the rows nor the database files contain the secret', async () => {
-      const db = tempSqliteFile();
-      cleanups.push(db.cleanup);
+      const db = await freshDatabase();
       const target = await receiver();
-      app = await bootStored(db.path, [KEY_A]);
+      app = await bootStored(db, [KEY_A]);
       const secret = newSecret();
       const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${target.url}/db`, events: [EVENT], secret });
       const generated = await app.get(WebhookSubscriptionManager).create({ url: `${target.url}/db2`, events: [EVENT] });
@@ -322,38 +370,48 @@ describe('secret exposure: the signing secret is write-only', () => {
       expect(attempt.status).toBe('successful');
       expect(() => new Webhook(secret).verify(target.requests[0]!.body, target.requests[0]!.headers)).not.toThrow();
 
-      const stored = rows(db.path);
+      const stored = await rows(db);
       expect(stored.map((r) => r.id).sort()).toEqual([subscription.id, generated.subscription.id].sort());
       for (const row of stored) {
         expect(row.secrets.startsWith('v1.A.')).toBe(true);
         expectNoSecret(row.secrets, secret, 'the secrets column');
         expectNoSecret(row.secrets, generated.secret, 'the secrets column');
       }
-      const raw = rawDatabase(db.path);
-      expect(raw).toContain(subscription.id); // the raw read does see row data
-      expectNoSecret(raw, secret, 'the SQLite files');
-      expectNoSecret(raw, generated.secret, 'the SQLite files');
+      const dump = await everyRow(db);
+      // The dump does see row data: the subscription, its attempt and the ciphertext.
+      expect(dump).toContain(subscription.id);
+      expect(dump).toContain(attempt.id);
+      expect(dump).toContain(stored[0]!.secrets);
+      expectNoSecret(dump, secret, `the rows of the ${kind} database`);
+      expectNoSecret(dump, generated.secret, `the rows of the ${kind} database`);
+
+      const raw = await rawDatabase(db);
+      if (kind === 'sqlite') expect(raw).toBeDefined();
+      if (raw !== undefined) {
+        expect(raw).toContain(subscription.id); // the raw read does see row data
+        expectNoSecret(raw, secret, `the ${kind} database files`);
+        expectNoSecret(raw, generated.secret, `the ${kind} database files`);
+      }
     });
 
     it('rotating the ENCRYPTION key: A → [B, A] + reencryptSecrets() → rows say v1.B. → only [B] still delivers, verifiable with the original signing secret', async () => {
-      const db = tempSqliteFile();
-      cleanups.push(db.cleanup);
+      const db = await freshDatabase();
       const target = await receiver();
 
-      app = await bootStored(db.path, [KEY_A]);
+      app = await bootStored(db, [KEY_A]);
       const { subscription, secret } = await app.get(WebhookSubscriptionManager).create({ url: `${target.url}/rotate`, events: [EVENT] });
-      expect(rows(db.path)[0]!.secrets.startsWith('v1.A.')).toBe(true);
+      expect((await rows(db))[0]!.secrets.startsWith('v1.A.')).toBe(true);
       await app.close();
 
-      app = await bootStored(db.path, [KEY_B, KEY_A]);
+      app = await bootStored(db, [KEY_B, KEY_A]);
       expect(await app.get(WebhookStore).reencryptSecrets()).toBe(1);
       expect(await app.get(WebhookStore).reencryptSecrets()).toBe(0); // idempotent
-      const reencrypted = rows(db.path)[0]!.secrets;
+      const reencrypted = (await rows(db))[0]!.secrets;
       expect(reencrypted.startsWith('v1.B.')).toBe(true);
       expectNoSecret(reencrypted, secret, 'the re-encrypted column');
       await app.close();
 
-      app = await bootStored(db.path, [KEY_B]);
+      app = await bootStored(db, [KEY_B]);
       const attempt = await deliver(subscription.id);
       expect(attempt.status).toBe('successful');
       expect(target.requests).toHaveLength(1);
@@ -362,7 +420,7 @@ describe('secret exposure: the signing secret is write-only', () => {
       await app.close();
 
       // Control: the old key alone no longer opens the row, so the row really was re-encrypted.
-      app = await bootStored(db.path, [KEY_A]);
+      app = await bootStored(db, [KEY_A]);
       const refused = await deliver(subscription.id);
       expect(refused).toMatchObject({ status: 'failed', message: AttemptMessages.SigningSecretUnreadable });
       expect(target.requests).toHaveLength(1);
@@ -370,21 +428,23 @@ describe('secret exposure: the signing secret is write-only', () => {
     });
 
     it('a secrets value copied onto another subscription id fails to decrypt (the id is authenticated): nothing is sent for it', async () => {
-      const db = tempSqliteFile();
-      cleanups.push(db.cleanup);
+      const db = await freshDatabase();
       const target = await receiver();
-      app = await bootStored(db.path, [KEY_A]);
+      app = await bootStored(db, [KEY_A]);
       const subscriptions = app.get(WebhookSubscriptionManager);
       const victim = await subscriptions.create({ url: `${target.url}/victim`, events: [EVENT] });
       const attacker = await subscriptions.create({ url: `${target.url}/attacker`, events: [EVENT] });
       await app.close();
 
-      const writable = new Database(db.path);
-      const victimRow = writable.prepare('SELECT secrets FROM webhook_subscription WHERE id = ?').get(victim.subscription.id) as { secrets: string };
-      expect(writable.prepare('UPDATE webhook_subscription SET secrets = ? WHERE id = ?').run(victimRow.secrets, attacker.subscription.id).changes).toBe(1);
-      writable.close();
+      const secretsOf = async (id: string) =>
+        ((await db.query('SELECT secrets FROM webhook_subscription WHERE id = ?', [id])) as Array<{ secrets: string }>).map((r) => r.secrets);
+      const [victimSecrets] = await secretsOf(victim.subscription.id);
+      expect(victimSecrets).toMatch(/^v1\.A\./);
+      expect(await secretsOf(attacker.subscription.id)).not.toEqual([victimSecrets]);
+      await db.query('UPDATE webhook_subscription SET secrets = ? WHERE id = ?', [victimSecrets, attacker.subscription.id]);
+      expect(await secretsOf(attacker.subscription.id)).toEqual([victimSecrets]);
 
-      app = await bootStored(db.path, [KEY_A]);
+      app = await bootStored(db, [KEY_A]);
       app.get(EventEmitter2).emit(EVENT, { id: 'o-1' });
       await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
       const [attackerAttempt] = await app.get(WebhookDeliveryManager).listAttempts(attacker.subscription.id);
@@ -395,6 +455,7 @@ describe('secret exposure: the signing secret is write-only', () => {
       // The copied row does not decrypt under the other id: the try fails locally, nothing is sent for it.
       expect(attackerAttempt).toMatchObject({ status: 'failed', message: AttemptMessages.SigningSecretUnreadable });
       expect(target.requests.map((r) => r.path)).toEqual(['/victim']);
+      expect(() => new Webhook(victim.secret).verify(target.requests[0]!.body, target.requests[0]!.headers)).not.toThrow();
       expect(attackerAttempt!.internal.exceptionHistory.join('\n')).toMatch(/decrypt/i);
       const everything = JSON.stringify([attackerAttempt, victimAttempt]);
       expectNoSecret(everything, victim.secret, 'attempt records');
