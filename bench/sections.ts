@@ -216,15 +216,15 @@ export async function backlog(receiver: Receiver, attempts: number, window: Wind
   db.pragma('journal_mode = WAL');
   const body = JSON.stringify({ type: 'order.created', timestamp: new Date().toISOString(), data: payload(0) });
   const insert = db.prepare(
-    `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history, next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
-     VALUES (?, ?, ?, 'order.created', 'pending', NULL, ?, 'standard', NULL, NULL, 0, '[]', ?, NULL, NULL, NULL, ?, ?, ?)`,
+    `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history, next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at, claimable_at)
+     VALUES (?, ?, ?, 'order.created', 'pending', NULL, ?, 'standard', NULL, NULL, 0, '[]', ?, NULL, NULL, NULL, ?, ?, ?, ?)`,
   );
   const internal = JSON.stringify({ originated: { pid: 0, hostname: 'bench', createdAt: new Date().toISOString(), note: 'seeded' }, exceptionHistory: [] });
   const now = Date.now();
   const seedBatch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const id = `00000000-0000-7000-8000-${i.toString(16).padStart(12, '0')}`;
-      insert.run(id, id, subscription.id, body, now, internal, now, now);
+      insert.run(id, id, subscription.id, body, now, internal, now, now, now);
     }
   });
   for (let i = 0; i < attempts; i += 50_000) seedBatch(i, Math.min(attempts, i + 50_000));

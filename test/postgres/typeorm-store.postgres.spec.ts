@@ -83,7 +83,7 @@ describe.skipIf(!url)('TypeORM store on PostgreSQL', () => {
 
     await dataSource.query('SET enable_seqscan = off');
     const plan = (await dataSource.query(
-      "EXPLAIN SELECT id FROM webhook_attempt WHERE status = 'pending' AND next_attempt_at <= 1 ORDER BY next_attempt_at LIMIT 10",
+      "EXPLAIN SELECT id FROM webhook_attempt WHERE status = 'pending' AND claimable_at <= 1 ORDER BY claimable_at, id LIMIT 10",
     )) as Array<{ 'QUERY PLAN': string }>;
     await dataSource.query('RESET enable_seqscan');
     expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('idx_webhook_attempt_due');

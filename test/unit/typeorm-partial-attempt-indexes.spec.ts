@@ -11,8 +11,8 @@ import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.o
 import { pendingAttempt } from '../support/attempts.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 
-const DUE_INDEX = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at", "id") WHERE status = 'pending'`;
-/** The due index before the coordination migration gave it the id. */
+const DUE_INDEX = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "claimable_at", "id") WHERE status = 'pending'`;
+/** The due index before the coordination migration moved it to `claimable_at` and the id. */
 const DUE_INDEX_BEFORE_ID = `CREATE INDEX "idx_webhook_attempt_due" ON "webhook_attempt" ("status", "next_attempt_at") WHERE status = 'pending'`;
 const KEY_INDEX =
   'CREATE UNIQUE INDEX "uq_webhook_attempt_idempotency" ON "webhook_attempt" ("subscription_id", "idempotency_key") WHERE idempotency_key IS NOT NULL';
@@ -113,7 +113,7 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     const { dataSource } = await migrated();
     let store!: TypeOrmWebhookStore;
     const prepared = await preparedDuring(async () => (store = await opened(dataSource)));
-    const claims = prepared.filter((sql) => /ORDER BY next_attempt_at/.test(sql));
+    const claims = prepared.filter((sql) => /ORDER BY claimable_at/.test(sql));
     expect(claims).toHaveLength(1);
 
     const later = new Date(NOW.getTime() + 60_000);
@@ -126,7 +126,7 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     const plan = db
       .prepare(`EXPLAIN QUERY PLAN ${claims[0]}`)
       .all({ worker: 'w', until: NOW.getTime() + 1000, now: NOW.getTime(), limit: 10, excluded: '[]' }) as Array<{ detail: string }>;
-    expect(plan.map((row) => row.detail)).toContain('SEARCH webhook_attempt USING INDEX idx_webhook_attempt_due (status=? AND next_attempt_at<?)');
+    expect(plan.map((row) => row.detail)).toContain('SEARCH webhook_attempt USING INDEX idx_webhook_attempt_due (status=? AND claimable_at<?)');
     // Due time, then id: the order comes from the index, with no sort of the due attempts.
     expect(plan.map((row) => row.detail).join(' | ')).not.toMatch(/TEMP B-TREE/);
 
@@ -229,7 +229,20 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     // Rows written as the first release did (its store needs nothing newer than these tables).
     const keyed = attempt({ idempotencyKey: 'k1' });
     const rows = [keyed, attempt(), ...Array.from({ length: 20 }, () => attempt({ status: 'failed', nextAttemptAt: null }))];
-    await dataSource.createQueryBuilder().insert().into(WebhookAttemptEntity).values(rows.map((a) => attemptEntity(a))).execute();
+    // The columns of the first release (attemptEntity's other fields did not exist then).
+    const firstRelease = rows.map((a) => {
+      const { claimableAt: _new, ...columns } = attemptEntity(a);
+      return columns;
+    });
+    const names = dataSource.getMetadata(WebhookAttemptEntity).columns.filter((c) => c.propertyName !== 'claimableAt');
+    await dataSource.query(
+      `INSERT INTO webhook_attempt (${names.map((c) => c.databaseName).join(', ')}) VALUES ${firstRelease.map(() => `(${names.map(() => '?').join(', ')})`).join(', ')}`,
+      firstRelease.flatMap((row) => names.map((c) => {
+        const value = (row as Record<string, unknown>)[c.propertyName];
+        const to = (c.transformer as { to?: (v: unknown) => unknown } | undefined)?.to;
+        return to ? to(value) : value;
+      })),
+    );
     await dataSource.destroy();
 
     // An existing install starts with the new migration list.

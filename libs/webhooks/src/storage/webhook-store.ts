@@ -171,6 +171,10 @@ export abstract class WebhookStore {
    * it from changing until that transaction ends.
    */
   abstract registryVersion(context?: StoreWriteContext): Promise<number>;
+  /** The version now, read synchronously where the store can (SQLite); `undefined` where it cannot. */
+  registryVersionNow(): number | undefined {
+    return undefined;
+  }
   /** What changed after `since` (`-1`: everything), read through `context.manager` when given. */
   abstract subscriptionChanges(since: number, context?: StoreWriteContext): Promise<SubscriptionChanges>;
 

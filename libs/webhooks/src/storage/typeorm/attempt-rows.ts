@@ -10,6 +10,12 @@ export function withoutPayloadBody(a: WebhookAttempt): WebhookAttempt['request']
   return rest as WebhookAttempt['request'];
 }
 
+/** When a worker may claim a new attempt: at once, or when the lease of the worker it is written for runs out. */
+function claimableAt(a: WebhookAttempt, claim: AttemptClaim | undefined): number | null {
+  if (a.status !== 'pending') return null;
+  return claim ? claim.leaseUntil.getTime() : (a.nextAttemptAt?.getTime() ?? null);
+}
+
 /** The values of a `webhook_attempt` insert, in column order, encoded as the entity's column transformers do. */
 export function attemptInsertValues(a: WebhookAttempt, claim: AttemptClaim | undefined): unknown[] {
   return [
@@ -32,6 +38,7 @@ export function attemptInsertValues(a: WebhookAttempt, claim: AttemptClaim | und
     attemptJson.internal(a.internal),
     a.createdAt.getTime(),
     a.updatedAt.getTime(),
+    claimableAt(a, claim),
   ];
 }
 
@@ -52,6 +59,7 @@ export function attemptEntity(a: WebhookAttempt, claim?: AttemptClaim): WebhookA
     nextAttemptAt: a.nextAttemptAt,
     leaseOwner: claim?.workerId ?? null,
     leaseExpiresAt: claim?.leaseUntil.getTime() ?? null,
+    claimableAt: claimableAt(a, claim),
     idempotencyKey: a.idempotencyKey,
     internal: a.internal,
     createdAt: a.createdAt,

@@ -21,6 +21,7 @@ const COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['internal', 'text'],
   ['created_at', 'bigint'],
   ['updated_at', 'bigint'],
+  ['claimable_at', 'bigint'],
 ];
 
 export interface PostgresOutboxStatement {

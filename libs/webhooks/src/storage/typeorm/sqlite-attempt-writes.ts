@@ -74,8 +74,8 @@ export class SqliteAttemptStatements {
   constructor(db: Database) {
     this.registryVersion = db.prepare('SELECT version FROM webhook_registry WHERE id = 1').pluck();
     const insert = `INSERT INTO webhook_attempt (id, webhook_id, subscription_id, event_name, status, message, payload, dialect, request, response, tries, history,
-         next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+         next_attempt_at, lease_owner, lease_expires_at, idempotency_key, internal, created_at, updated_at, claimable_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     this.insertAttempt = db.prepare(insert);
     // Keyed rows: a (subscription, idempotency key) already stored makes the row a no-op (the partial unique index).
     this.insertAttemptIfNew = db.prepare(`${insert} ON CONFLICT DO NOTHING`);
@@ -89,7 +89,7 @@ export class SqliteAttemptStatements {
     this.releaseAllEndpoints = db.prepare('DELETE FROM webhook_endpoint_lease WHERE worker_id = ?');
     // Only a still-pending attempt at the same try count is updated: an attempt resolves exactly once.
     this.recordTry = db.prepare(
-      `UPDATE webhook_attempt SET status = ?, message = ?, request = ?, response = ?, tries = ?, history = ?, next_attempt_at = ?,
+      `UPDATE webhook_attempt SET status = ?, message = ?, request = ?, response = ?, tries = ?, history = ?, next_attempt_at = ?, claimable_at = ?,
          lease_owner = NULL, lease_expires_at = NULL, internal = COALESCE(?, internal), updated_at = ?
        WHERE id = ? AND status = 'pending' AND tries = ?`,
     );
@@ -106,22 +106,25 @@ export class SqliteAttemptStatements {
          SELECT id FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' ORDER BY id DESC LIMIT ?)`,
     );
     this.countResolved = db.prepare("SELECT status, COUNT(*) AS n FROM webhook_attempt WHERE subscription_id = ? AND status <> 'pending' GROUP BY status");
-    // One statement takes the oldest due attempts and returns them, with no read afterwards. Oldest: due first, then
-    // created first (ids sort by creation), in the order of the due index, so no later attempt overtakes an earlier one.
+    // One statement takes the oldest claimable attempts and returns them, with no read afterwards. Oldest: due first,
+    // then created first (ids sort by creation), in the order of the due index, so no later attempt overtakes an
+    // earlier one. Held attempts are claimable when their lease runs out, so the claim never walks past them.
     this.claimDue = db.prepare(
-      `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until
+      `UPDATE webhook_attempt SET lease_owner = @worker, lease_expires_at = @until, claimable_at = @until
        WHERE id IN (
          SELECT id FROM webhook_attempt
-         WHERE status = 'pending' AND next_attempt_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
+         WHERE status = 'pending' AND claimable_at <= @now AND (lease_owner IS NULL OR lease_expires_at <= @now)
            AND subscription_id NOT IN (SELECT value FROM json_each(@excluded))
-         ORDER BY next_attempt_at, id LIMIT @limit)
+         ORDER BY claimable_at, id LIMIT @limit)
        RETURNING *`,
     );
     // Per-id statements: with `id IN (…) AND lease_owner AND status` SQLite prefers the status index and scans
     // every pending row, which is slow with a large backlog.
-    this.renewClaim = db.prepare("UPDATE webhook_attempt SET lease_expires_at = @until WHERE id = @id AND lease_owner = @worker AND status = 'pending'");
+    this.renewClaim = db.prepare(
+      "UPDATE webhook_attempt SET lease_expires_at = @until, claimable_at = @until WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
+    );
     this.releaseClaim = db.prepare(
-      "UPDATE webhook_attempt SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
+      "UPDATE webhook_attempt SET lease_owner = NULL, lease_expires_at = NULL, claimable_at = next_attempt_at WHERE id = @id AND lease_owner = @worker AND status = 'pending'",
     );
   }
 
@@ -130,8 +133,11 @@ export class SqliteAttemptStatements {
     switch (write.kind) {
       case 'outbox':
         return this.outbox(write.rows, write.keyed, write.expectedVersion);
-      case 'recordTry':
-        return this.recordTry.run(write.values).changes;
+      case 'recordTry': {
+        // The next try's time is also when the attempt is claimable again (better-sqlite3 binds no `?NNN` from an array).
+        const v = write.values;
+        return this.recordTry.run(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[6], v[7], v[8], v[9], v[10]).changes;
+      }
       case 'pruneOldestResolved':
         return this.pruneOldestResolved.run(write.subscriptionId, write.excess).changes;
       case 'trimHistory':

@@ -31,6 +31,7 @@ import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookEndpointLeaseEntity } from './entities/webhook-endpoint-lease.entity.js';
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
+import { POSTGRES_CLAIM_DUE, POSTGRES_TRIM_HISTORY, PostgresTryBatch, trimmedCounts } from './postgres-attempt-writes.js';
 import { postgresOutboxStatement } from './postgres-outbox.js';
 import { PostgresSignals } from './postgres-signals.js';
 import { addTombstone, ensureRegistryRow, raiseRegistryVersion, readRegistryVersion, readSubscriptionChanges, SIGNAL_CHANNEL } from './registry-sql.js';
@@ -64,9 +65,12 @@ interface SqliteFastPath {
   /** Group commit of the hot-path writes (one transaction per event-loop turn). */
   writer: SqliteWriteBatch;
   statements: SqliteAttemptStatements;
-  /** The entity TypeORM would hydrate from a row (same column transformers), without a query builder. */
-  decodeAttempt: (row: AttemptRow) => WebhookAttemptEntity;
   countAttempts: Statement;
+}
+
+/** The rows of a PostgreSQL UPDATE or DELETE … RETURNING: TypeORM answers `[rows, affected]` for those. */
+function returnedRows<T>(result: unknown): T[] {
+  return Array.isArray(result) && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as T[]) : (result as T[]);
 }
 
 /** Claim order: the oldest due first, and among attempts due the same millisecond the oldest created (ids sort by creation). */
@@ -125,6 +129,10 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private app!: DataSource;
   /** Prepared statements and group commit for the hot writes on SQLite (undefined on other databases). */
   private sqlite?: SqliteFastPath;
+  /** Group commit of try outcomes on PostgreSQL. */
+  private postgresTries?: PostgresTryBatch;
+  /** The entity TypeORM would hydrate from a raw `webhook_attempt` row (same column transformers), without a query builder. */
+  private decodeAttempt!: (row: AttemptRow) => WebhookAttemptEntity;
   private checkpointer?: WalCheckpointer;
 
   /** `dataSource` is resolved on first use: TypeORM's provider may still be initializing when this is built. */
@@ -200,7 +208,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
       const db = (this.own.driver as unknown as { databaseConnection: Database }).databaseConnection;
       this.sqlite = this.prepareSqliteFastPath(db);
     }
-    if (this.isPostgres) this.signals = new PostgresSignals(() => (this.own.driver as unknown as { master: never }).master);
+    this.decodeAttempt = this.attemptDecoder();
+    if (this.isPostgres) {
+      this.signals = new PostgresSignals(() => (this.own.driver as unknown as { master: never }).master);
+      this.postgresTries = new PostgresTryBatch(async (sql, parameters) => returnedRows(await this.run((ds) => ds.query(sql, parameters))));
+    }
     // Started last, so a failed start-up leaves no thread behind.
     if (walConnection) this.startCheckpointer(walFile);
   }
@@ -314,6 +326,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
     return { version: read.version, changed: read.changed.map(toSubscription), deleted: read.deleted, complete: read.complete };
   }
 
+  override registryVersionNow(): number | undefined {
+    // Between turns the store's SQLite connection holds no transaction: this reads the latest commit.
+    return this.sqlite ? Number(this.sqlite.statements.registryVersion.get() ?? 0) : undefined;
+  }
+
   /** `context.manager` when it is in a transaction of this store's database. */
   private transactionOf(context: StoreWriteContext): EntityManager | undefined {
     const manager = context.manager;
@@ -344,7 +361,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         const { message, now } = options.cancelPending;
         await this.attempts(manager).update(
           { subscriptionId: id, status: statusIs('pending', this.sqlite !== undefined) },
-          { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
+          { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, claimableAt: null, updatedAt: now },
         );
       }
       const entity = await this.subscriptions(manager).findOneBy({ id });
@@ -586,8 +603,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   async recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {
     const id = current.id;
     const updated = applyTry(current, result, now);
-    if (this.sqlite) {
-      const sqlite = this.sqlite;
+    if (this.sqlite || this.postgresTries) {
       const values = [
         updated.status,
         updated.message,
@@ -602,7 +618,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         id,
         current.tries,
       ];
-      const changes = await sqlite.writer.submit({ kind: 'recordTry', values });
+      const changes = this.sqlite ? await this.sqlite.writer.submit({ kind: 'recordTry', values }) : await this.postgresTries!.submit(values);
       return changes > 0 ? updated : null;
     }
     const values = attemptEntity(updated);
@@ -659,8 +675,10 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   /** On SQLite: one write that counts only what the rule needs (see `SqliteAttemptStatements`). */
   override async trimHistory(subscriptionId: string, limit: number): Promise<AttemptCounts> {
-    if (!this.sqlite) return super.trimHistory(subscriptionId, limit);
-    return this.sqlite.writer.submit({ kind: 'trimHistory', subscriptionId, limit });
+    if (this.sqlite) return this.sqlite.writer.submit({ kind: 'trimHistory', subscriptionId, limit });
+    if (!this.isPostgres) return super.trimHistory(subscriptionId, limit);
+    const [row] = (await this.run((ds) => ds.query(POSTGRES_TRIM_HISTORY, [subscriptionId, limit]))) as Array<{ pending: number; failed: number; successful: number }>;
+    return trimmedCounts(row!);
   }
 
   async clearAttempts(subscriptionId: string): Promise<number> {
@@ -675,9 +693,12 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const nowMs = now.getTime();
     const untilMs = leaseUntil.getTime();
     if (this.sqlite) {
-      const sqlite = this.sqlite;
-      const rows = await sqlite.writer.submit({ kind: 'claimDue', worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) });
-      return rows.map((row) => toAttempt(sqlite.decodeAttempt(row))).sort(byDueThenCreated);
+      const rows = await this.sqlite.writer.submit({ kind: 'claimDue', worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) });
+      return rows.map((row) => toAttempt(this.decodeAttempt(row))).sort(byDueThenCreated);
+    }
+    if (this.isPostgres) {
+      const result = await this.run((ds) => ds.query(POSTGRES_CLAIM_DUE, [workerId, untilMs, nowMs, excluded, limit]));
+      return returnedRows<AttemptRow>(result).map((row) => toAttempt(this.decodeAttempt(row))).sort(byDueThenCreated);
     }
     const ids = await this.run(async (ds) => {
       const due = ds
@@ -687,17 +708,17 @@ export class TypeOrmWebhookStore extends WebhookStore {
         .from(WebhookAttemptEntity, 'd')
         // A literal, not a parameter: a generic plan could not use the partial due index (WHERE status = 'pending').
         .where("d.status = 'pending'")
-        .andWhere('d.next_attempt_at <= :now')
+        .andWhere('d.claimable_at <= :now')
         .andWhere('(d.lease_owner IS NULL OR d.lease_expires_at <= :now)')
         .andWhere(excluded.length > 0 ? 'd.subscription_id NOT IN (:...excluded)' : '1 = 1')
-        .orderBy('d.next_attempt_at', 'ASC')
+        .orderBy('d.claimable_at', 'ASC')
         .addOrderBy('d.id', 'ASC')
         .limit(limit);
       if (this.isPostgres) (due as SelectQueryBuilder<ObjectLiteral>).setLock('pessimistic_write').setOnLocked('skip_locked');
       const update = ds
         .createQueryBuilder()
         .update(WebhookAttemptEntity)
-        .set({ leaseOwner: workerId, leaseExpiresAt: untilMs })
+        .set({ leaseOwner: workerId, leaseExpiresAt: untilMs, claimableAt: untilMs })
         .where(`id IN ${due.getQuery()}`)
         .setParameters({ now: nowMs, ...(excluded.length > 0 ? { excluded } : {}) });
       if (ds.driver.isReturningSqlSupported('update')) {
@@ -720,7 +741,9 @@ export class TypeOrmWebhookStore extends WebhookStore {
     }
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseExpiresAt: leaseUntil.getTime() }));
+      await this.run((ds) =>
+        this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseExpiresAt: leaseUntil.getTime(), claimableAt: leaseUntil.getTime() }),
+      );
     }
   }
 
@@ -729,12 +752,14 @@ export class TypeOrmWebhookStore extends WebhookStore {
       await this.sqlite.writer.submit({ kind: 'releaseClaims', ids, worker: workerId });
       return;
     }
+    // Claimable again at its due time.
+    const released = { leaseOwner: null, leaseExpiresAt: null, claimableAt: () => 'next_attempt_at' };
     if (ids === undefined) {
-      await this.run((ds) => this.attempts(ds).update({ leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
+      await this.run((ds) => this.attempts(ds).update({ leaseOwner: workerId, status: 'pending' }, released));
     } else {
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
-        await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, { leaseOwner: null, leaseExpiresAt: null }));
+        await this.run((ds) => this.attempts(ds).update({ id: In(chunk), leaseOwner: workerId, status: 'pending' }, released));
       }
     }
     // Other workers claim what was handed back at once rather than at their next poll.
@@ -746,7 +771,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const pending = await this.run((ds) => this.attempts(ds).findBy(where));
     if (pending.length === 0) return [];
     await this.run((ds) =>
-      this.attempts(ds).update(where, { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now }),
+      this.attempts(ds).update(where, { status: 'failed', message, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, claimableAt: null, updatedAt: now }),
     );
     return pending.map((e) => ({ ...toAttempt(e), status: 'failed' as const, message, nextAttemptAt: null, updatedAt: now }));
   }
@@ -788,21 +813,25 @@ export class TypeOrmWebhookStore extends WebhookStore {
     await this.run((ds) => repository(ds).delete(endpoints ? { workerId, endpoint: In([...endpoints]) } : { workerId }));
   }
 
-  private prepareSqliteFastPath(db: Database): SqliteFastPath {
+  /** Decodes raw `webhook_attempt` rows (column names to values) with the entity's column transformers. */
+  private attemptDecoder(): (row: AttemptRow) => WebhookAttemptEntity {
     const columns = this.own.getMetadata(WebhookAttemptEntity).columns.map((c) => ({
       property: c.propertyName,
       column: c.databaseName,
       from: (c.transformer as ValueTransformer | undefined)?.from,
     }));
+    return (row) => {
+      const entity: Record<string, unknown> = {};
+      for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
+      return entity as unknown as WebhookAttemptEntity;
+    };
+  }
+
+  private prepareSqliteFastPath(db: Database): SqliteFastPath {
     const statements = new SqliteAttemptStatements(db);
     return {
       writer: new SqliteWriteBatch(db, statements),
       statements,
-      decodeAttempt: (row) => {
-        const entity: Record<string, unknown> = {};
-        for (const { property, column, from } of columns) entity[property] = from ? from(row[column]) : row[column];
-        return entity as unknown as WebhookAttemptEntity;
-      },
       // One statement, so one consistent read. All rows are counted on idx_webhook_attempt_subscription (index
       // only), the resolved ones (at most about `attemptLimit`) on idx_webhook_attempt_resolved; pending is the rest.
       countAttempts: db.prepare(

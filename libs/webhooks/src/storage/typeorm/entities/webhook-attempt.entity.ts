@@ -15,8 +15,9 @@ import { epochMillis, jsonWithDates } from '../column-transformers.js';
  */
 @Entity({ name: 'webhook_attempt' })
 // Partial (migration 1764400000000): only pending attempts are claimed, and only keyed ones can conflict. Claims take
-// them in the index's order, due time then id (migration 1764600000000), so no later attempt overtakes an earlier one.
-@Index('idx_webhook_attempt_due', ['status', 'nextAttemptAt', 'id'], { where: "status = 'pending'" })
+// them in the index's order, claimable time then id (migration 1764600000000), so no later attempt overtakes an earlier
+// one, and attempts a worker holds are not in the way.
+@Index('idx_webhook_attempt_due', ['status', 'claimableAt', 'id'], { where: "status = 'pending'" })
 @Index('idx_webhook_attempt_subscription', ['subscriptionId', 'id'])
 // Partial (migration 1764500000000): the history rule reads only resolved attempts, newest first.
 @Index('idx_webhook_attempt_resolved', ['subscriptionId', 'id'], { where: "status <> 'pending'" })
@@ -66,6 +67,13 @@ export class WebhookAttemptEntity {
 
   @Column({ name: 'lease_expires_at', type: 'bigint', nullable: true })
   leaseExpiresAt!: string | number | null;
+
+  /**
+   * When a worker may claim the attempt: its due time while nobody holds it, the end of the lease while a worker
+   * does (so claims never walk past held attempts), null once resolved.
+   */
+  @Column({ name: 'claimable_at', type: 'bigint', nullable: true })
+  claimableAt!: string | number | null;
 
   @Column({ name: 'idempotency_key', type: 'varchar', length: 200, nullable: true })
   idempotencyKey!: string | null;

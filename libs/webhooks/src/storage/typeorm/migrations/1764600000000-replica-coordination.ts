@@ -9,8 +9,9 @@ const DUE_INDEX = { name: 'idx_webhook_attempt_due', where: "status = 'pending'"
  *   changed since the version it has;
  * - `webhook_subscription_tombstone`: deleted subscriptions, for the same reason;
  * - `webhook_endpoint_lease`: the one worker that sends to an endpoint at a time;
- * - the due index gains the id, so claims take attempts due in the same millisecond in creation order from the index
- *   (several workers claim in batches: without it, a later attempt could be claimed before an earlier one).
+ * - `webhook_attempt.claimable_at`: when a worker may claim an attempt (its due time, or the end of the lease of the
+ *   worker that holds it), and the due index on it and the id: claims read only claimable attempts, never walking past
+ *   the ones workers hold, in creation order among attempts due the same millisecond.
  */
 export class ReplicaCoordination1764600000000 implements MigrationInterface {
   name = 'ReplicaCoordination1764600000000';
@@ -40,8 +41,12 @@ export class ReplicaCoordination1764600000000 implements MigrationInterface {
         indices: [new TableIndex({ name: 'idx_webhook_subscription_tombstone_revision', columnNames: ['revision'] })],
       }),
     );
+    await queryRunner.query('ALTER TABLE webhook_attempt ADD COLUMN claimable_at bigint NULL');
+    await queryRunner.query(
+      "UPDATE webhook_attempt SET claimable_at = CASE WHEN lease_owner IS NULL THEN next_attempt_at ELSE lease_expires_at END WHERE status = 'pending'",
+    );
     await queryRunner.dropIndex('webhook_attempt', DUE_INDEX.name);
-    await queryRunner.createIndex('webhook_attempt', new TableIndex({ ...DUE_INDEX, columnNames: ['status', 'next_attempt_at', 'id'] }));
+    await queryRunner.createIndex('webhook_attempt', new TableIndex({ ...DUE_INDEX, columnNames: ['status', 'claimable_at', 'id'] }));
     await queryRunner.createTable(
       new Table({
         name: 'webhook_endpoint_lease',
@@ -58,6 +63,7 @@ export class ReplicaCoordination1764600000000 implements MigrationInterface {
     await queryRunner.dropTable('webhook_endpoint_lease');
     await queryRunner.dropIndex('webhook_attempt', DUE_INDEX.name);
     await queryRunner.createIndex('webhook_attempt', new TableIndex({ ...DUE_INDEX, columnNames: ['status', 'next_attempt_at'] }));
+    await queryRunner.query('ALTER TABLE webhook_attempt DROP COLUMN claimable_at');
     await queryRunner.dropTable('webhook_subscription_tombstone');
     await queryRunner.dropIndex('webhook_subscription', 'idx_webhook_subscription_revision');
     await queryRunner.query('ALTER TABLE webhook_subscription DROP COLUMN revision');
