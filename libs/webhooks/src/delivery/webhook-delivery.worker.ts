@@ -67,7 +67,8 @@ export class WebhookDeliveryWorker {
     try {
       // Every subscription change committed before this try, in any process, is in the registry from here on:
       // a subscription deactivated, deleted or re-pointed elsewhere gets no try with its old state.
-      if (this.store.shared) await this.subscriptions.registryFence();
+      const fence = this.subscriptions.registryFence();
+      if (fence) await fence;
     } catch {
       return null;
     }

@@ -19,6 +19,8 @@ export class RegistrySync {
   /** Callers of `fence` waiting for a check that has not started yet. */
   private waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   private checking = false;
+  /** A synchronous read of the store's version, shared by the tries that start in this turn of the event loop. */
+  private readThisTurn: number | undefined;
 
   constructor(
     private readonly store: WebhookStore,
@@ -42,10 +44,16 @@ export class RegistrySync {
   }
 
   /**
-   * Resolves once every change committed before this call is applied. Calls made before a check starts share it;
-   * one check runs at a time. Rejects when the store cannot be read.
+   * Resolves once every change committed before this call is applied; `undefined` when that is already so, known
+   * synchronously (a store that reads its version without I/O, at the version this process has). Calls made before
+   * a check starts share it; one check runs at a time. Rejects when the store cannot be read.
    */
-  fence(): Promise<void> {
+  fence(): Promise<void> | undefined {
+    if (this.readThisTurn === undefined) {
+      this.readThisTurn = this.store.registryVersionNow();
+      if (this.readThisTurn !== undefined) setImmediate(() => (this.readThisTurn = undefined));
+    }
+    if (this.readThisTurn === this.loaded) return undefined;
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       if (this.checking) return;

@@ -363,9 +363,12 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
     return this.sync.refresh(context);
   }
 
-  /** Resolves once every subscription change committed before the call is in the registry (stores shared by processes). */
-  registryFence(): Promise<void> {
-    return this.store.shared ? this.sync.fence() : Promise.resolve();
+  /**
+   * Resolves once every subscription change committed before the call is in the registry (stores shared by
+   * processes); `undefined` when it is known to be so already, without waiting.
+   */
+  registryFence(): Promise<void> | undefined {
+    return this.store.shared ? this.sync.fence() : undefined;
   }
 
   /**
