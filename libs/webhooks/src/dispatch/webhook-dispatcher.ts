@@ -59,6 +59,8 @@ export class WebhookDispatcher {
   private readonly logger = new Logger('WebhookDispatcher');
   private readonly deliverable = new Map<string, boolean>();
   private soon: QueuedEvent[] = [];
+  /** The batch of events being written (outside transactions); the next one starts when it is done. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -188,8 +190,9 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Events emitted outside a transaction during one synchronous stretch (a loop of `emit()` calls) are written
-   * and handed over together, after it: one phase 1 and one phase 2 for the lot.
+   * Events emitted outside a transaction are written in batches of up to `MAX_BATCH`, one batch at a time: a batch
+   * holds what was emitted while the one before it was written (at least one synchronous stretch, such as a loop of
+   * `emit()` calls). So a burst reaches the store, and the workers, batch by batch instead of all at the end.
    */
   private dispatchSoon(queued: QueuedEvent): void {
     if (this.soon.length > 0 && this.soon.length < MAX_BATCH) {
@@ -198,15 +201,13 @@ export class WebhookDispatcher {
     }
     const batch = [queued];
     this.soon = batch;
+    const written = this.writing.then(() => {
+      if (this.soon === batch) this.soon = [];
+      return this.dispatchBatch(batch);
+    });
+    this.writing = written.catch(() => undefined);
     // Tracked now, so `waitForPendingDeliveries()` right after `emit()` already waits for it.
-    this.delivery.track(
-      new Promise<void>((resolve) =>
-        queueMicrotask(() => {
-          if (this.soon === batch) this.soon = [];
-          resolve(this.dispatchBatch(batch));
-        }),
-      ),
-    );
+    this.delivery.track(written);
   }
 
   private async dispatchBatch(batch: readonly QueuedEvent[]): Promise<void> {
