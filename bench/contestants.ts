@@ -18,10 +18,12 @@ import {
   WebhookDeliveryManager,
   WebhookEvents,
   WebhooksModule,
+  WebhookStore,
   WebhookSubscriptionManager,
   type WebhooksModuleOptions,
 } from '@app/webhooks';
 import { payload, type Receiver, sleep } from './harness.js';
+import { benchPostgresDatabase, type BenchPostgres } from './postgres-database.js';
 import { benchSqliteDatabase } from './sqlite-database.js';
 
 const SECRET_KEY = Buffer.alloc(32, 5);
@@ -112,7 +114,23 @@ export async function rawAxios(receiver: Receiver, window: Window): Promise<numb
 
 // ------------------------------------------------------------------ the library
 
-export type Store = 'memory' | 'sqlite';
+export type Store = 'memory' | 'sqlite' | 'postgres';
+
+let postgres: BenchPostgres | null = null;
+
+/** The PostgreSQL server the `postgres` contestants use. */
+export function usePostgres(server: BenchPostgres | null): void {
+  postgres = server;
+}
+
+/**
+ * What the library does so that several processes can share a database: the registry version checked by every
+ * outbox write and before every try, and endpoint leases. `false` turns it off for an A/B of its cost (a store
+ * that says it is not shared behaves as one process's own): measurement only, never in an application.
+ */
+export interface LibraryRun {
+  registryChecks?: boolean;
+}
 
 export interface LibraryApp {
   app: INestApplicationContext;
@@ -121,18 +139,18 @@ export interface LibraryApp {
   close(): Promise<void>;
 }
 
-export async function startLibrary(store: Store, options: WebhooksModuleOptions = {}): Promise<LibraryApp> {
+export async function startLibrary(store: Store, options: WebhooksModuleOptions = {}, run: LibraryRun = {}): Promise<LibraryApp> {
   const dir = mkdtempSync(join(tmpdir(), 'nest-webhooks-bench-'));
   const imports: unknown[] = [EventEmitterModule.forRoot({ wildcard: true })];
-  if (store === 'sqlite') {
-    imports.push(
-      TypeOrmModule.forRoot(benchSqliteDatabase(join(dir, 'bench.sqlite'))),
-    );
+  if (store === 'sqlite') imports.push(TypeOrmModule.forRoot(benchSqliteDatabase(join(dir, 'bench.sqlite'))));
+  if (store === 'postgres') {
+    if (!postgres) throw new Error('no PostgreSQL server for the benchmark');
+    imports.push(TypeOrmModule.forRoot(benchPostgresDatabase(await postgres.freshDatabase())));
   }
   imports.push(
     WebhooksModule.forRoot({
       ...options,
-      storage: { ...options.storage, type: store === 'sqlite' ? 'typeorm' : 'memory' },
+      storage: { ...options.storage, type: store === 'memory' ? 'memory' : 'typeorm' },
       secrets: { encryptionKeys: [{ id: 'bench', key: Buffer.alloc(32, 1).toString('base64') }] },
       destinations: { allowHttp: true, allowPrivateNetworks: ['127.0.0.1/32'], ...options.destinations },
       limits: { attemptLimit: 50, ...options.limits },
@@ -142,6 +160,7 @@ export async function startLibrary(store: Store, options: WebhooksModuleOptions 
   Module({ imports: imports as never[] })(BenchModule);
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
   await app.init();
+  if (run.registryChecks === false) Object.defineProperty(app.get(WebhookStore), 'shared', { get: () => false });
   return {
     app,
     delivery: app.get(WebhookDeliveryManager),
@@ -159,11 +178,15 @@ export async function startLibrary(store: Store, options: WebhooksModuleOptions 
  * one more be emitted, in batches once per event-loop turn. No polling, so the producer costs no CPU while
  * the library is busy.
  */
-export async function library(receiver: Receiver, window: Window, store: Store, options: WebhooksModuleOptions = {}): Promise<number> {
-  const lib = await startLibrary(store, {
-    ...options,
-    delivery: { concurrency: window.concurrency, perEndpointConcurrency: window.concurrency, ...options.delivery },
-  });
+export async function library(receiver: Receiver, window: Window, store: Store, options: WebhooksModuleOptions = {}, run: LibraryRun = {}): Promise<number> {
+  const lib = await startLibrary(
+    store,
+    {
+      ...options,
+      delivery: { concurrency: window.concurrency, perEndpointConcurrency: window.concurrency, ...options.delivery },
+    },
+    run,
+  );
   await lib.app.get(WebhookSubscriptionManager).create({ url: receiver.url, events: ['order.*'], secret: SECRET });
   const limit = window.concurrency * 2;
   let running = false;

@@ -2,7 +2,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export interface Receiver {
+  /** The first endpoint. */
   url: string;
+  /** One URL per endpoint (each its own port). */
+  urls: string[];
   reset(options?: { trackIds?: boolean }): Promise<void>;
   stats(): Promise<{ count: number; latencies: number[]; distinctIds: number }>;
   stop(): void;
@@ -21,9 +24,11 @@ export async function startReceiver(): Promise<Receiver> {
       };
       child.on('message', handler);
     });
-  const { port } = await next('ready');
+  const { ports } = (await next('ready')) as { ports: number[] };
+  const urls = ports.map((port) => `http://127.0.0.1:${port}/hooks`);
   return {
-    url: `http://127.0.0.1:${port}/hooks`,
+    url: urls[0]!,
+    urls,
     async reset(options = {}) {
       const done = next('reset-done');
       child.send({ type: 'reset', ...options });

@@ -2,8 +2,10 @@ import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
-import { library, peerNestListener, peerNodeWebhooks, rawAxios, rawUndici, type Window } from './contestants.js';
+import { libraryBurst, rawBurst, replicaBurst, SHARDS } from './bursts.js';
+import { library, peerNestListener, peerNodeWebhooks, rawAxios, rawUndici, usePostgres, type Window } from './contestants.js';
 import { interleaved, median, startReceiver } from './harness.js';
+import { BenchPostgres } from './postgres-database.js';
 import { type BacklogResult, fanOut, latencyLibrary, latencyRaw, matching } from './sections.js';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -46,31 +48,38 @@ async function main(): Promise<void> {
   const window: Window = quick ? { warmupMs: 500, durationMs: 1500, concurrency } : { warmupMs: 1000, durationMs: 4000, concurrency };
   const rounds = quick ? 1 : 5;
   const receiver = await startReceiver();
+  const postgres = await BenchPostgres.start();
+  usePostgres(postgres);
   const sqliteVersion = (require('better-sqlite3') as typeof import('better-sqlite3'))(':memory:').prepare('select sqlite_version() v').get() as { v: string };
 
   log(`# nest-webhooks benchmark${quick ? ' (--quick)' : ''}`);
   log('');
   log(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\` · ${new Date().toISOString()}`);
   log(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB · Node ${process.version} · undici ${require('undici/package.json').version} · axios ${require('axios/package.json').version} · SQLite ${sqliteVersion.v} (WAL, 8 KiB pages; application connection synchronous=FULL, the store's own connection NORMAL)`);
+  log(`PostgreSQL: ${postgres ? 'a throwaway local cluster of the Debian package (fsync=off, as in the tests), a new database per run' : 'not installed: its contestants are left out'}.`);
   log(`Receiver: node:http keep-alive in its own process, 200 with an empty body. Payload: 1 KB JSON, Standard Webhooks headers signed per request. Concurrency ${concurrency} for every contestant (connections and requests in flight); the library contestants keep ${concurrency * 2} events outstanding (emitted, not yet resolved), each resolved attempt letting the next one be emitted.`);
   log('');
 
   // 1. throughput
   log('## Throughput at saturation (deliveries/s; median of interleaved rounds; ratio to raw undici of the same round)');
-  const results = await interleaved(
-    rounds,
-    {
-      'raw undici': () => rawUndici(receiver, window),
-      'raw axios': () => rawAxios(receiver, window),
-      'library, memory store': () => library(receiver, window, 'memory'),
-      'library, SQLite store': () => library(receiver, window, 'sqlite'),
-      'library, memory store, sending thread': () => library(receiver, window, 'memory', { delivery: { transport: 'undici-thread' } }),
-      'library, SQLite store, sending thread': () => library(receiver, window, 'sqlite', { delivery: { transport: 'undici-thread' } }),
-      'peer: hand-written Nest listener': () => peerNestListener(receiver, window),
-      'peer: node-webhooks': () => peerNodeWebhooks(receiver, window),
-    },
-    (line) => console.log(line),
-  );
+  const contestants: Record<string, () => Promise<number>> = {
+    'raw undici': () => rawUndici(receiver, window),
+    'raw axios': () => rawAxios(receiver, window),
+    'library, memory store': () => library(receiver, window, 'memory'),
+    'library, SQLite store': () => library(receiver, window, 'sqlite'),
+    'library, SQLite store, registry checks off': () => library(receiver, window, 'sqlite', {}, { registryChecks: false }),
+    ...(postgres
+      ? {
+          'library, PostgreSQL store': () => library(receiver, window, 'postgres'),
+          'library, PostgreSQL store, registry checks off': () => library(receiver, window, 'postgres', {}, { registryChecks: false }),
+        }
+      : {}),
+    'library, memory store, sending thread': () => library(receiver, window, 'memory', { delivery: { transport: 'undici-thread' } }),
+    'library, SQLite store, sending thread': () => library(receiver, window, 'sqlite', { delivery: { transport: 'undici-thread' } }),
+    'peer: hand-written Nest listener': () => peerNestListener(receiver, window),
+    'peer: node-webhooks': () => peerNodeWebhooks(receiver, window),
+  };
+  const results = await interleaved(rounds, contestants, (line) => console.log(line));
   log('');
   log('| contestant | deliveries/s | ratio to raw undici | ratio in each round |');
   log('|---|---:|---:|---|');
@@ -80,6 +89,17 @@ async function main(): Promise<void> {
     log(`| ${name} | ${fmt(median(values))} | ${median(ratios).toFixed(2)} | ${ratios.map((r) => r.toFixed(2)).join(', ')} |`);
   }
   const rawCeiling = median(raw);
+  log('');
+  log('What several processes sharing a database cost one process (the registry version checked by each outbox write and before each try, endpoint leases): throughput with the checks ÷ without, per round.');
+  log('');
+  log('| store | with ÷ without (median) | each round |');
+  log('|---|---:|---|');
+  for (const store of ['SQLite', ...(postgres ? ['PostgreSQL'] : [])]) {
+    const on = results[`library, ${store} store`]!;
+    const off = results[`library, ${store} store, registry checks off`]!;
+    const ratios = on.map((v, i) => v / off[i]!);
+    log(`| ${store} | ${median(ratios).toFixed(3)} | ${ratios.map((r) => r.toFixed(3)).join(', ')} |`);
+  }
   log('');
 
   // 2. latency at 50 % of the raw ceiling (the goal's load), and at 50 % of each store's own ceiling
@@ -129,7 +149,59 @@ async function main(): Promise<void> {
   }
   log('');
 
-  // 5. backlog
+  // 5. bursts, and replicas
+  const burstConcurrency = 48;
+  const burstSizes = quick ? [5_000] : [20_000, 40_000];
+  log(`## Bursts: N events emitted at once, spread over ${SHARDS} endpoints, ${burstConcurrency} requests in flight`);
+  log('');
+  log(
+    'Deliveries/s from the first emit to the last arrival. One process does everything, or an API process (`delivery.worker: false`) writes the attempts and worker processes claim and send them; all of them share the 2 cores with the receiver and the database server. Raw undici sends the same number of requests, run before and after the others (ratio to their mean).',
+  );
+  log('');
+  log('| N | sender | deliveries/s | ratio to raw undici |');
+  log('|---:|---|---:|---:|');
+  const settings = { concurrency: burstConcurrency };
+  const cpuNotes: string[] = [];
+  const replica = async (count: number, store: 'sqlite' | 'postgres', workers: number) => {
+    const r = await replicaBurst(receiver, count, store, workers, settings, postgres);
+    cpuNotes.push(`| ${fmt(count)} | ${store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${workers} worker${workers > 1 ? 's' : ''} | ${fmt(r.apiCpuPerDelivery, 1)} | ${fmt(r.workerCpuPerDelivery, 1)} |`);
+    return r.rate;
+  };
+  for (const count of burstSizes) {
+    const burst: Array<[string, () => Promise<number>]> = [
+      ['one process, memory store', () => libraryBurst(receiver, count, 'memory', settings)],
+      ['one process, SQLite store', () => libraryBurst(receiver, count, 'sqlite', settings)],
+      ...(postgres ? ([['one process, PostgreSQL store', () => libraryBurst(receiver, count, 'postgres', settings)]] as Array<[string, () => Promise<number>]>) : []),
+      ['API + 1 worker, SQLite', () => replica(count, 'sqlite', 1)],
+      ['API + 2 workers, SQLite', () => replica(count, 'sqlite', 2)],
+      ...(postgres
+        ? ([
+            ['API + 1 worker, PostgreSQL', () => replica(count, 'postgres', 1)],
+            ['API + 2 workers, PostgreSQL', () => replica(count, 'postgres', 2)],
+          ] as Array<[string, () => Promise<number>]>)
+        : []),
+    ];
+    const before = await rawBurst(receiver, count, settings);
+    const measured: Array<[string, number]> = [];
+    for (const [name, run] of burst) {
+      const rate = await run();
+      console.log(`  burst ${count} ${name}: ${rate.toFixed(0)}/s`);
+      measured.push([name, rate]);
+    }
+    const after = await rawBurst(receiver, count, settings);
+    const rawRate = (before + after) / 2;
+    log(`| ${fmt(count)} | raw undici (before, after) | ${fmt(rawRate)} (${fmt(before)}, ${fmt(after)}) | 1.00 |`);
+    for (const [name, rate] of measured) log(`| ${fmt(count)} | ${name} | ${fmt(rate)} | ${ratio(rate, rawRate)} |`);
+  }
+  log('');
+  log('CPU time of the replicated bursts per delivery (user + system, µs), by role; the workers summed:');
+  log('');
+  log('| N | store, workers | API process | worker processes |');
+  log('|---:|---|---:|---:|');
+  for (const note of cpuNotes) log(note);
+  log('');
+
+  // 6. backlog
   const backlogSize = quick ? 20_000 : 1_000_000;
   log(`## Backlog: ${fmt(backlogSize)} pending attempts in SQLite`);
   log('');
@@ -142,6 +214,7 @@ async function main(): Promise<void> {
   log(`Total run time: ${fmt((Date.now() - started) / 1000)} s.`);
 
   receiver.stop();
+  await postgres?.stop();
   if (!quick || process.argv.includes('--write')) writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), `${lines.join('\n')}\n`);
   void execSync;
 }

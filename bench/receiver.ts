@@ -1,8 +1,8 @@
 import http from 'node:http';
 
 /**
- * The benchmark receiver: a keep-alive `node:http` server in its own process that answers 200 with an empty
- * body and counts. In latency mode it reads `scheduledAt` (epoch ms with fractions, `performance.timeOrigin +
+ * The benchmark receiver: keep-alive `node:http` servers in its own process (one per port, so contestants can send
+ * to several endpoints) that answer 200 with an empty body and count. In latency mode it reads `scheduledAt` (epoch ms with fractions, `performance.timeOrigin +
  * performance.now()`, comparable across processes on one host) from the JSON body and keeps the latency.
  * Controlled over IPC: `reset`, `stats`.
  */
@@ -11,7 +11,7 @@ let latencies: number[] = [];
 const webhookIds = new Set<string>();
 let trackIds = false;
 
-const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+const handler: http.RequestListener = (req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
@@ -27,15 +27,20 @@ const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     res.writeHead(200, { 'content-length': '0' });
     res.end();
   });
-});
-server.keepAliveTimeout = 60_000;
-server.headersTimeout = 65_000;
-server.maxRequestsPerSocket = 0;
+};
 
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as { port: number };
-  process.send!({ type: 'ready', port });
-});
+/** How many endpoints (ports) it serves. */
+const ENDPOINTS = 4;
+
+function listen(): Promise<number> {
+  const server = http.createServer({ keepAliveTimeout: 60_000 }, handler);
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+  server.maxRequestsPerSocket = 0;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+void Promise.all(Array.from({ length: ENDPOINTS }, listen)).then((ports) => process.send!({ type: 'ready', ports }));
 
 process.on('message', (message: { type: string; trackIds?: boolean }) => {
   if (message.type === 'reset') {
