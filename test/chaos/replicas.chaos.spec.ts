@@ -24,7 +24,8 @@ function report(name: string, t: Tally, extra: Record<string, number | string> =
 
 /**
  * Real processes on a real PostgreSQL server of the test's own: two API processes (`WEBHOOKS_ROLE=api`) take
- * orders, two workers (`WEBHOOKS_ROLE=worker`) deliver, and the test breaks things while orders come in. Every
+ * orders, two workers (`WEBHOOKS_ROLE=worker`) deliver, and the test breaks things while orders come in (the workers
+ * run with a 3 s lease: how long a killed worker's attempts wait). Every
  * committed order (a row in `example_order`, whatever the HTTP answer said) must arrive, signed; duplicates only
  * for tries on the wire when something died, with the same `webhook-id`.
  */
@@ -109,6 +110,31 @@ describe.skipIf(!postgresBin())('chaos: 2 API processes and 2 workers on one Pos
     const t = await settle('kill', '/kill');
     report('SIGKILL worker', t, { 'orders refused': orders.filter((o) => o.status !== 201).length, 'in flight at kill': inFlightAtKill, 'delivered at kill': deliveredAtKill, 'resumed after ms': resumedAfterMs });
     expectSafe(t, 2 * ON_THE_WIRE);
+    await unsubscribe(subscription);
+    await cluster.add('worker');
+  }, 150_000);
+
+  it('SIGTERM of a worker mid-load: it hands its claims and its endpoint back as it exits', async () => {
+    const subscription = await subscribe('/term');
+    receiver.holdMs = 30;
+    const load = placeOrders(cluster, 'term', 300);
+    await until(() => receiver.received('/term').size >= 60, 'the first 60 deliveries');
+    const [lease] = (await reader.query('SELECT worker_id FROM webhook_endpoint_lease')) as Array<{ worker_id: string }>;
+    const pid = Number(lease!.worker_id.split(':')[1]);
+    const victimIndex = cluster.workers.findIndex((w) => w.process.pid === pid);
+    const [victim] = cluster.workers.splice(victimIndex, 1);
+    victim!.process.kill('SIGTERM');
+    expect(await victim!.process.exit).toBe('SIGTERM');
+    // Graceful: nothing of it is left in the database for the lease to expire.
+    const held = (await reader.query("SELECT count(*)::int AS n FROM webhook_attempt WHERE status = 'pending' AND lease_owner = $1", [lease!.worker_id])) as Array<{ n: number }>;
+    const endpoints = (await reader.query('SELECT count(*)::int AS n FROM webhook_endpoint_lease WHERE worker_id = $1', [lease!.worker_id])) as Array<{ n: number }>;
+    const orders = await load;
+    receiver.holdMs = 0;
+    const t = await settle('term', '/term');
+    report('SIGTERM worker', t, { 'orders refused': orders.filter((o) => o.status !== 201).length, 'claims left by it': held[0]!.n, 'endpoints left by it': endpoints[0]!.n });
+    expect(held[0]!.n).toBe(0);
+    expect(endpoints[0]!.n).toBe(0);
+    expectSafe(t, 0);
     await unsubscribe(subscription);
     await cluster.add('worker');
   }, 150_000);
