@@ -46,7 +46,7 @@ import {
 } from './subscription-rules.js';
 import { DeliveryCredentials, type LiveCredentials } from './delivery-credentials.js';
 import { RegistrySync } from './registry-sync.js';
-import { subscriptionSnapshot } from './subscription-snapshot.js';
+import { registryEntry, subscriptionSnapshot } from './subscription-snapshot.js';
 import { WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from './subscription.errors.js';
 import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptionWithSecret } from './webhook-subscription.js';
 
@@ -57,18 +57,6 @@ const STATIC_ID_BASE = 'Subscription';
 /** How often a process that neither publishes nor delivers reads the registry version anyway (it stays warm). */
 const REGISTRY_REFRESH_MS = 5000;
 const MAX_REMEMBERED_DELETES = 100_000;
-
-/** A registry entry: frozen, with frozen arrays and metadata (the dispatcher and worker share it without copying). */
-function frozen(subscription: WebhookSubscription): WebhookSubscription {
-  if (Object.isFrozen(subscription) && Object.isFrozen(subscription.events)) return subscription;
-  return Object.freeze({
-    ...subscription,
-    events: Object.freeze([...subscription.events]),
-    metadata: Object.freeze({ ...subscription.metadata }),
-    headerNames: Object.freeze([...subscription.headerNames]),
-    retrySchedule: subscription.retrySchedule ? Object.freeze([...subscription.retrySchedule]) : null,
-  });
-}
 
 /**
  * The result of create/rotate. `secret` is a non-enumerable property: read it explicitly; logging the object
@@ -451,7 +439,7 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
   private async patch(current: WebhookSubscription, patch: SubscriptionPatch, options: SubscriptionUpdateOptions = {}): Promise<WebhookSubscription> {
     const changes = { ...patch, updatedAt: this.clock.now() };
     if (current.source === 'static') {
-      const updated = frozen({ ...current, ...changes });
+      const updated = registryEntry({ ...current, ...changes });
       this.setStatic(updated);
       return updated;
     }
@@ -462,7 +450,7 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
   }
 
   private setStatic(subscription: WebhookSubscription): void {
-    const entry = frozen(subscription);
+    const entry = registryEntry(subscription);
     this.statics.set(subscription.id, entry);
     this.index.refresh(entry);
   }
@@ -494,7 +482,7 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
     if (known === subscription.revision && this.index.has(subscription.id) === subscription.active) return;
     this.storedRevisions.set(subscription.id, subscription.revision);
     this.credentials.invalidate(subscription.id);
-    const entry = frozen(subscription);
+    const entry = registryEntry(subscription);
     if (!entry.active) this.index.remove(entry.id);
     else if (!this.index.add(entry)) this.index.refresh(entry);
   }
@@ -516,7 +504,7 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
       this.logger.warn(`Static subscription "${id}" has no secret; a random one was generated and receivers cannot know it. Set "secret".`);
     }
     const { subscription, secret, headers } = await this.build(definition, 'static', id);
-    const entry = frozen(subscription);
+    const entry = registryEntry(subscription);
     this.statics.set(id, entry);
     this.credentials.setStatic(id, { secrets: [secret], headers });
     this.index.add(entry);
