@@ -22,6 +22,8 @@ export type {
 } from './subscriptions/subscription-input.js';
 export {
   InvalidWebhookSubscriptionError,
+  WebhookRegistryConflictError,
+  WebhookRegistryLockTimeoutError,
   WebhookSubscriptionNotFoundError,
   WebhookSubscriptionOperationError,
 } from './subscriptions/subscription.errors.js';

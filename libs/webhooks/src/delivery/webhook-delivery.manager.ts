@@ -113,8 +113,8 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     deliveries: readonly WebhookDelivery[],
     context: StoreWriteContext,
     options: { strict?: boolean; registryVersion?: number },
-  ): Promise<{ shipment: WebhookShipment; stale: boolean }> {
-    if (deliveries.length === 0 && options.registryVersion === undefined) return { shipment: EMPTY_SHIPMENT, stale: false };
+  ): Promise<{ shipment: WebhookShipment; stale: boolean; registryVersion: number }> {
+    if (deliveries.length === 0 && options.registryVersion === undefined) return { shipment: EMPTY_SHIPMENT, stale: false, registryVersion: -1 };
     const now = this.clock.now();
     const bodies = new Map<unknown, Map<string, { body?: string; error?: unknown }>>();
     const attempts: WebhookAttempt[] = [];
@@ -157,9 +157,15 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     }
     const { registryVersion } = options;
     const written = await this.store.writeOutbox({ attempts, context, claim: this.claimFor(now), registryVersion });
-    if (registryVersion !== undefined && written.registryVersion !== registryVersion) return { shipment: EMPTY_SHIPMENT, stale: true };
+    if (registryVersion !== undefined && written.registryVersion !== registryVersion) {
+      return { shipment: EMPTY_SHIPMENT, stale: true, registryVersion: written.registryVersion };
+    }
     const { inserted } = written;
-    return { shipment: { pending: inserted.filter((a) => a.status === 'pending'), failed: inserted.filter((a) => a.status === 'failed') }, stale: false };
+    return {
+      shipment: { pending: inserted.filter((a) => a.status === 'pending'), failed: inserted.filter((a) => a.status === 'failed') },
+      stale: false,
+      registryVersion: written.registryVersion,
+    };
   }
 
   /** New attempts are leased to this process when it delivers (it sends them at once); otherwise workers claim them. */

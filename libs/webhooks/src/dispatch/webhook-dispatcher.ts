@@ -7,7 +7,7 @@ import { WebhookDeliveryManager } from '../delivery/webhook-delivery.manager.js'
 import { EMPTY_SHIPMENT, type PublishedWebhookEvent, type WebhookDelivery, type WebhookShipment } from '../delivery/webhook-shipment.js';
 import { eventMatches } from '../matching/event-pattern.js';
 import { WebhookStore } from '../storage/webhook-store.js';
-import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
+import { WebhookRegistryConflictError, WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
 import { WebhookTransactions } from '../transactions/webhook-transactions.js';
@@ -16,6 +16,8 @@ import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 import { WebhookAuthorization } from './webhook-authorizer.js';
 
 const MAX_CACHED_EVENT_NAMES = 10_000;
+/** Rounds of matching before phase 1 gives up: each one follows a subscription change committed meanwhile. */
+const MAX_MATCH_ROUNDS = 20;
 /** Events written together when emitted outside a transaction in one synchronous stretch, at most. */
 const MAX_BATCH = 1000;
 const COMMIT_BATCH = Symbol('nest-webhooks:commit-batch');
@@ -222,7 +224,7 @@ export class WebhookDispatcher {
    */
   private async phase1(batch: readonly QueuedEvent[], manager: EntityManager | undefined, strict: boolean): Promise<Phase1> {
     const shared = this.store.shared;
-    for (;;) {
+    for (let round = 1; ; round++) {
       const registryVersion = this.subscriptions.registryVersion;
       const deliveries: WebhookDelivery[] = [];
       const preconditionFailures: WebhookSubscription[] = [];
@@ -232,6 +234,10 @@ export class WebhookDispatcher {
       if (deliveries.length === 0 && !shared) return { shipment: EMPTY_SHIPMENT, preconditionFailures };
       const written = await this.delivery.writeShipment(deliveries, { manager }, { strict, registryVersion: shared ? registryVersion : undefined });
       if (written.stale) {
+        // Behind this process's registry: reading changes cannot help (SQLite, a transaction that has only read).
+        if (written.registryVersion < registryVersion || round >= MAX_MATCH_ROUNDS) {
+          throw new WebhookRegistryConflictError(written.registryVersion, registryVersion);
+        }
         await this.subscriptions.refreshRegistry({ manager });
         continue;
       }

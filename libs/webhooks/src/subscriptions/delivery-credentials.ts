@@ -26,6 +26,8 @@ const NONE: SubscriptionCredentials = { secrets: [], headers: {} };
 export class DeliveryCredentials {
   private readonly statics = new Map<string, SubscriptionCredentials>();
   private readonly cache = new Map<string, Cached>();
+  /** Raised by every invalidation: a read that started before one must not be cached after it. */
+  private generation = 0;
 
   constructor(
     private readonly store: WebhookStore,
@@ -45,11 +47,13 @@ export class DeliveryCredentials {
   forget(id: string): void {
     this.statics.delete(id);
     this.cache.delete(id);
+    this.generation++;
   }
 
   /** Drops the cached answer only (a stored subscription changed). */
   invalidate(id: string): void {
     this.cache.delete(id);
+    this.generation++;
   }
 
   /** The cached answer while it holds, synchronously (every try asks; this spares the hot path a promise). */
@@ -61,11 +65,14 @@ export class DeliveryCredentials {
   async of(id: string): Promise<LiveCredentials> {
     const cached = this.cached(id);
     if (cached) return cached;
+    const generation = this.generation;
     const source = this.statics.get(id) ?? (await this.store.credentials([id])).get(id) ?? NONE;
     const now = this.clock.now().getTime();
     const live = source.secrets.filter((s) => s.expiresAt === null || s.expiresAt.getTime() > now);
     const value: LiveCredentials = { secrets: live.map((s) => s.secret), headers: source.headers, unreadable: source.unreadable };
     const expiries = live.filter((s) => s.expiresAt !== null).map((s) => s.expiresAt!.getTime());
+    // Changed while it was read: this answer may be older than the change, so it serves this try only.
+    if (generation !== this.generation) return value;
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
     this.cache.set(id, { value, validUntil: Math.min(...expiries, Number.POSITIVE_INFINITY) });
     return value;

@@ -32,15 +32,23 @@ export class RegistrySync {
     return this.loaded;
   }
 
-  /** Reads and applies what changed since the loaded version, through `context.manager` when given. */
+  /**
+   * Reads and applies what changed since the loaded version. Inside a transaction (`context.manager`) at once: that
+   * transaction may hold the registry's version row, which the other reads' connections wait for, so it never waits
+   * behind them. The others run one at a time. Applying is idempotent and ignores older news (by revision), so the
+   * order in which reads finish does not matter.
+   */
   refresh(context: StoreWriteContext = {}): Promise<void> {
-    const run = this.queue.then(async () => {
-      const changes = await this.store.subscriptionChanges(this.loaded, context);
-      this.apply(changes);
-      if (changes.version > this.loaded) this.loaded = changes.version;
-    });
+    if (context.manager) return this.read(context);
+    const run = this.queue.then(() => this.read({}));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private async read(context: StoreWriteContext): Promise<void> {
+    const changes = await this.store.subscriptionChanges(this.loaded, context);
+    this.apply(changes);
+    if (changes.version > this.loaded) this.loaded = changes.version;
   }
 
   /**

@@ -23,3 +23,38 @@ export class WebhookSubscriptionNotFoundError extends Error {
 export class WebhookSubscriptionOperationError extends Error {
   override readonly name = 'WebhookSubscriptionOperationError';
 }
+
+/**
+ * An outbox write in a transaction that sees the subscriptions as they were before a change this process already
+ * applied. On SQLite a transaction that has only read cannot write after another connection committed (SQLite would
+ * refuse the write too): retry the transaction.
+ */
+export class WebhookRegistryConflictError extends Error {
+  override readonly name = 'WebhookRegistryConflictError';
+
+  constructor(
+    readonly transactionVersion: number,
+    readonly registryVersion: number,
+  ) {
+    super(
+      `The transaction sees subscriptions at registry version ${transactionVersion}, older than this process's ${registryVersion} ` +
+        '(a change committed after the transaction began reading); retry the transaction',
+    );
+  }
+}
+
+/**
+ * A subscription change waited too long for transactions that published webhooks (they hold the registry's version
+ * row until they end, PostgreSQL). A transaction that publishes and then changes a subscription always ends this
+ * way: it waits for its own lock. Retry the change; change subscriptions before publishing, or outside the transaction.
+ */
+export class WebhookRegistryLockTimeoutError extends Error {
+  override readonly name = 'WebhookRegistryLockTimeoutError';
+
+  constructor(readonly waitedMs: number) {
+    super(
+      `A subscription change waited ${waitedMs} ms for transactions that published webhooks to commit; a transaction that ` +
+        'publishes must not change subscriptions afterwards (change them first, or outside it). Retry the change.',
+    );
+  }
+}
