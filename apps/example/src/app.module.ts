@@ -56,7 +56,18 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
         enableWAL: true,
         ...common,
       }
-    : { type: 'postgres', url: config.database.url, ...common };
+    : {
+        type: 'postgres',
+        url: config.database.url,
+        // TypeORM holds a connection without an 'error' listener while it initializes; a backend terminated then
+        // (failover, pg_terminate_backend) would crash the process. The pool still drops the broken connection.
+        extra: {
+          onConnect: (client: { on(event: 'error', listener: () => void): unknown }) => {
+            client.on('error', () => undefined);
+          },
+        },
+        ...common,
+      };
 }
 
 /** The example application: management API, demo orders, health and OpenAPI (a `worker` has only delivery). */

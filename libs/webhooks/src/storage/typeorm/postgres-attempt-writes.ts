@@ -44,6 +44,12 @@ export const POSTGRES_TRIM_HISTORY = `WITH pending AS (
     (SELECT count(*)::int FROM keep WHERE status = 'successful') AS successful,
     (SELECT count(*)::int FROM deleted) AS deleted`;
 
+/** PostgreSQL ended the statement as one side of a deadlock, or for a serialization failure: running it again may work. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
+  return code === '40P01' || code === '40001';
+}
+
 export function trimmedCounts(row: { pending: number; failed: number; successful: number }): AttemptCounts {
   return { total: row.pending + row.failed + row.successful, pending: row.pending, failed: row.failed, successful: row.successful };
 }
@@ -57,8 +63,8 @@ interface Pending {
 /**
  * Group commit of try outcomes on PostgreSQL: the outcomes recorded during one turn of the event loop are written by
  * one `UPDATE … FROM unnest(…)` (one round trip, one commit), and each caller learns whether its row changed (an
- * attempt resolves exactly once: only a pending row at the same try count is updated). Rows are locked in id order,
- * so two batches never wait for each other in a cycle.
+ * attempt resolves exactly once: only a pending row at the same try count is updated). A batch that loses a deadlock
+ * is written again one row at a time.
  */
 export class PostgresTryBatch {
   private queue: Pending[] = [];
@@ -82,11 +88,21 @@ export class PostgresTryBatch {
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      const columns = Array.from({ length: 11 }, (_, c) => batch.map((p) => p.values[c]));
-      const updated = new Set((await this.query(RECORD_TRIES, columns)).map((row) => row.id));
-      for (const p of batch) p.resolve(updated.has(p.values[9] as string) ? 1 : 0);
+      await this.write(batch);
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      if (batch.length === 1 || !isTransient(error)) {
+        for (const p of batch) p.reject(error);
+        return;
+      }
+      // Ended as one side of a deadlock (the plan, not the sort, decides the order rows are locked in, and a change
+      // cancelling a subscription's attempts locks them in its own): one row at a time cannot deadlock that way.
+      for (const p of batch) await this.write([p]).catch((single: unknown) => p.reject(single));
     }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const columns = Array.from({ length: 11 }, (_, c) => batch.map((p) => p.values[c]));
+    const updated = new Set((await this.query(RECORD_TRIES, columns)).map((row) => row.id));
+    for (const p of batch) p.resolve(updated.has(p.values[9] as string) ? 1 : 0);
   }
 }

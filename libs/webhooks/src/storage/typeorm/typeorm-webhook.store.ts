@@ -4,6 +4,7 @@ import { DataSource, type EntityManager, type FindOperator, In, LessThan, Raw, t
 import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import { SecretCipher } from '../../secrets/secret-cipher.js';
+import { WebhookRegistryLockTimeoutError } from '../../subscriptions/subscription.errors.js';
 import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import {
@@ -32,6 +33,7 @@ import { WebhookEndpointLeaseEntity } from './entities/webhook-endpoint-lease.en
 import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 import { WEBHOOK_ENTITIES } from './index.js';
 import { POSTGRES_CLAIM_DUE, POSTGRES_TRIM_HISTORY, PostgresTryBatch, trimmedCounts } from './postgres-attempt-writes.js';
+import { withPostgresClientGuard } from './postgres-client-guard.js';
 import { postgresOutboxStatement } from './postgres-outbox.js';
 import { PostgresSignals } from './postgres-signals.js';
 import { addTombstone, ensureRegistryRow, raiseRegistryVersion, readRegistryVersion, readSubscriptionChanges, SIGNAL_CHANNEL } from './registry-sql.js';
@@ -41,6 +43,10 @@ import { toSubscription, toSubscriptionEntity } from './subscription-rows.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 const INSERT_CHUNK = 200;
+/** How often claims look for pending attempts without `claimable_at` (see `repairClaimable`). */
+const CLAIMABLE_REPAIR_MS = 1000;
+/** How long a subscription change waits for transactions that published webhooks (PostgreSQL). */
+const CHANGE_LOCK_TIMEOUT_MS = 5000;
 const BUSY_RETRY_LIMIT_MS = 30_000;
 /** SQLite's own `wal_autocheckpoint` default, in pages. */
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
@@ -93,9 +99,17 @@ function toSecretRecord(secret: StoredSigningSecret): SecretRecord {
   return { id: secret.id, secret: secret.secret, createdAt: secret.createdAt.getTime(), expiresAt: secret.expiresAt?.getTime() ?? null };
 }
 
-function isBusy(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
+function errorCode(error: unknown): string | undefined {
+  return (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
+}
+
+/**
+ * Worth running again as it was: SQLite's busy database, or PostgreSQL ending one of two transactions that waited for
+ * each other (deadlock_detected) or a serialization failure. Nothing of the failed statement or transaction stays.
+ */
+function isTransient(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40P01' || code === '40001';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -122,6 +136,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private changes!: DataSource;
   /** SQLite: the transactions on `changes`, one after the other. */
   private changesQueue: Promise<unknown> = Promise.resolve();
+  private nextClaimableRepair = 0;
   private signals?: PostgresSignals;
   private cipher!: SecretCipher;
   private ready: Promise<void> | null = null;
@@ -190,7 +205,15 @@ export class TypeOrmWebhookStore extends WebhookStore {
     } else if (hasEntities) {
       this.own = this.app;
     } else {
-      this.own = new DataSource({ ...this.app.options, entities: WEBHOOK_ENTITIES, migrations: [], subscribers: [], migrationsRun: false, synchronize: false } as typeof this.app.options);
+      this.own = new DataSource({
+        ...this.app.options,
+        entities: WEBHOOK_ENTITIES,
+        migrations: [],
+        subscribers: [],
+        migrationsRun: false,
+        synchronize: false,
+        ...(this.isPostgres ? { extra: withPostgresClientGuard(this.app.options.extra as Record<string, unknown> | undefined) } : {}),
+      } as typeof this.app.options);
       await this.own.initialize();
       this.ownedConnection = true;
     }
@@ -257,7 +280,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
       try {
         return await work(this.own);
       } catch (error) {
-        if (!isBusy(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
+        if (!isTransient(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
         await sleep(delay);
       }
     }
@@ -268,8 +291,18 @@ export class TypeOrmWebhookStore extends WebhookStore {
    * the new version, which the rows it writes carry as their revision. Retried while SQLite reports the database
    * busy (the whole transaction: nothing of a failed one was committed).
    */
-  private change<T>(work: (manager: EntityManager, version: number) => Promise<T>): Promise<T> {
-    return this.inTransaction(async (manager) => work(manager, await raiseRegistryVersion(manager, this.isPostgres)));
+  private async change<T>(work: (manager: EntityManager, version: number) => Promise<T>): Promise<T> {
+    try {
+      return await this.inTransaction(async (manager) => {
+        // An outbox transaction holds the version row until it commits: wait a bounded time for it, never forever
+        // (one that publishes and then changes a subscription on this connection's behalf would wait for itself).
+        if (this.isPostgres) await manager.query(`SET LOCAL lock_timeout = '${CHANGE_LOCK_TIMEOUT_MS}ms'`);
+        return work(manager, await raiseRegistryVersion(manager, this.isPostgres));
+      });
+    } catch (error) {
+      if (errorCode(error) === '55P03') throw new WebhookRegistryLockTimeoutError(CHANGE_LOCK_TIMEOUT_MS);
+      throw error;
+    }
   }
 
   /**
@@ -286,7 +319,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
         try {
           return await this.changes.transaction(work);
         } catch (error) {
-          if (!isBusy(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
+          if (!isTransient(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
           await sleep(delay);
         }
       }
@@ -692,6 +725,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     const excluded = (options.excludeSubscriptions ?? []).slice(0, 500);
     const nowMs = now.getTime();
     const untilMs = leaseUntil.getTime();
+    await this.repairClaimable();
     if (this.sqlite) {
       const rows = await this.sqlite.writer.submit({ kind: 'claimDue', worker: workerId, until: untilMs, now: nowMs, limit, excluded: JSON.stringify(excluded) });
       return rows.map((row) => toAttempt(this.decodeAttempt(row))).sort(byDueThenCreated);
@@ -732,6 +766,20 @@ export class TypeOrmWebhookStore extends WebhookStore {
     });
     if (ids.length === 0) return [];
     return (await this.findAttempts(ids)).sort(byDueThenCreated);
+  }
+
+  /**
+   * Pending attempts written without `claimable_at` (by a process of an earlier version still running during an
+   * upgrade) get it, so they are claimed; looked for at most once a second (an index range, empty but during such an upgrade).
+   */
+  private async repairClaimable(): Promise<void> {
+    if (Date.now() < this.nextClaimableRepair) return;
+    this.nextClaimableRepair = Date.now() + CLAIMABLE_REPAIR_MS;
+    await this.run((ds) =>
+      ds.query(
+        "UPDATE webhook_attempt SET claimable_at = CASE WHEN lease_owner IS NULL THEN next_attempt_at ELSE lease_expires_at END WHERE status = 'pending' AND claimable_at IS NULL",
+      ),
+    );
   }
 
   async renewClaims(workerId: string, ids: readonly string[], leaseUntil: Date): Promise<void> {
