@@ -43,6 +43,10 @@ describe.skipIf(!postgresBin())('chaos: 2 API processes and 2 workers on one Pos
   }, 120_000);
 
   afterAll(async () => {
+    // A process that died on its own: its output says why.
+    for (const member of [...(cluster?.apis ?? []), ...(cluster?.workers ?? [])]) {
+      if (member.process.exitCode !== null) console.error(`a process exited (${member.process.exitCode}):\n${member.process.output().slice(-3000)}`);
+    }
     await reader?.destroy();
     await cluster?.stop();
     await receiver?.close();

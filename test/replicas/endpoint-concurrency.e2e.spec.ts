@@ -61,4 +61,36 @@ describe.each(DATABASES)('per-endpoint concurrency across processes (%s)', (kind
     expect(receiver.requests).toHaveLength(EVENTS);
     for (const request of receiver.requests) expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
   }, 40_000);
+
+  it('a worker whose registry has not read a new subscription yet still keeps to the cap with the other workers', async () => {
+    database = await createTestDatabase(kind);
+    let inFlight = 0;
+    let most = 0;
+    receiver = await TestReceiver.start({
+      responder: (_request, res) => {
+        most = Math.max(most, ++inFlight);
+        setTimeout(() => {
+          inFlight--;
+          res.writeHead(200).end();
+        }, 50);
+      },
+    });
+    const boot = async (worker: boolean) => {
+      const app = await createWebhooksApp({
+        database,
+        webhooks: { delivery: { worker, perEndpointConcurrency: 1, concurrency: 16, maxQueuedAttempts: 8, pollIntervalMs: 60_000 } },
+      });
+      apps.push(app);
+      return app;
+    };
+    const [w1, w2, api] = [await boot(true), await boot(true), await boot(false)];
+    await api.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['order.*'] });
+    await w1.get(WebhookSubscriptionManager).refreshRegistry(); // w1 has read it; w2 has not
+    for (let i = 0; i < 16; i++) api.get(EventEmitter2).emit('order.created', { seq: i });
+    await api.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    // w2 keys what it claims by the subscription until its fence reads the change, then moves it to the endpoint.
+    await Promise.all([w1.get(WebhookDeliveryManager).processDueAttempts(), w2.get(WebhookDeliveryManager).processDueAttempts()]);
+    await eventually(() => expect(receiver.requests.length).toBeGreaterThanOrEqual(16), 20_000);
+    expect(most).toBe(1);
+  }, 40_000);
 });

@@ -11,6 +11,8 @@ export interface ExampleProcess {
   /** Sends a signal (SIGTERM by default): a graceful shutdown. */
   kill: (signal?: NodeJS.Signals) => void;
   pid: number;
+  /** The exit code or signal once it exited, else null. */
+  readonly exitCode: number | string | null;
 }
 
 /** Runs the built example app as a child process with exactly this environment (and PATH). */
@@ -19,8 +21,22 @@ export function runExample(env: Record<string, string>): ExampleProcess {
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  const exit = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
-  return { output: () => output, exit, kill: (signal = 'SIGTERM') => child.kill(signal), pid: child.pid! };
+  let exitCode: number | string | null = null;
+  const exit = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exitCode = code ?? signal;
+      resolve(exitCode);
+    }),
+  );
+  return {
+    output: () => output,
+    exit,
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+    pid: child.pid!,
+    get exitCode() {
+      return exitCode;
+    },
+  };
 }
 
 /** Waits until the process printed something matching `pattern`; throws with its output otherwise. */

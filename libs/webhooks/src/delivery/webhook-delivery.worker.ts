@@ -60,20 +60,16 @@ export class WebhookDeliveryWorker {
   ) {}
 
   /**
-   * Delivers one try. Never throws; returns the attempt as stored afterwards (null if it was already resolved, or
-   * if the try could not start because the store could not be read: it is tried again when its lease runs out).
+   * Delivers one try, with the subscription as the registry has it (the queue waits for the registry to have every
+   * change committed before the try). Never throws; returns the attempt as stored afterwards (null if it was already
+   * resolved meanwhile).
    */
   async deliver(attempt: WebhookAttempt, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     try {
-      // Every subscription change committed before this try, in any process, is in the registry from here on:
-      // a subscription deactivated, deleted or re-pointed elsewhere gets no try with its old state.
-      const fence = this.subscriptions.registryFence();
-      if (fence) await fence;
-    } catch {
-      return null;
-    }
-    try {
       const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId) ?? (await this.subscriptions.get(attempt.subscriptionId));
+      // A static subscription inactive here may be active in another process sharing the store: leave it to that one
+      // (the claim runs out; this process's claims leave it out).
+      if (subscription?.source === 'static' && !subscription.active && this.store.shared) return null;
       if (!subscription || !subscription.active) return await this.cancel(attempt, CANCELLED_ATTEMPT_MESSAGE, 'cancelled');
       return await this.sendTry(attempt, subscription, signal, requestDone);
     } catch (error) {

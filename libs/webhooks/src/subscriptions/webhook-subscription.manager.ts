@@ -253,7 +253,9 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
       // Stored: in the same transaction, so no process claims a pending attempt of a subscription already inactive.
       { cancelPending: { message: CANCELLED_ATTEMPT_MESSAGE, now } },
     );
-    if (current.source === 'static') await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, now);
+    // A static subscription is each process's own: with a shared store, its attempts are left to the processes
+    // where it is still active.
+    if (current.source === 'static' && !this.store.shared) await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, now);
     this.events.emit(WebhookEvents.SubscriptionDeactivated, new WebhookSubscriptionDeactivatedEvent(subscriptionSnapshot(updated), reason));
     return true;
   }
@@ -266,6 +268,7 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
       this.index.remove(id);
       this.statics.delete(id);
       this.credentials.forget(id);
+      // Deleting is asked for explicitly: its attempts go, also those other processes published for it.
       await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, this.clock.now());
       await this.store.clearAttempts(id);
     } else {
@@ -334,6 +337,13 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
    */
   matchRegistry(eventName: string, payload: unknown): WebhookSubscription[] {
     return this.index.match(eventName, payload);
+  }
+
+  /** Ids of static subscriptions that are not active in this process. */
+  inactiveStaticIds(): string[] {
+    const ids: string[] = [];
+    for (const id of this.statics.keys()) if (!this.index.has(id)) ids.push(id);
+    return ids;
   }
 
   /** The registry's entry of an active subscription (no I/O, not copied), or undefined when inactive. */

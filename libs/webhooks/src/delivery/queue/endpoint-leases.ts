@@ -17,8 +17,8 @@ export class EndpointLeases {
   private readonly logger = new Logger('WebhookEndpointLeases');
   /** Endpoints this worker holds, and until when. */
   private readonly held = new Map<string, number>();
-  /** Endpoints another worker holds, and until when (their lease as last read). */
-  private readonly elsewhere = new Map<string, number>();
+  /** Endpoints another worker holds: until when (their lease as last read), and when that was read. */
+  private readonly elsewhere = new Map<string, { until: number; readAt: number }>();
   private waiting: Waiter[] = [];
   private scheduled = false;
 
@@ -43,7 +43,7 @@ export class EndpointLeases {
     if (!this.enabled) return true;
     const now = this.clock.now().getTime();
     if ((this.held.get(endpoint) ?? 0) - now > this.leaseMs / 3) return true;
-    if ((this.elsewhere.get(endpoint) ?? 0) > now) return false;
+    if ((this.elsewhere.get(endpoint)?.until ?? 0) > now) return false;
     return new Promise((resolve) => {
       this.waiting.push({ endpoint, resolve });
       if (this.scheduled) return;
@@ -56,11 +56,31 @@ export class EndpointLeases {
   servedElsewhere(): Set<string> {
     const now = this.clock.now().getTime();
     const result = new Set<string>();
-    for (const [endpoint, until] of this.elsewhere) {
+    for (const [endpoint, { until }] of this.elsewhere) {
       if (until > now) result.add(endpoint);
       else this.elsewhere.delete(endpoint);
     }
     return result;
+  }
+
+  /**
+   * Reads again the endpoints another worker held when last read more than `olderThanMs` ago (taking those it gave
+   * up): a worker that stopped gracefully deleted its leases, which must not wait for what was read of them to run out.
+   */
+  async recheck(olderThanMs: number): Promise<void> {
+    const now = this.clock.now().getTime();
+    const stale = [...this.elsewhere].filter(([, { readAt }]) => readAt + olderThanMs <= now).map(([endpoint]) => endpoint);
+    if (stale.length === 0) return;
+    try {
+      await this.acquire(stale);
+    } catch (error) {
+      this.logger.warn(`Reading endpoint leases failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  /** Makes the next `recheck` read every endpoint held elsewhere (a worker signalled that it handed work back). */
+  recheckAll(): void {
+    for (const held of this.elsewhere.values()) held.readAt = Number.NEGATIVE_INFINITY;
   }
 
   /** Renews the leases of endpoints this worker has work for and gives up the others. */
@@ -113,7 +133,7 @@ export class EndpointLeases {
         mine.add(endpoint);
       } else {
         this.held.delete(endpoint);
-        if (lease) this.elsewhere.set(endpoint, lease.expiresAt);
+        if (lease) this.elsewhere.set(endpoint, { until: lease.expiresAt, readAt: now.getTime() });
       }
     }
     return mine;

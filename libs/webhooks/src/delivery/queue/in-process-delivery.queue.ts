@@ -102,8 +102,20 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     this.leases = new EndpointLeases(store, this.workerId, options.delivery.leaseMs, clock);
     this.scheduler = new DeliveryScheduler({ concurrency, perEndpointConcurrency, maxQueued: maxQueuedAttempts, maxQueuedPerEndpoint }, async ({ attempt, endpoint }, requestDone) => {
       if (this.spilled.size > 0) this.refillIfRoom();
-      const mine = this.leases.mayServe(endpoint);
-      if (mine !== true && !(await mine)) return this.leaveToOtherWorker(endpoint, attempt.id);
+      // Every subscription change committed before this try, in any process, is in the registry from here on: a
+      // subscription deactivated, deleted or re-pointed elsewhere gets no try with its old state. When the store
+      // cannot be read the try waits (the attempt is claimed again when its lease runs out).
+      const fence = this.subscriptions.registryFence();
+      if (fence && !(await fence.then(() => true, () => false))) return;
+      const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId);
+      // Not active: nothing is sent (the worker cancels the attempt), so no endpoint is needed.
+      if (subscription) {
+        // Keyed by the subscription's URL as the registry had it when queued: after a change, it goes to its new line.
+        const current = endpointOf(subscription.url);
+        if (current !== endpoint) return this.requeue(attempt, current);
+        const mine = this.leases.mayServe(endpoint);
+        if (mine !== true && !(await mine)) return this.leaveToOtherWorker(endpoint, attempt.id);
+      }
       const updated = await this.consume!(attempt, this.abort.signal, requestDone);
       if (updated?.status === 'pending' && updated.nextAttemptAt) this.wake(updated.nextAttemptAt);
     });
@@ -119,7 +131,10 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     this.schedulePoll(0);
     // Another process handed attempts back, or wrote some it will not send: claim them now, not at the next poll.
     this.unwatch = this.store.watch((signal) => {
-      if (signal === 'attempts' && !this.putOffTimer) void this.poll();
+      if (signal !== 'attempts') return;
+      // Handed back (by a worker that stopped, perhaps with its endpoints): look again at once.
+      this.leases.recheckAll();
+      if (!this.putOffTimer) void this.poll();
     });
     const every = Math.max(1000, Math.floor(this.options.delivery.leaseMs / 3));
     this.renewTimer = setInterval(() => void this.renewLeases(), every);
@@ -159,9 +174,13 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         if (this.handingBack.size > 0) await Promise.all(this.handingBack);
         const now = this.clock.now();
         full = this.scheduler.fullEndpoints();
-        // Endpoints another worker serves are left to it, like full ones (but not marked to be claimed back).
+        // Endpoints another worker serves are left to it, like full ones (but not marked to be claimed back); what was
+        // last read of them is read again once per poll interval (their worker may have stopped).
+        if (this.leases.enabled) await this.leases.recheck(this.options.delivery.pollIntervalMs);
         const elsewhere = this.leases.enabled ? this.leases.servedElsewhere() : new Set<string>();
         const excludeSubscriptions = this.subscriptionsOf(elsewhere.size > 0 ? new Set([...full, ...elsewhere]) : full);
+        // Static subscriptions inactive here are other processes' to deliver (each process has its own).
+        if (this.store.shared) excludeSubscriptions.push(...this.subscriptions.inactiveStaticIds());
         const leavesOut = excludeSubscriptions.length > 0;
         if (leavesOut && performance.now() < this.nextClaimLeavingOut) {
           // Too soon after the last such claim: a poll runs when it may. Marks stay meanwhile.
@@ -265,6 +284,13 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     } catch (error) {
       this.logger.warn(`Releasing claims at shutdown failed (they expire after ${this.options.delivery.leaseMs} ms): ${describe(error)}`);
     }
+  }
+
+  /** Queues an attempt again under its endpoint's current key, once its job has ended; hands it back if there is no room. */
+  private requeue(attempt: WebhookAttempt, endpoint: string): void {
+    setImmediate(() => {
+      if (!this.enqueue(attempt, endpoint)) this.handBack([attempt.id], false);
+    });
   }
 
   /**
