@@ -294,8 +294,9 @@ describe.each(STORES)('queue overflow: attempts handed back to the store (%s)', 
     await traffic;
     await app.get(WebhookDeliveryManager).waitForPendingDeliveries(100).catch(() => undefined);
 
-    // The one poll, and nothing the hand-backs would have asked for (back to back, that was one claim per turn).
-    expect(claims - before).toBeLessThanOrEqual(3);
+    // The one poll and claims spaced in time (at most a fifth of it), not one per hand-back: back to back, that was
+    // one claim per turn (about 2,000 here). How many fit in the spacing depends on the machine's speed.
+    expect(claims - before).toBeLessThan(published / 20);
   });
 
   it('a retry that falls due while its endpoint line is full is sent once the line has room, not at the next poll', async () => {
