@@ -12,6 +12,22 @@ import { createWebhooksApp } from '../support/webhooks-app.js';
 const PER_ENDPOINT = 2;
 const EVENTS = 60;
 
+/** A receiver that answers after `delayMs` and keeps the most requests it had in flight at once. */
+async function countingReceiver(delayMs: number): Promise<{ receiver: TestReceiver; most: () => number }> {
+  let inFlight = 0;
+  let most = 0;
+  const receiver = await TestReceiver.start({
+    responder: (_request, res) => {
+      most = Math.max(most, ++inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(200).end();
+      }, delayMs);
+    },
+  });
+  return { receiver, most: () => most };
+}
+
 /** Three workers on one database publish to one receiver: together they keep to `perEndpointConcurrency`. */
 describe.each(DATABASES)('per-endpoint concurrency across processes (%s)', (kind) => {
   let database: TestDatabase;
@@ -26,17 +42,8 @@ describe.each(DATABASES)('per-endpoint concurrency across processes (%s)', (kind
 
   it(`three workers never have more than ${PER_ENDPOINT} requests in flight to one endpoint, and deliver every event once`, async () => {
     database = await createTestDatabase(kind);
-    let inFlight = 0;
-    let most = 0;
-    receiver = await TestReceiver.start({
-      responder: (_request, res) => {
-        most = Math.max(most, ++inFlight);
-        setTimeout(() => {
-          inFlight--;
-          res.writeHead(200).end();
-        }, 40);
-      },
-    });
+    const counting = await countingReceiver(40);
+    receiver = counting.receiver;
     for (let i = 0; i < 3; i++) {
       apps.push(
         await createWebhooksApp({
@@ -56,25 +63,16 @@ describe.each(DATABASES)('per-endpoint concurrency across processes (%s)', (kind
     await eventually(() => expect(new Set(receiver.requests.map((r) => JSON.parse(r.body).data.seq)).size).toBe(EVENTS), 20_000);
     for (const app of apps) await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
 
-    console.info(`endpoint cap (${kind}): ${EVENTS} events through 3 workers, most in flight at once ${most} (cap ${PER_ENDPOINT}), requests ${receiver.requests.length}`);
-    expect(most).toBeLessThanOrEqual(PER_ENDPOINT);
+    console.info(`endpoint cap (${kind}): ${EVENTS} events through 3 workers, most in flight at once ${counting.most()} (cap ${PER_ENDPOINT}), requests ${receiver.requests.length}`);
+    expect(counting.most()).toBeLessThanOrEqual(PER_ENDPOINT);
     expect(receiver.requests).toHaveLength(EVENTS);
     for (const request of receiver.requests) expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
   }, 40_000);
 
   it('a worker whose registry has not read a new subscription yet still keeps to the cap with the other workers', async () => {
     database = await createTestDatabase(kind);
-    let inFlight = 0;
-    let most = 0;
-    receiver = await TestReceiver.start({
-      responder: (_request, res) => {
-        most = Math.max(most, ++inFlight);
-        setTimeout(() => {
-          inFlight--;
-          res.writeHead(200).end();
-        }, 50);
-      },
-    });
+    const counting = await countingReceiver(50);
+    receiver = counting.receiver;
     const boot = async (worker: boolean) => {
       const app = await createWebhooksApp({
         database,
@@ -91,6 +89,6 @@ describe.each(DATABASES)('per-endpoint concurrency across processes (%s)', (kind
     // w2 keys what it claims by the subscription until its fence reads the change, then moves it to the endpoint.
     await Promise.all([w1.get(WebhookDeliveryManager).processDueAttempts(), w2.get(WebhookDeliveryManager).processDueAttempts()]);
     await eventually(() => expect(receiver.requests.length).toBeGreaterThanOrEqual(16), 20_000);
-    expect(most).toBe(1);
+    expect(counting.most()).toBe(1);
   }, 40_000);
 });
