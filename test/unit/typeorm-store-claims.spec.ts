@@ -73,4 +73,26 @@ describe('TypeORM store on SQLite: claims', () => {
       }
     });
   });
+
+  it("starts while another process holds the file's write lock (running migrations), waiting instead of failing", async () => {
+    const file = tempSqliteFile();
+    const dataSource = new DataSource(sqliteDataSourceOptions(file.path));
+    await dataSource.initialize();
+    const other = new Database(file.path);
+    const store = new TypeOrmWebhookStore(() => dataSource, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const started = store.initialize();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      other.exec('COMMIT');
+
+      await expect(started).resolves.toBeUndefined();
+      await expect(store.listSubscriptions({})).resolves.toEqual([]);
+    } finally {
+      other.close();
+      await store.close();
+      await dataSource.destroy();
+      file.cleanup();
+    }
+  });
 });

@@ -114,6 +114,19 @@ function isTransient(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Runs `work` again, with backoff, while the database reports a busy file or a deadlock, up to a limit. */
+async function retryWhileTransient<T>(work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isTransient(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
+      await sleep(delay);
+    }
+  }
+}
+
 /**
  * Stores subscriptions and attempts in TypeORM tables (`WEBHOOK_ENTITIES`, created by `WEBHOOK_MIGRATIONS`) of
  * the application's DataSource, so attempts can be written in the application's own transactions.
@@ -222,8 +235,11 @@ export class TypeOrmWebhookStore extends WebhookStore {
       this.logger.warn('The application DataSource does not list WEBHOOK_ENTITIES: attempts cannot join its transactions (no outbox atomicity)');
     }
     try {
-      await this.own.getRepository(WebhookSubscriptionEntity).count({ take: 1 });
-      await ensureRegistryRow(this.own.manager, this.isPostgres);
+      // Another instance may hold the file's write lock right now, running the migrations.
+      await retryWhileTransient(async () => {
+        await this.own.getRepository(WebhookSubscriptionEntity).count({ take: 1 });
+        await ensureRegistryRow(this.own.manager, this.isPostgres);
+      });
     } catch (error) {
       throw new Error(`The webhook tables are missing or out of date; add WEBHOOK_MIGRATIONS to your DataSource's migrations and run them (${(error as Error).message})`);
     }
@@ -275,15 +291,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   /** Runs one of the store's own statements, retrying while SQLite reports the database busy. */
   private async run<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
     await this.initialize();
-    const started = Date.now();
-    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
-      try {
-        return await work(this.own);
-      } catch (error) {
-        if (!isTransient(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
-        await sleep(delay);
-      }
-    }
+    return retryWhileTransient(() => work(this.own));
   }
 
   /**
@@ -314,15 +322,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   private inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       await this.initialize();
-      const started = Date.now();
-      for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
-        try {
-          return await this.changes.transaction(work);
-        } catch (error) {
-          if (!isTransient(error) || Date.now() - started > BUSY_RETRY_LIMIT_MS) throw error;
-          await sleep(delay);
-        }
-      }
+      return retryWhileTransient(() => this.changes.transaction(work));
     };
     if (this.isPostgres) return run();
     const result = this.changesQueue.then(run);
