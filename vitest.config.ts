@@ -3,9 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@app/webhooks': fileURLToPath(new URL('./libs/webhooks/src/index.ts', import.meta.url)),
-    },
+    // The library's entries, from source: `nest-webhooks` and `nest-webhooks/<entry>`.
+    alias: [
+      { find: /^nest-webhooks$/, replacement: fileURLToPath(new URL('./libs/webhooks/src/index.ts', import.meta.url)) },
+      { find: /^nest-webhooks\/(\w+)$/, replacement: `${fileURLToPath(new URL('./libs/webhooks/src/', import.meta.url))}$1.ts` },
+    ],
   },
   oxc: {
     decorator: { legacy: true, emitDecoratorMetadata: true },

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
-import { WebhooksModule, type WebhooksModuleOptions } from '@app/webhooks';
+import { WebhooksModule, type WebhooksModuleOptions } from 'nest-webhooks';
 import { benchSqliteDatabase } from './sqlite-database.js';
 
 /** A library app on an existing directory's SQLite file (the backlog bench restarts it on the same file). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhookSubscriptionManager } from 'nest-webhooks';
 import { startLibrary, type Store } from './contestants.js';
 import { payload, type Receiver, sleep } from './harness.js';
 import type { BenchPostgres } from './postgres-database.js';

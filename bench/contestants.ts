@@ -14,14 +14,8 @@ import { join } from 'node:path';
 import { firstValueFrom } from 'rxjs';
 import { Column, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import { Pool } from 'undici';
-import {
-  WebhookDeliveryManager,
-  WebhookEvents,
-  WebhooksModule,
-  WebhookStore,
-  WebhookSubscriptionManager,
-  type WebhooksModuleOptions,
-} from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookEvents, WebhooksModule, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookStore } from 'nest-webhooks/extensions';
 import { payload, type Receiver, sleep } from './harness.js';
 import { benchPostgresDatabase, type BenchPostgres } from './postgres-database.js';
 import { benchSqliteDatabase } from './sqlite-database.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '@app/webhooks';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { postgresBin, type PostgresCluster, startPostgresCluster } from '../test/support/postgres-cluster.js';
 
 /**

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { WebhooksModule, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
 import { SHARDS } from './bursts.js';
 import { payload } from './harness.js';
 import { benchPostgresDatabase } from './postgres-database.js';

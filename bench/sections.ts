@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { WebhookPayload, WebhookPublisher, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhookPayload, WebhookPublisher, WebhookSubscriptionManager } from 'nest-webhooks';
 import { library, startLibrary, type Store, type Window } from './contestants.js';
 import { payload, percentile, type Receiver, sleep } from './harness.js';
 

@@ -1,6 +1,6 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { Database } from 'better-sqlite3';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '@app/webhooks';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 
 /**
  * The SQLite database of the library contestants, set up as docs/configuration.md recommends: WAL, and 8 KiB

@@ -1,17 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  SubscriptionStatusMessages,
-  WebhookClock,
-  WebhookDeliveryManager,
-  WebhookEvents,
-  WebhookPublisher,
-  WebhookSubscriptionManager,
-  type WebhookAttempt,
-  type WebhookSubscriptionDeactivatedEvent,
-  type WebhooksModuleOptions,
-} from '@app/webhooks';
+import { type WebhookAttempt, WebhookDeliveryManager, WebhookEvents, WebhookMessages, WebhookPublisher, type WebhooksModuleOptions, type WebhookSubscriptionDeactivatedEvent, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookClock } from 'nest-webhooks/extensions';
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, TestReceiver } from '../support/receiver.js';
 import { gate, type Gate } from '../support/seed-a-fixtures.js';
@@ -116,7 +107,7 @@ describe.each(STORES)('endpoint health (FakeClock, %s)', (kind) => {
 
       for (const step of [DAY, DAY, DAY, DAY, 23 * HOUR]) {
         expect(await advance(step)).toBe(1);
-        expect(await subscription(id)).toMatchObject({ active: true, statusMessage: SubscriptionStatusMessages.Active, failingSince: new Date(START) });
+        expect(await subscription(id)).toMatchObject({ active: true, statusMessage: WebhookMessages.subscription.Active, failingSince: new Date(START) });
       }
       // 4 days 23 hours of failures: one hour short of the window, still active.
       expect(receiver.requests).toHaveLength(6);
@@ -124,10 +115,10 @@ describe.each(STORES)('endpoint health (FakeClock, %s)', (kind) => {
 
       expect(await advance(HOUR)).toBe(1);
       expect(receiver.requests).toHaveLength(7);
-      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: SubscriptionStatusMessages.FailingTooLong });
+      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: WebhookMessages.subscription.FailingTooLong });
       expect(deactivations).toHaveLength(1);
       expect(deactivations[0]!.reason).toBe('failing-too-long');
-      expect(deactivations[0]!.subscription).toMatchObject({ id, active: false, statusMessage: SubscriptionStatusMessages.FailingTooLong });
+      expect(deactivations[0]!.subscription).toMatchObject({ id, active: false, statusMessage: WebhookMessages.subscription.FailingTooLong });
 
       // The attempt's remaining retry was cancelled with the deactivation: nothing is sent any more.
       expect(await delivery().getAttempt(attempt!.id)).toMatchObject({ status: 'failed', message: CANCELLED, tries: 7, nextAttemptAt: null });
@@ -170,7 +161,7 @@ describe.each(STORES)('endpoint health (FakeClock, %s)', (kind) => {
 
       clock.set(restartedAt.getTime() + 5 * DAY);
       await publish(7);
-      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: SubscriptionStatusMessages.FailingTooLong });
+      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: WebhookMessages.subscription.FailingTooLong });
       expect(deactivations.map((d) => d.reason)).toEqual(['failing-too-long']);
       expect(receiver.requests).toHaveLength(7);
     });
@@ -188,7 +179,7 @@ describe.each(STORES)('endpoint health (FakeClock, %s)', (kind) => {
       const afterFirstTries = await attemptsOf(id);
       expect(afterFirstTries).toHaveLength(50);
       for (const attempt of afterFirstTries) expect(attempt).toMatchObject({ status: 'pending', tries: 1, nextAttemptAt: new Date(START + HOUR) });
-      expect(await subscription(id)).toMatchObject({ active: true, statusMessage: SubscriptionStatusMessages.Active });
+      expect(await subscription(id)).toMatchObject({ active: true, statusMessage: WebhookMessages.subscription.Active });
       expect(deactivations).toEqual([]);
 
       expect(await advance(HOUR)).toBe(50);
@@ -196,8 +187,8 @@ describe.each(STORES)('endpoint health (FakeClock, %s)', (kind) => {
       const exhausted = await attemptsOf(id);
       expect(exhausted).toHaveLength(50);
       for (const attempt of exhausted) expect(attempt).toMatchObject({ status: 'failed', tries: 2, message: '500 Internal Server Error' });
-      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: SubscriptionStatusMessages.TooManyDeliveryFailures });
-      expect(SubscriptionStatusMessages.TooManyDeliveryFailures).toBe('Delivery suspended due to too many delivery failures.');
+      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: WebhookMessages.subscription.TooManyDeliveryFailures });
+      expect(WebhookMessages.subscription.TooManyDeliveryFailures).toBe('Delivery suspended due to too many delivery failures.');
       expect(deactivations).toHaveLength(1);
       expect(deactivations[0]).toMatchObject({ reason: 'delivery-failures', subscription: { id, active: false } });
 
@@ -222,13 +213,13 @@ describe.each(STORES)('endpoint health (FakeClock, %s)', (kind) => {
       expect(history).toHaveLength(50);
       expect(history.filter((a) => a.status === 'failed')).toHaveLength(49);
       expect(history.filter((a) => a.status === 'pending').map((a) => a.id)).toEqual([late!.id]);
-      expect(await subscription(id)).toMatchObject({ active: true, statusMessage: SubscriptionStatusMessages.Active });
+      expect(await subscription(id)).toMatchObject({ active: true, statusMessage: WebhookMessages.subscription.Active });
       expect(deactivations).toEqual([]);
 
       expect(await advance(30 * MINUTE)).toBe(1); // the late attempt's last try fails: now all 50 stored attempts failed
       expect(receiver.requests).toHaveLength(102);
       expect((await attemptsOf(id)).every((a) => a.status === 'failed')).toBe(true);
-      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: SubscriptionStatusMessages.TooManyDeliveryFailures });
+      expect(await subscription(id)).toMatchObject({ active: false, statusMessage: WebhookMessages.subscription.TooManyDeliveryFailures });
       expect(deactivations.map((d) => d.reason)).toEqual(['delivery-failures']);
     });
   });

@@ -6,19 +6,8 @@ import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AttemptMessages,
-  CANCELLED_ATTEMPT_MESSAGE,
-  SubscriptionStatusMessages,
-  WebhookClock,
-  WebhookDeliveryManager,
-  WebhookEvents,
-  WebhookPublisher,
-  WebhookSubscriptionManager,
-  type WebhookAttempt,
-  type WebhookSubscriptionDeactivatedEvent,
-  type WebhooksModuleOptions,
-} from '@app/webhooks';
+import { type WebhookAttempt, WebhookDeliveryManager, WebhookEvents, WebhookMessages, WebhookPublisher, type WebhooksModuleOptions, type WebhookSubscriptionDeactivatedEvent, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookClock } from 'nest-webhooks/extensions';
 
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, type ReceivedRequest, type Responder, TestReceiver } from '../support/receiver.js';
@@ -148,7 +137,7 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
       expect(attempts).toHaveLength(5);
       const [lo, hi] = [DEFAULT_SCHEDULE[0]! * 0.8, DEFAULT_SCHEDULE[0]! * 1.2];
       for (const attempt of attempts) {
-        expect(attempt).toMatchObject({ status: 'pending', tries: 1, message: AttemptMessages.RemoteError, response: null });
+        expect(attempt).toMatchObject({ status: 'pending', tries: 1, message: WebhookMessages.attempt.RemoteError, response: null });
         expect(attempt.history[0]).toMatchObject({ statusCode: null, errorCode: 'connection-refused' });
         expect(delayOf(attempt, clock)).toBeGreaterThanOrEqual(lo);
         expect(delayOf(attempt, clock)).toBeLessThanOrEqual(hi);
@@ -202,7 +191,7 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
       expect(slow.requests.map((r) => r.path).sort()).toEqual(['/drip', '/hang']);
       for (const id of [hang.id, drip.id]) {
         const attempt = await only(id);
-        expect(attempt).toMatchObject({ status: 'pending', tries: 1, message: AttemptMessages.RemoteError, response: null });
+        expect(attempt).toMatchObject({ status: 'pending', tries: 1, message: WebhookMessages.attempt.RemoteError, response: null });
         expect(attempt.history[0]).toMatchObject({ statusCode: null, errorCode: 'timeout' });
         expect(delayOf(attempt, clock)).toBeGreaterThanOrEqual(overloadDelayMs);
       }
@@ -310,7 +299,7 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
     const attempt = await only(subscription.id);
     expect(attempt).toMatchObject({ status: 'failed', message: '410 Gone', tries: 1, nextAttemptAt: null });
     expect(attempt.history[0]).toMatchObject({ statusCode: 410, errorCode: null });
-    expect(await subscriptions.get(subscription.id)).toMatchObject({ active: false, statusMessage: SubscriptionStatusMessages.EndpointGone });
+    expect(await subscriptions.get(subscription.id)).toMatchObject({ active: false, statusMessage: WebhookMessages.subscription.EndpointGone });
     expect(deactivated).toHaveLength(1);
     expect(deactivated[0]!.reason).toBe('gone');
     expect(deactivated[0]!.subscription).toMatchObject({ id: subscription.id, active: false });
@@ -386,7 +375,7 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
       await publisher.publish('fault.reset', { n: 1 });
       await delivery.waitForPendingDeliveries(10_000);
       const failed = await only(subscription.id);
-      expect(failed).toMatchObject({ status: 'pending', tries: 1, message: AttemptMessages.RemoteError, response: null });
+      expect(failed).toMatchObject({ status: 'pending', tries: 1, message: WebhookMessages.attempt.RemoteError, response: null });
       expect(failed.history[0]).toMatchObject({ statusCode: null, errorCode: 'connection-reset' });
       expect(delayOf(failed, clock)).toBeGreaterThanOrEqual(DEFAULT_SCHEDULE[0]! * 0.8);
       expect(delayOf(failed, clock)).toBeLessThanOrEqual(DEFAULT_SCHEDULE[0]! * 1.2);
@@ -417,7 +406,7 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
       await publisher.publish('fault.tls', { n: 1 });
       await delivery.waitForPendingDeliveries(10_000);
       const failed = await only(bad.id);
-      expect(failed).toMatchObject({ status: 'pending', tries: 1, message: AttemptMessages.RemoteError, response: null });
+      expect(failed).toMatchObject({ status: 'pending', tries: 1, message: WebhookMessages.attempt.RemoteError, response: null });
       expect(failed.history[0]).toMatchObject({ statusCode: null, errorCode: 'tls' });
       expect(delayOf(failed, clock)).toBeGreaterThanOrEqual(DEFAULT_SCHEDULE[0]! * 0.8);
       expect(delayOf(failed, clock)).toBeLessThanOrEqual(DEFAULT_SCHEDULE[0]! * 1.2);
@@ -542,7 +531,7 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
 
     expect(await subscriptions.deactivate(paused.id)).toBe(true);
     expect(await subscriptions.delete(removed.id)).toBe(true);
-    expect(await delivery.getAttempt(pausedAttempt.id)).toMatchObject({ status: 'failed', message: CANCELLED_ATTEMPT_MESSAGE, nextAttemptAt: null });
+    expect(await delivery.getAttempt(pausedAttempt.id)).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.Cancelled, nextAttemptAt: null });
     // Deleting a subscription deletes its history, pending attempts included.
     expect(await delivery.getAttempt(removedAttempt.id)).toBeNull();
 
@@ -550,7 +539,7 @@ describe('§B5 fault table: the sender survives receiver and operator faults', (
     answer = 200;
     for (const ms of DEFAULT_SCHEDULE) await step(ms * 2);
     expect(target.requests).toHaveLength(2);
-    expect(await delivery.getAttempt(pausedAttempt.id)).toMatchObject({ status: 'failed', message: CANCELLED_ATTEMPT_MESSAGE });
+    expect(await delivery.getAttempt(pausedAttempt.id)).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.Cancelled });
 
     // Re-activated, the operator redelivers the cancelled attempt: same webhook-id and body, delivered.
     expect(await subscriptions.activate(paused.id)).toBe(true);

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, type WebhooksModuleOptions } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookPublisher, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
 import { TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 

@@ -2,17 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  WebhookAttemptEntity,
-  WebhookAttemptNotFoundError,
-  WebhookClock,
-  WebhookDeliveryManager,
-  WebhookPublisher,
-  WebhookSubscriptionManager,
-  WebhookSubscriptionOperationError,
-  type WebhookAttempt,
-  type WebhooksModuleOptions,
-} from '@app/webhooks';
+import { type WebhookAttempt, WebhookAttemptNotFoundError, WebhookDeliveryManager, WebhookPublisher, type WebhooksModuleOptions, WebhookSubscriptionManager, WebhookSubscriptionOperationError } from 'nest-webhooks';
+import { WebhookClock } from 'nest-webhooks/extensions';
+import { WebhookAttemptEntity } from 'nest-webhooks/typeorm';
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, TestReceiver } from '../support/receiver.js';
 import type { TestDatabase } from '../support/databases.js';

@@ -1,14 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  WebhookClock,
-  WebhookDeliveryManager,
-  WebhookDeliveryQueue,
-  WebhookPublisher,
-  WebhookStore,
-  WebhookSubscriptionManager,
-  type WebhooksModuleOptions,
-} from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookPublisher, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookClock, WebhookDeliveryQueue, WebhookStore } from 'nest-webhooks/extensions';
 import { pendingAttempt } from '../support/attempts.js';
 import { TestReceiver } from '../support/receiver.js';
 import type { TestDatabase } from '../support/databases.js';

@@ -3,14 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  WebhookClock,
-  WebhookDeliveryManager,
-  WebhookEvents,
-  WebhookPublisher,
-  WebhookSubscriptionManager,
-  type WebhookAttemptResolvedEvent,
-} from '@app/webhooks';
+import { type WebhookAttemptResolvedEvent, WebhookDeliveryManager, WebhookEvents, WebhookPublisher, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookClock } from 'nest-webhooks/extensions';
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, type WebhooksModuleOptions } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookPublisher, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
 import { ok, type Responder, TestReceiver } from '../support/receiver.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createWebhooksApp, DATABASE_STORES } from '../support/webhooks-app.js';

@@ -1,6 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { describe, expect, it } from 'vitest';
-import { WebhookClock, WebhookDeliveryManager, WebhookEvents, WebhookPublisher, WebhookStore, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookEvents, WebhookPublisher, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookClock, WebhookStore } from 'nest-webhooks/extensions';
 import { pendingAttempt } from '../support/attempts.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { ok, TestReceiver } from '../support/receiver.js';

@@ -2,14 +2,7 @@ import { Injectable, type INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { ClsModule, ClsService } from 'nestjs-cls';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  WebhookAuthorization,
-  type WebhookAuthorizationRequest,
-  WebhookAuthorizer,
-  WebhookDeliveryManager,
-  WebhookSubscriptionManager,
-  type WebhooksModuleOptions,
-} from '@app/webhooks';
+import { WebhookAuthorization, type WebhookAuthorizationRequest, WebhookAuthorizer, WebhookDeliveryManager, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
 import { createTestDatabase, type TestDatabase, transactionalModules } from '../support/databases.js';
 import { TestReceiver } from '../support/receiver.js';
 import { TEST_SECRET_KEY } from '../support/sqlite.js';

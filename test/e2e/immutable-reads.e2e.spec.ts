@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type WebhookSubscription, WebhookSubscriptionManager } from '@app/webhooks';
+import { type WebhookSubscription, WebhookSubscriptionManager } from 'nest-webhooks';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 
 /** Tries every way a caller could change a subscription it was given. */

@@ -2,18 +2,8 @@ import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  StandardWebhookDialect,
-  WebhookDeliveryManager,
-  WebhookDestinationValidator,
-  WebhookDialectProvider,
-  WebhookDialectRegistry,
-  WebhookEvents,
-  WebhooksConfigurationError,
-  WebhooksModule,
-  WebhookSubscriptionManager,
-  type WebhookRequestContext,
-} from '@app/webhooks';
+import { StandardWebhookDialect, WebhookDeliveryManager, WebhookDestinationValidator, WebhookDialectProvider, WebhookEvents, WebhooksConfigurationError, WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookDialectRegistry, type WebhookRequestContext } from 'nest-webhooks/extensions';
 import { TestReceiver } from '../support/receiver.js';
 import { testTls } from '../support/tls.js';
 import { createWebhooksApp, loopbackDestinations } from '../support/webhooks-app.js';

@@ -2,7 +2,8 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { INestApplication } from '@nestjs/common';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookSubscriptionManager, WebhookTransport, WebhookTransportError } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookTransport, WebhookTransportError } from 'nest-webhooks/extensions';
 import { TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 

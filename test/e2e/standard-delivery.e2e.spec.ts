@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookPayload, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookPayload, WebhookSubscriptionManager } from 'nest-webhooks';
 import { TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidWebhookSubscriptionError, WebhookSubscriptionManager } from '@app/webhooks';
+import { InvalidWebhookSubscriptionError, WebhookSubscriptionManager } from 'nest-webhooks';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 

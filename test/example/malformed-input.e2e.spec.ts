@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager } from '@app/webhooks';
+import { WebhookDeliveryManager } from 'nest-webhooks';
 import { ALICE_KEY, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
 import { DATABASES } from '../support/databases.js';
 import { countRows, rowById } from '../support/example-database.js';

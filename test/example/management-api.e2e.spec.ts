@@ -1,7 +1,7 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager } from '@app/webhooks';
+import { WebhookDeliveryManager } from 'nest-webhooks';
 import { eventually, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
 import { DATABASES } from '../support/databases.js';
 import { TestReceiver } from '../support/receiver.js';

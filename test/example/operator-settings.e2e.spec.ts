@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager } from '@app/webhooks';
+import { WebhookDeliveryManager } from 'nest-webhooks';
 import { ConfigError, loadAppConfig } from '../../apps/example/src/config/app-config.js';
 import { DATABASES } from '../support/databases.js';
 import { startExampleApp, type RunningExampleApp } from '../support/example-app.js';

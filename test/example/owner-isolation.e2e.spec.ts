@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager } from '@app/webhooks';
+import { WebhookDeliveryManager } from 'nest-webhooks';
 import { allRows, rowById } from '../support/example-database.js';
 import { BOB_KEY, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
 import { DATABASES } from '../support/databases.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WEBHOOK_MIGRATIONS } from '@app/webhooks';
+import { WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { type ExampleProcess, runExample, waitForOutput } from '../support/example-process.js';
 

@@ -5,7 +5,8 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookPublisher, WebhookRegistryConflictError, WebhookStore, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhookPublisher, WebhookRegistryConflictError, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookStore } from 'nest-webhooks/extensions';
 import { createTestDatabase, dataSourceOptions, POSTGRES_URL, type TestDatabase, transactionalModules } from '../support/databases.js';
 import { TEST_SECRET_KEY } from '../support/sqlite.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookSubscriptionManager } from 'nest-webhooks';
 import { createTestDatabase, DATABASES, type TestDatabase, transactionalModules } from '../support/databases.js';
 import { eventually } from '../support/example-app.js';
 import { TestReceiver } from '../support/receiver.js';

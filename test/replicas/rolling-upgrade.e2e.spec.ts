@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookDeliveryManager, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookSubscriptionManager } from 'nest-webhooks';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';

@@ -5,20 +5,8 @@ import { STATUS_CODES } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AttemptMessages,
-  InvalidWebhookSubscriptionError,
-  type StaticWebhookSubscription,
-  type PreparedWebhookRequest,
-  StandardWebhookDialect,
-  type WebhookAttempt,
-  WebhookDeliveryManager,
-  type WebhookRequestContext,
-  WebhookTransport,
-  WebhookTransportError,
-  type WebhooksModuleOptions,
-  WebhookSubscriptionManager,
-} from '@app/webhooks';
+import { InvalidWebhookSubscriptionError, StandardWebhookDialect, type StaticWebhookSubscription, type WebhookAttempt, WebhookDeliveryManager, WebhookMessages, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
+import { type PreparedWebhookRequest, type WebhookRequestContext, WebhookTransport, WebhookTransportError } from 'nest-webhooks/extensions';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { ok, TestReceiver } from '../support/receiver.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -318,7 +306,7 @@ describe('destination corpus: refused at creation and at connect time, allowed o
 
       // 2. At connect time: the static subscription exists (declared in code, syntax-checked only).
       const attempt = await deliverOne(STATIC_ID);
-      expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.DestinationVerificationFailed, response: null });
+      expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.DestinationVerificationFailed, response: null });
       expect(attempt.history.map((t) => t.errorCode)).toEqual(['blocked-address']);
       expect(sentinel.requests).toHaveLength(0);
     });
@@ -347,7 +335,7 @@ describe('destination corpus: refused at creation and at connect time, allowed o
       expect(attempt.history).toHaveLength(1);
       expect(attempt.history[0]!.errorCode).not.toBe('blocked-address');
       expect(CONNECTION_FAILURES).toContain(attempt.history[0]!.errorCode);
-      expect(attempt.message).toBe(AttemptMessages.RemoteError);
+      expect(attempt.message).toBe(WebhookMessages.attempt.RemoteError);
     });
   });
 
@@ -401,7 +389,7 @@ describe('destination corpus: refused at creation and at connect time, allowed o
         .get(WebhookSubscriptionManager)
         .create({ url: `http://hooks.public.example:${sentinel.port}/`, events: [EVENT], dialect: 'rewriting' });
       const attempt = await deliverOne(subscription.id);
-      expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.DestinationVerificationFailed });
+      expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.DestinationVerificationFailed });
       expect(attempt.history.map((t) => t.errorCode)).toEqual(['blocked-address']);
       expect(sentinel.requests).toHaveLength(0);
     });
@@ -419,7 +407,7 @@ describe('destination corpus: refused at creation and at connect time, allowed o
       const attempt = await deliverOne(subscription.id);
 
       expect(lookups).toBeGreaterThanOrEqual(2); // resolved again on the connection itself, not from a cache
-      expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.DestinationVerificationFailed });
+      expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.DestinationVerificationFailed });
       expect(attempt.history.map((t) => t.errorCode)).toEqual(['blocked-address']);
       expect(sentinel.requests).toHaveLength(0);
     });
@@ -497,7 +485,7 @@ describe('destination corpus: refused at creation and at connect time, allowed o
       await boot({ allowPrivateNetworks: false, lookup: resolver.lookup });
       const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: `http://nxdomain.example:${sentinel.port}/`, events: [EVENT] });
       const attempt = await deliverOne(subscription.id);
-      expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.DestinationVerificationFailed });
+      expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.DestinationVerificationFailed });
       expect(attempt.history.map((t) => t.errorCode)).toEqual(['unresolvable']);
       expect(resolver.calls.filter((name) => name === 'nxdomain.example').length).toBeGreaterThanOrEqual(2);
     });
@@ -658,7 +646,7 @@ describe('destination corpus: refused at creation and at connect time, allowed o
       app.get(EventEmitter2).emit(EVENT, { probe: 2 });
       await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
       const [latest] = await app.get(WebhookDeliveryManager).listAttempts(subscription.id, { limit: 1 });
-      expect(latest).toMatchObject({ status: 'failed', message: AttemptMessages.DestinationVerificationFailed });
+      expect(latest).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.DestinationVerificationFailed });
       expect(latest!.history.map((t) => t.errorCode)).toEqual([code]);
       expect(receiver.requests).toHaveLength(1);
     });

@@ -3,19 +3,8 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { gzipSync } from 'node:zlib';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AttemptMessages,
-  InvalidWebhookSubscriptionError,
-  type PreparedWebhookRequest,
-  redactWebhookHeaders,
-  redactWebhookUrl,
-  StandardWebhookDialect,
-  type WebhookAttempt,
-  WebhookDeliveryManager,
-  type WebhookRequestContext,
-  type WebhooksModuleOptions,
-  WebhookSubscriptionManager,
-} from '@app/webhooks';
+import { InvalidWebhookSubscriptionError, StandardWebhookDialect, type WebhookAttempt, WebhookDeliveryManager, WebhookMessages, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
+import { type PreparedWebhookRequest, redactHeaders, redactUrl, type WebhookRequestContext } from 'nest-webhooks/extensions';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { ok, type ReceivedRequest, type Responder, TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
@@ -261,7 +250,7 @@ describe('outgoing headers: golden set, subscription headers, redaction of store
     const { receiver, subscriptions } = await boot({ webhooks: { dialects: { spoofing: new SpoofingDialect() } } });
     const { subscription } = await subscriptions.create({ url: receiver.url, events: [EVENT], dialect: 'spoofing' });
     const attempt = await deliver(subscription.id);
-    expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.LocalError });
+    expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.LocalError });
     expect(attempt.history.map((t) => t.errorCode)).toEqual(['dialect']);
     expect(receiver.requests).toHaveLength(0);
   });
@@ -309,14 +298,14 @@ describe('outgoing headers: golden set, subscription headers, redaction of store
   });
 
   it('proxy-authorization (which no subscription or dialect may set) is redacted by the same redaction', () => {
-    expect(redactWebhookHeaders({ 'Proxy-Authorization': 'Basic cHJveHk6cHc=', Authorization: 'x', Cookie: 'c', 'Webhook-Signature': 's', 'x-keep': 'k' })).toEqual({
+    expect(redactHeaders({ 'Proxy-Authorization': 'Basic cHJveHk6cHc=', Authorization: 'x', Cookie: 'c', 'Webhook-Signature': 's', 'x-keep': 'k' })).toEqual({
       'Proxy-Authorization': '[redacted]',
       Authorization: '[redacted]',
       Cookie: '[redacted]',
       'Webhook-Signature': '[redacted]',
       'x-keep': 'k',
     });
-    expect(redactWebhookHeaders({ 'X-Api-Key': 'k1', other: 'o' }, ['x-api-key'])).toEqual({ 'X-Api-Key': '[redacted]', other: 'o' });
+    expect(redactHeaders({ 'X-Api-Key': 'k1', other: 'o' }, ['x-api-key'])).toEqual({ 'X-Api-Key': '[redacted]', other: 'o' });
   });
 
   it('URL credentials and token-like query values are masked in the stored request URL; the receiver gets the real URL', async () => {
@@ -342,7 +331,7 @@ describe('outgoing headers: golden set, subscription headers, redaction of store
 
     const record = JSON.stringify(attempt);
     for (const value of ['alice', 'pw-666', 'tok-abc-111', 'key-def-222', 'at-ghi-333', 'sig-444', 'cs-555']) expect(record).not.toContain(value);
-    expect(redactWebhookUrl('https://u:p@h.example/x?password=p1&q=1')).toBe('https://%5Bredacted%5D:%5Bredacted%5D@h.example/x?password=%5Bredacted%5D&q=1');
+    expect(redactUrl('https://u:p@h.example/x?password=p1&q=1')).toBe('https://%5Bredacted%5D:%5Bredacted%5D@h.example/x?password=%5Bredacted%5D&q=1');
   });
 
   it('a failed try to a URL with a token leaves the token out of the record, the message and the exception history', async () => {

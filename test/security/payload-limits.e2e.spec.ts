@@ -4,14 +4,8 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  PAYLOAD_TOO_LARGE_MESSAGE,
-  PayloadTooLargeError,
-  WebhookAttemptEntity,
-  WebhookDeliveryManager,
-  WebhookPublisher,
-  WebhookSubscriptionManager,
-} from '@app/webhooks';
+import { PayloadTooLargeError, WebhookDeliveryManager, WebhookMessages, WebhookPublisher, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookAttemptEntity } from 'nest-webhooks/typeorm';
 import { TestReceiver } from '../support/receiver.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createWebhooksApp, DATABASE_STORES } from '../support/webhooks-app.js';
@@ -65,7 +59,7 @@ describe.each(DATABASE_STORES)('payload size limit (delivery.maxPayloadBytes) on
     expect(await app.get(DataSource).query('SELECT text FROM note')).toEqual([{ text: 'committed' }]);
     const attempts = await app.get(WebhookDeliveryManager).listAttempts(subscriptionId);
     expect(attempts).toHaveLength(1);
-    expect(attempts[0]).toMatchObject({ status: 'failed', message: PAYLOAD_TOO_LARGE_MESSAGE, tries: 0 });
+    expect(attempts[0]).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.PayloadTooLarge, tries: 0 });
     expect(attempts[0]!.internal.exceptionHistory[0]).toMatch(/PayloadTooLargeError/);
     expect(receiver.requests).toHaveLength(0);
   });

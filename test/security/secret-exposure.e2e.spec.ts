@@ -7,18 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import {
-  AttemptMessages,
-  InvalidWebhookSubscriptionError,
-  type WebhookAttempt,
-  WebhookDeliveryManager,
-  WebhookEvents,
-  type WebhooksModuleOptions,
-  WebhookStore,
-  type WebhookSubscriptionEvent,
-  WebhookSubscriptionManager,
-  WebhooksModule,
-} from '@app/webhooks';
+import { InvalidWebhookSubscriptionError, type WebhookAttempt, WebhookDeliveryManager, WebhookEvents, WebhookMessages, WebhooksModule, type WebhooksModuleOptions, type WebhookSubscriptionEvent, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookStore } from 'nest-webhooks/extensions';
 import { ok, TestReceiver } from '../support/receiver.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createWebhooksApp, DATABASE_STORES, loopbackDestinations } from '../support/webhooks-app.js';
@@ -255,7 +245,7 @@ describe('secret exposure: the signing secret is write-only', () => {
       await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
       expect((await app.get(WebhookDeliveryManager).listAttempts(good.subscription.id))[0]!.status).toBe('successful');
       const [failed] = await app.get(WebhookDeliveryManager).listAttempts(reset.subscription.id);
-      expect(failed).toMatchObject({ status: 'failed', message: AttemptMessages.RemoteError });
+      expect(failed).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.RemoteError });
 
       // A request still in flight at shutdown: aborted with a warning.
       await subscriptions.create({ url: `${hanging.url}/hang`, events: ['slow.event'], secret });
@@ -422,7 +412,7 @@ describe('secret exposure: the signing secret is write-only', () => {
       // Control: the old key alone no longer opens the row, so the row really was re-encrypted.
       app = await bootStored(db, [KEY_A]);
       const refused = await deliver(subscription.id);
-      expect(refused).toMatchObject({ status: 'failed', message: AttemptMessages.SigningSecretUnreadable });
+      expect(refused).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.SigningSecretUnreadable });
       expect(target.requests).toHaveLength(1);
       expectNoSecret(JSON.stringify(refused), secret, 'the failed attempt');
     });
@@ -453,7 +443,7 @@ describe('secret exposure: the signing secret is write-only', () => {
       // The victim's own row still works and is signed with the victim's secret.
       expect(victimAttempt!.status).toBe('successful');
       // The copied row does not decrypt under the other id: the try fails locally, nothing is sent for it.
-      expect(attackerAttempt).toMatchObject({ status: 'failed', message: AttemptMessages.SigningSecretUnreadable });
+      expect(attackerAttempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.SigningSecretUnreadable });
       expect(target.requests.map((r) => r.path)).toEqual(['/victim']);
       expect(() => new Webhook(victim.secret).verify(target.requests[0]!.body, target.requests[0]!.headers)).not.toThrow();
       expect(attackerAttempt!.internal.exceptionHistory.join('\n')).toMatch(/decrypt/i);

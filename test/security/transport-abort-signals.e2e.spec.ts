@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookTransport } from '@app/webhooks';
+import { WebhookTransport } from 'nest-webhooks/extensions';
 import { TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AttemptMessages, type WebhookAttempt, WebhookDeliveryManager, type WebhooksModuleOptions, WebhookSubscriptionManager } from '@app/webhooks';
+import { type WebhookAttempt, WebhookDeliveryManager, WebhookMessages, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
 import { type Responder, TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
 
@@ -83,7 +83,7 @@ describe('transport limits: every hostile receiver ends in a recorded try within
     await boot();
 
     const attempt = await deliverTo(`${receiver.url}/silent`);
-    expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.RemoteError, response: null, tries: 1 });
+    expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.RemoteError, response: null, tries: 1 });
     expect(attempt.history.map((t) => [t.statusCode, t.errorCode])).toEqual([[null, 'timeout']]);
     expect(receiver.requests).toHaveLength(1);
     await completes(hungUp.promise, 'the sender closing the connection');
@@ -109,7 +109,7 @@ describe('transport limits: every hostile receiver ends in a recorded try within
     await boot();
 
     const attempt = await deliverTo(`${receiver.url}/drip`);
-    expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.RemoteError, tries: 1 });
+    expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.RemoteError, tries: 1 });
     expect(attempt.history.map((t) => t.errorCode)).toEqual(['timeout']);
     await completes(hungUp.promise, 'the sender closing the dripping connection');
     expect(dripped).toBeGreaterThan(0); // the body really was trickling when the deadline hit
@@ -180,7 +180,7 @@ describe('transport limits: every hostile receiver ends in a recorded try within
       },
     });
     const attempt = await deliverTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}/header-drip`);
-    expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.RemoteError, response: null, tries: 1 });
+    expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.RemoteError, response: null, tries: 1 });
     expect(attempt.history.map((t) => t.errorCode)).toEqual(['timeout']);
     await completes(
       (async () => {
@@ -199,7 +199,7 @@ describe('transport limits: every hostile receiver ends in a recorded try within
     await boot();
 
     const attempt = await deliverTo(`${receiver.url}/huge-headers`);
-    expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.RemoteError, response: null, tries: 1 });
+    expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.RemoteError, response: null, tries: 1 });
     expect(attempt.history.map((t) => [t.statusCode, t.errorCode])).toEqual([[null, 'protocol']]);
     await closeApp();
   });
@@ -247,7 +247,7 @@ describe('transport limits: every hostile receiver ends in a recorded try within
       const silent = await silentTcpServer();
       await boot({ connectTimeoutMs: 200, timeoutMs: 5_000 });
       const attempt = await deliverTo(`https://127.0.0.1:${silent.port}/tls`);
-      expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.RemoteError, response: null, tries: 1 });
+      expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.RemoteError, response: null, tries: 1 });
       expect(attempt.history.map((t) => t.errorCode)).toEqual(['connect-timeout']);
       await completes(
         (async () => {

@@ -3,16 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AttemptMessages,
-  InvalidWebhookSubscriptionError,
-  SubscriptionStatusMessages,
-  WebhookDeliveryManager,
-  WebhookEvents,
-  WebhookSubscriptionManager,
-  type WebhookSubscription,
-  type WebhookSubscriptionEvent,
-} from '@app/webhooks';
+import { InvalidWebhookSubscriptionError, WebhookDeliveryManager, WebhookEvents, WebhookMessages, type WebhookSubscription, type WebhookSubscriptionEvent, WebhookSubscriptionManager } from 'nest-webhooks';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { ContentContainer, CREATED_EVENTS, Folder, Memo, STATIC_SECRET } from '../support/seed-a-fixtures.js';
 import { createTestDatabase, type TestDatabase, transactionalModules } from '../support/databases.js';
@@ -198,7 +189,7 @@ describe.each(STORES)('seed scenarios 3–12: one static subscription to a domai
     await fireInCommittedTransaction();
     const attempts = await delivery.listAttempts('Subscription');
     expect(attempts).toHaveLength(1);
-    expect(attempts[0]).toMatchObject({ status: 'failed', message: AttemptMessages.DestinationVerificationFailed });
+    expect(attempts[0]).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.DestinationVerificationFailed });
     expect(attempts[0]!.internal.exceptionHistory).toHaveLength(1);
     expect(resolver.calls).toContain('this_domain_does_not_exist');
   });
@@ -207,7 +198,7 @@ describe.each(STORES)('seed scenarios 3–12: one static subscription to a domai
     expect(await subscriptions.deactivate('Subscription')).toBe(true);
     expect(await subscriptions.deactivate('Subscription')).toBe(false);
     const subscription = await subscriptions.get('Subscription');
-    expect(subscription).toMatchObject({ active: false, statusMessage: SubscriptionStatusMessages.Deactivated });
+    expect(subscription).toMatchObject({ active: false, statusMessage: WebhookMessages.subscription.Deactivated });
   });
 
   it('scenario 9: assigning `active` directly is refused (readonly) and changes nothing', async () => {
@@ -241,7 +232,7 @@ describe.each(STORES)('seed scenarios 3–12: one static subscription to a domai
 
     expect(await subscriptions.activate('Subscription')).toBe(true);
     expect(await subscriptions.activate('Subscription')).toBe(false);
-    expect(await subscriptions.get('Subscription')).toMatchObject({ active: true, statusMessage: SubscriptionStatusMessages.Active });
+    expect(await subscriptions.get('Subscription')).toMatchObject({ active: true, statusMessage: WebhookMessages.subscription.Active });
 
     await fireInCommittedTransaction();
     const attempts = await delivery.listAttempts('Subscription');

@@ -3,20 +3,8 @@ import { hostname } from 'node:os';
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AttemptMessages,
-  SubscriptionStatusMessages,
-  WebhookClock,
-  WebhookDeliveryManager,
-  WebhookPublisher,
-  WebhookSubscriptionManager,
-  WEBHOOKS_OPTIONS,
-  WebhookEvents,
-  type WebhookAttemptResolvedEvent,
-  type ResolvedWebhooksOptions,
-  type WebhookAttempt,
-  type WebhooksModuleOptions,
-} from '@app/webhooks';
+import { type WebhookAttempt, type WebhookAttemptResolvedEvent, WebhookDeliveryManager, WebhookEvents, WebhookMessages, WebhookPublisher, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
+import { type ResolvedWebhooksOptions, WebhookClock, WEBHOOKS_OPTIONS } from 'nest-webhooks/extensions';
 import { FakeClock } from '../support/fake-clock.js';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { ok, TestReceiver } from '../support/receiver.js';
@@ -120,7 +108,7 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     expect(new Set(attempts.map((a) => a.message))).toEqual(new Set([message]));
     expect(await subscriptions().get('Subscription')).toMatchObject({
       active: false,
-      statusMessage: SubscriptionStatusMessages.TooManyDeliveryFailures,
+      statusMessage: WebhookMessages.subscription.TooManyDeliveryFailures,
     });
 
     const requestsBefore = receiver!.requests.length;
@@ -206,7 +194,7 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     const attempts = await history();
     expect(attempts).toHaveLength(1);
     const [attempt] = attempts;
-    expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.RemoteError, response: null });
+    expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.RemoteError, response: null });
     expect(attempt!.internal.originated.note).toBe(NOTE);
     expect(attempt!.internal.exceptionHistory).toHaveLength(1);
     expect(attempt!.internal.exceptionHistory[0]).toMatch(/^WebhookTransportError \[connection-reset\]: /);
@@ -222,7 +210,7 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     const attempts = await history();
     expect(attempts).toHaveLength(1);
     const [attempt] = attempts;
-    expect(attempt).toMatchObject({ status: 'failed', message: AttemptMessages.LocalError, response: null });
+    expect(attempt).toMatchObject({ status: 'failed', message: WebhookMessages.attempt.LocalError, response: null });
     expect(attempt!.internal.exceptionHistory).toHaveLength(1);
     expect(attempt!.internal.exceptionHistory[0]).toMatch(/TypeError: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte$/);
     expect(receiver!.requests).toHaveLength(0);
@@ -270,7 +258,7 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     expect(attempts.map((a) => a.id)).toEqual(created.slice(50).map((a) => a.id));
     expect(attempts[0]!.id).toBe(created[50]!.id);
     expect(await delivery().getAttempt(created[0]!.id)).toBeNull();
-    expect(await subscriptions().get('Subscription')).toMatchObject({ active: true, statusMessage: SubscriptionStatusMessages.Active });
+    expect(await subscriptions().get('Subscription')).toMatchObject({ active: true, statusMessage: WebhookMessages.subscription.Active });
   });
 
   it('scenario 20: 100 deliveries with transport failures (one try each, retries off as in the seed) leave 50 failed attempts and suspend the subscription; 100 more change nothing', async () => {
@@ -278,7 +266,7 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     receiver!.respondWith(hangUp);
     await deliverSome(100, { settleEach: true });
     expect(receiver!.requests).toHaveLength(50);
-    await expectSuspendedAfterFailures(AttemptMessages.RemoteError);
+    await expectSuspendedAfterFailures(WebhookMessages.attempt.RemoteError);
   });
 
   it('scenario 21: re-activated (status Active) and cleared, 100 processing failures give the same result as 20', async () => {
@@ -288,7 +276,7 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     expect(await subscriptions().get('Subscription')).toMatchObject({ active: false });
 
     expect(await subscriptions().activate('Subscription')).toBe(true);
-    expect(await subscriptions().get('Subscription')).toMatchObject({ active: true, statusMessage: SubscriptionStatusMessages.Active });
+    expect(await subscriptions().get('Subscription')).toMatchObject({ active: true, statusMessage: WebhookMessages.subscription.Active });
     expect(await delivery().clearAttempts('Subscription')).toBe(50);
     expect(await history()).toEqual([]);
 
@@ -296,7 +284,7 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     dialect.failing = true;
     await deliverSome(100, { settleEach: true });
     expect(receiver!.requests).toHaveLength(50);
-    await expectSuspendedAfterFailures(AttemptMessages.LocalError);
+    await expectSuspendedAfterFailures(WebhookMessages.attempt.LocalError);
   });
 
   it('scenario 22: re-activated and cleared, 100 validation failures (the name now resolves to a blocked private address) give the same result as 20', async () => {
@@ -306,13 +294,13 @@ describe.each(STORES)('seed scenarios 13–22: delivery history (%s store)', (st
     expect(await subscriptions().get('Subscription')).toMatchObject({ active: false });
 
     expect(await subscriptions().activate('Subscription')).toBe(true);
-    expect(await subscriptions().get('Subscription')).toMatchObject({ active: true, statusMessage: SubscriptionStatusMessages.Active });
+    expect(await subscriptions().get('Subscription')).toMatchObject({ active: true, statusMessage: WebhookMessages.subscription.Active });
     expect(await delivery().clearAttempts('Subscription')).toBe(50);
 
     dialect.failing = false;
     resolver.set('receiver.test', ['10.0.0.1']);
     await deliverSome(100, { settleEach: true });
     expect(receiver!.requests).toHaveLength(0);
-    await expectSuspendedAfterFailures(AttemptMessages.DestinationVerificationFailed);
+    await expectSuspendedAfterFailures(WebhookMessages.attempt.DestinationVerificationFailed);
   });
 });

@@ -1,17 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ResolvedWebhooksOptions,
-  SubscriptionStatusMessages,
-  WEBHOOKS_OPTIONS,
-  WebhookAuthorizer,
-  WebhookDeliveryManager,
-  WebhookEvents,
-  WebhookPreconditionFailureLimitReachedEvent,
-  WebhookSubscriptionDeactivatedEvent,
-  WebhookSubscriptionManager,
-} from '@app/webhooks';
+import { WebhookAuthorizer, WebhookDeliveryManager, WebhookEvents, WebhookMessages, WebhookPreconditionFailureLimitReachedEvent, WebhookSubscriptionDeactivatedEvent, WebhookSubscriptionManager } from 'nest-webhooks';
+import { type ResolvedWebhooksOptions, WEBHOOKS_OPTIONS } from 'nest-webhooks/extensions';
 import { TestReceiver } from '../support/receiver.js';
 import { deliverSome, Folder, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
 import type { TestDatabase } from '../support/databases.js';
@@ -172,10 +163,10 @@ describe.each(STORES)('seed: delivery security (scenarios 23–32) (%s store)', 
     expect(app.get<ResolvedWebhooksOptions>(WEBHOOKS_OPTIONS).limits.preconditionFailureLimit).toBe(50);
     expect(await current()).toMatchObject({
       active: true,
-      statusMessage: SubscriptionStatusMessages.Active,
+      statusMessage: WebhookMessages.subscription.Active,
       preconditionFailures: 0,
     });
-    expect(SubscriptionStatusMessages.Active).toBe('Active');
+    expect(WebhookMessages.subscription.Active).toBe('Active');
   });
 
   it('scenario 29: 100 deliveries as some.one.else create no attempt and leave the subscription active (a denial is not a precondition failure)', async () => {
@@ -225,10 +216,10 @@ describe.each(STORES)('seed: delivery security (scenarios 23–32) (%s store)', 
     await deliver(1);
     expect(await current()).toMatchObject({
       active: false,
-      statusMessage: SubscriptionStatusMessages.TooManyPreconditionFailures,
+      statusMessage: WebhookMessages.subscription.TooManyPreconditionFailures,
       preconditionFailures: 50,
     });
-    expect(SubscriptionStatusMessages.TooManyPreconditionFailures).toBe('Delivery suspended due to too many precondition failures.');
+    expect(WebhookMessages.subscription.TooManyPreconditionFailures).toBe('Delivery suspended due to too many precondition failures.');
     expect(limitEvents).toHaveLength(1);
     expect(limitEvents[0]).toBeInstanceOf(WebhookPreconditionFailureLimitReachedEvent);
     expect(limitEvents[0]!.failures).toBe(50);
@@ -246,7 +237,7 @@ describe.each(STORES)('seed: delivery security (scenarios 23–32) (%s store)', 
   it('scenario 32: re-activating resets the status and the counter; 50 more precondition failures deactivate it again', async () => {
     const { subscriptions, authorizer, current, deliver, attempts } = await boot();
     await deliver(50);
-    expect(await current()).toMatchObject({ active: false, statusMessage: SubscriptionStatusMessages.TooManyPreconditionFailures });
+    expect(await current()).toMatchObject({ active: false, statusMessage: WebhookMessages.subscription.TooManyPreconditionFailures });
 
     expect(await subscriptions.activate(STATIC_ID)).toBe(true);
     expect(await current()).toMatchObject({ active: true, statusMessage: 'Active', preconditionFailures: 0 });
@@ -256,7 +247,7 @@ describe.each(STORES)('seed: delivery security (scenarios 23–32) (%s store)', 
     await deliver(1);
     expect(await current()).toMatchObject({
       active: false,
-      statusMessage: SubscriptionStatusMessages.TooManyPreconditionFailures,
+      statusMessage: WebhookMessages.subscription.TooManyPreconditionFailures,
       preconditionFailures: 50,
     });
     expect(await attempts()).toEqual([]);

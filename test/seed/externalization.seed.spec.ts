@@ -1,18 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  InvalidWebhookSubscriptionError,
-  SubscriptionStatusMessages,
-  WEBHOOKS_OPTIONS,
-  WebhookClock,
-  WebhookDeliveryManager,
-  WebhookPublisher,
-  WebhookSubscriptionManager,
-  type ResolvedWebhooksOptions,
-  type StaticWebhookSubscription,
-  type WebhookAttempt,
-  type WebhookSubscription,
-} from '@app/webhooks';
+import { InvalidWebhookSubscriptionError, type StaticWebhookSubscription, type WebhookAttempt, WebhookDeliveryManager, WebhookMessages, WebhookPublisher, type WebhookSubscription, WebhookSubscriptionManager } from 'nest-webhooks';
+import { type ResolvedWebhooksOptions, WebhookClock, WEBHOOKS_OPTIONS } from 'nest-webhooks/extensions';
 import { FakeClock } from '../support/fake-clock.js';
 import { sequence, TestReceiver } from '../support/receiver.js';
 import { STATIC_SECRET } from '../support/seed-a-fixtures.js';
@@ -91,7 +80,7 @@ describe.each(DATABASE_STORES)('seed scenarios 69–72: externalization, princip
       permission: null,
       dialect: null,
       active: true,
-      statusMessage: SubscriptionStatusMessages.Active,
+      statusMessage: WebhookMessages.subscription.Active,
       description: null,
       metadata: {},
       headerNames: [],

@@ -3,17 +3,8 @@ import { Injectable, type INestApplication, type Provider } from '@nestjs/common
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type StaticWebhookSubscription,
-  WebhookDeliveryManager,
-  WebhookDialectProvider,
-  WebhookDialectRegistry,
-  type WebhookDialect,
-  type WebhookPayloadSerializer,
-  type WebhookPayloadSource,
-  type WebhookSerializationContext,
-  WebhookSubscriptionManager,
-} from '@app/webhooks';
+import { type StaticWebhookSubscription, WebhookDeliveryManager, type WebhookDialect, WebhookDialectProvider, type WebhookPayloadSerializer, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookDialectRegistry, type WebhookPayloadSource, type WebhookSerializationContext } from 'nest-webhooks/extensions';
 import { type ReceivedRequest, TestReceiver } from '../support/receiver.js';
 import {
   Contractor,

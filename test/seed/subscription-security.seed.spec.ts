@@ -1,17 +1,8 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  OwnerWebhookAccessPolicy,
-  WebhookAccessPolicy,
-  type WebhookAccessAction,
-  type WebhookAttempt,
-  WebhookAuthorizer,
-  WebhookDeliveryManager,
-  type WebhookPrincipal,
-  type WebhookSubscription,
-  WebhookSubscriptionManager,
-} from '@app/webhooks';
+import { WebhookAccessPolicy, type WebhookAttempt, WebhookAuthorizer, WebhookDeliveryManager, type WebhookPrincipal, type WebhookSubscription, WebhookSubscriptionManager } from 'nest-webhooks';
+import { OwnerWebhookAccessPolicy, type WebhookAccessAction } from 'nest-webhooks/extensions';
 import { TestReceiver } from '../support/receiver.js';
 import { Folder, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
 import type { TestDatabase } from '../support/databases.js';

@@ -1,4 +1,4 @@
-import { WebhookClock } from '@app/webhooks';
+import { WebhookClock } from 'nest-webhooks/extensions';
 
 /** A clock the test moves by hand (time is a true boundary). */
 export class FakeClock extends WebhookClock {

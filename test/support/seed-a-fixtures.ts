@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StandardWebhookDialect, type PreparedWebhookRequest, type WebhookRequestContext } from '@app/webhooks';
+import { StandardWebhookDialect } from 'nest-webhooks';
+import type { PreparedWebhookRequest, WebhookRequestContext } from 'nest-webhooks/extensions';
 import { ok, type ReceivedRequest, type Responder } from './receiver.js';
 
 /**

@@ -1,4 +1,5 @@
-import { StandardWebhookDialect, type WebhookExternalizeContext, WebhookPayload } from '@app/webhooks';
+import { StandardWebhookDialect, WebhookPayload } from 'nest-webhooks';
+import type { WebhookExternalizeContext } from 'nest-webhooks/extensions';
 
 /** Seed `employees.Employee`; `lastModified` is the seed's `LastModified` Unix timestamp, as a Date. */
 @WebhookPayload('seedB.Employee')

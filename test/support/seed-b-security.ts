@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { type INestApplication, Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { WebhookAuthorization, type WebhookAuthorizationRequest, WebhookAuthorizer, WebhookDeliveryManager } from '@app/webhooks';
+import { WebhookAuthorization, type WebhookAuthorizationRequest, WebhookAuthorizer, WebhookDeliveryManager } from 'nest-webhooks';
 
 /** The seed's unauthenticated principal (zope's "anybody"); only used when a fallback is switched on. */
 export const ANONYMOUS = 'zope.anybody';

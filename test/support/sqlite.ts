@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '@app/webhooks';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 
 /** A real SQLite file in a fresh temporary directory, removed by `cleanup`. */
 export function tempSqliteFile(name = 'webhooks.sqlite'): { path: string; cleanup: () => void } {

@@ -3,7 +3,7 @@ import type { INestApplication, Provider, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
-import { WebhooksModule, type WebhooksModuleOptions, type WebhookAuthorizer } from '@app/webhooks';
+import { type WebhookAuthorizer, WebhooksModule, type WebhooksModuleOptions } from 'nest-webhooks';
 import { createTestDatabase, type DatabaseKind, POSTGRES_URL, type TestDatabase, transactionalModules } from './databases.js';
 import { TEST_SECRET_KEY } from './sqlite.js';
 import { testTls } from './tls.js';

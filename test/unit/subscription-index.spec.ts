@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionIndex } from '../../libs/webhooks/src/matching/subscription-index.js';
 import { EventPatternTrie } from '../../libs/webhooks/src/matching/event-pattern.trie.js';
-import { WebhookPayload } from '@app/webhooks';
-import type { WebhookSubscription } from '@app/webhooks';
+import { WebhookPayload, type WebhookSubscription } from 'nest-webhooks';
 
 class Employee {}
 @WebhookPayload('index.ExternalizableEmployee')

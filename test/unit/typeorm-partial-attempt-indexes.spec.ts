@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from '@app/webhooks';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
 import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
 import { attemptEntity } from '../../libs/webhooks/src/storage/typeorm/attempt-rows.js';

@@ -8,7 +8,8 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import type { Database } from 'better-sqlite3';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
-import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhooksModule } from '@app/webhooks';
+import { WebhooksModule } from 'nest-webhooks';
+import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { API_KEYS, ApiKeys } from './auth/api-keys.js';
 import { QueryKeyGuard } from './common/json-body-guard.js';
 import type { AppConfig } from './config/app-config.js';

@@ -1,25 +1,44 @@
+/**
+ * nest-webhooks: outbound webhooks for NestJS.
+ *
+ * This entry holds what an application uses: the module, the services it injects, the decorators, the
+ * extension points it implements, the events it listens to, the errors it catches and the model it reads.
+ * Storage, transport and queue contracts are in `nest-webhooks/extensions`; TypeORM tables and migrations in
+ * `nest-webhooks/typeorm`; the axios transport in `nest-webhooks/axios`.
+ */
+
 // Module and options
 export { WebhooksModule } from './webhooks.module.js';
-export type { WebhooksModuleExtras } from './webhooks.module-definition.js';
-export type { WebhooksModuleOptions, ResolvedWebhooksOptions } from './webhooks.options.js';
+export type { WebhooksModuleOptions } from './webhooks.options.js';
 export { WebhooksConfigurationError } from './webhooks-options.resolver.js';
-export {
-  WEBHOOKS_OPTIONS,
-  STANDARD_DIALECT,
-  WebhookEvents,
-  SubscriptionStatusMessages,
-  AttemptMessages,
-} from './webhooks.constants.js';
-export { WebhookClock } from './clock.js';
+export { WebhookEvents, WebhookMessages } from './webhooks.constants.js';
 
-// Subscriptions
-export { WebhookSubscriptionManager, CANCELLED_ATTEMPT_MESSAGE } from './subscriptions/webhook-subscription.manager.js';
-export type { WebhookSubscription, WebhookSubscriptionWithSecret, WebhookPayloadTypeRef } from './subscriptions/webhook-subscription.js';
-export type {
-  CreateWebhookSubscriptionInput,
-  UpdateWebhookSubscriptionInput,
-  StaticWebhookSubscription,
-} from './subscriptions/subscription-input.js';
+// Services
+export { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
+export { WebhookPublisher, type WebhookPublishOptions } from './dispatch/webhook-publisher.js';
+export { WebhookDeliveryManager } from './delivery/webhook-delivery.manager.js';
+export { WebhookDestinationValidator } from './destinations/webhook-destination.validator.js';
+
+// Decorators
+export { WebhookPayload } from './payloads/webhook-payload.decorator.js';
+export { WebhookDialectProvider } from './dialects/webhook-dialect.decorator.js';
+
+// Extension points
+export { WebhookAuthorizer, WebhookAuthorization, type WebhookAuthorizationRequest } from './dispatch/webhook-authorizer.js';
+export { WebhookAccessPolicy, type WebhookPrincipal } from './access/webhook-access.policy.js';
+export { StandardWebhookDialect } from './dialects/standard.dialect.js';
+export type { WebhookDialect } from './dialects/webhook-dialect.js';
+export type { WebhookPayloadSerializer } from './payloads/webhook-payload-serializer.js';
+
+// Events
+export {
+  WebhookAttemptResolvedEvent,
+  WebhookSubscriptionEvent,
+  WebhookSubscriptionDeactivatedEvent,
+  WebhookPreconditionFailureLimitReachedEvent,
+} from './events/webhook-events.js';
+
+// Errors
 export {
   InvalidWebhookSubscriptionError,
   WebhookRegistryConflictError,
@@ -27,66 +46,11 @@ export {
   WebhookSubscriptionNotFoundError,
   WebhookSubscriptionOperationError,
 } from './subscriptions/subscription.errors.js';
+export { WebhookAttemptNotFoundError, WebhookDeliveryTimeoutError, PayloadTooLargeError } from './delivery/webhook-delivery.manager.js';
+export { UnknownWebhookDialectError } from './dialects/webhook-dialect.registry.js';
+export { WebhookDestinationError } from './destinations/destination.errors.js';
 
-// Publishing and authorization
-export { WebhookPublisher, type WebhookPublishOptions } from './dispatch/webhook-publisher.js';
-export { WebhookAuthorizer, WebhookAuthorization, type WebhookAuthorizationRequest } from './dispatch/webhook-authorizer.js';
-
-// Access to subscriptions and attempts
-export {
-  WebhookAccessPolicy,
-  OwnerWebhookAccessPolicy,
-  type WebhookAccessAction,
-  type WebhookPrincipal,
-} from './access/webhook-access.policy.js';
-
-// Payloads and dialects
-export { WebhookPayload } from './payloads/webhook-payload.decorator.js';
-export type { WebhookPayloadSerializer, WebhookPayloadSource, WebhookSerializationContext } from './payloads/webhook-payload-serializer.js';
-export { WebhookDialectRegistry, UnknownWebhookDialectError } from './dialects/webhook-dialect.registry.js';
-export { WebhookDialectProvider } from './dialects/webhook-dialect.decorator.js';
-export { StandardWebhookDialect } from './dialects/standard.dialect.js';
-export type { WebhookDialect, WebhookExternalizeContext, WebhookRequestContext, PreparedWebhookRequest } from './dialects/webhook-dialect.js';
-
-// Destinations
-export { WebhookDestinationValidator, type ValidatedWebhookTarget } from './destinations/webhook-destination.validator.js';
-export { WebhookDestinationError, type DestinationErrorCode } from './destinations/destination.errors.js';
-
-// Delivery and attempts
-export {
-  WebhookDeliveryManager,
-  EXTERNALIZATION_FAILED_MESSAGE,
-  PAYLOAD_TOO_LARGE_MESSAGE,
-  WebhookAttemptNotFoundError,
-  WebhookDeliveryTimeoutError,
-  PayloadTooLargeError,
-} from './delivery/webhook-delivery.manager.js';
-export type { WebhookShipment, WebhookDelivery, PublishedWebhookEvent } from './delivery/webhook-shipment.js';
-export { WebhookDeliveryQueue, type WebhookDeliveryQueueStats, type WebhookDeliveryConsumer } from './delivery/queue/webhook-delivery.queue.js';
-export { redactUrl as redactWebhookUrl, redactHeaders as redactWebhookHeaders } from './delivery/redaction.js';
-export {
-  WebhookTransport,
-  WebhookTransportError,
-  type WebhookTransportRequest,
-  type WebhookTransportResponse,
-  type WebhookTransportLimits,
-} from './delivery/transport/webhook-transport.js';
-export type {
-  WebhookAttempt,
-  WebhookAttemptStatus,
-  WebhookAttemptRequest,
-  WebhookAttemptResponse,
-  WebhookAttemptTry,
-} from './attempts/webhook-attempt.js';
-export {
-  WebhookAttemptResolvedEvent,
-  WebhookSubscriptionEvent,
-  WebhookSubscriptionDeactivatedEvent,
-  WebhookPreconditionFailureLimitReachedEvent,
-  type WebhookDeactivationReason,
-} from './events/webhook-events.js';
-
-// Storage
-export { WebhookStore } from './storage/webhook-store.js';
-export { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS, WebhookAttemptEntity, WebhookSubscriptionEntity } from './storage/typeorm/index.js';
-export { runMigrationsExclusively } from './storage/typeorm/run-migrations-exclusively.js';
+// Model
+export type { WebhookSubscription } from './subscriptions/webhook-subscription.js';
+export type { CreateWebhookSubscriptionInput, UpdateWebhookSubscriptionInput, StaticWebhookSubscription } from './subscriptions/subscription-input.js';
+export type { WebhookAttempt } from './attempts/webhook-attempt.js';

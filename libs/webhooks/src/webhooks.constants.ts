@@ -37,7 +37,7 @@ export const SubscriptionStatusMessages = {
   FailingTooLong: 'Delivery suspended because every delivery failed for too long.',
 } as const;
 
-/** Fixed failure texts of attempts: the first three are `nti.webhooks`' own. */
+/** Fixed texts of attempts' messages: the first three are `nti.webhooks`' own. */
 export const AttemptMessages = {
   DestinationVerificationFailed: 'Verification of the destination URL failed. Please check the domain.',
   RemoteError: 'Contacting the remote server experienced an unexpected error.',
@@ -46,4 +46,16 @@ export const AttemptMessages = {
   NoSigningSecret: 'Not sent: the subscription has no signing secret that can sign now.',
   /** The stored secrets could not be decrypted with the configured `secrets.encryptionKeys`. */
   SigningSecretUnreadable: 'Not sent: the signing secrets of the subscription could not be decrypted with the configured keys.',
+  /** A pending attempt of a subscription that was deactivated or deleted. */
+  Cancelled: 'Cancelled because the subscription was deactivated or deleted.',
+  /** The dialect could not turn the payload into a body. */
+  ExternalizationFailed: 'The payload could not be externalized for delivery.',
+  /** The body is larger than `delivery.maxPayloadBytes`. */
+  PayloadTooLarge: 'The payload is larger than the maximum allowed size.',
+} as const;
+
+/** Every fixed text the library writes into subscriptions' and attempts' `status`/`message`, to compare against. */
+export const WebhookMessages = {
+  subscription: SubscriptionStatusMessages,
+  attempt: AttemptMessages,
 } as const;

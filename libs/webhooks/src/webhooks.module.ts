@@ -1,13 +1,10 @@
-import { HttpModule } from '@nestjs/axios';
 import { Inject, Logger, Module, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
-import { DataSource } from 'typeorm';
 import { OwnerWebhookAccessPolicy, WebhookAccessPolicy } from './access/webhook-access.policy.js';
 import { WebhookClock } from './clock.js';
 import { InProcessDeliveryQueue } from './delivery/queue/in-process-delivery.queue.js';
 import { WebhookDeliveryQueue } from './delivery/queue/webhook-delivery.queue.js';
 import { SubscriptionHealth } from './delivery/subscription-health.js';
-import { AxiosWebhookTransport } from './delivery/transport/axios.transport.js';
 import { UndiciThreadWebhookTransport } from './delivery/transport/undici-thread.transport.js';
 import { UndiciWebhookTransport } from './delivery/transport/undici.transport.js';
 import { WebhookTransport } from './delivery/transport/webhook-transport.js';
@@ -22,7 +19,6 @@ import { WebhookPublisher } from './dispatch/webhook-publisher.js';
 import { WebhookEventPublisher } from './events/webhook-event-publisher.js';
 import { WebhookPayloadSerializers } from './payloads/webhook-payload.serializers.js';
 import { MemoryWebhookStore } from './storage/memory/memory-webhook.store.js';
-import { TypeOrmWebhookStore } from './storage/typeorm/typeorm-webhook.store.js';
 import { WebhookStore } from './storage/webhook-store.js';
 import { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
 import { WebhookTransactions } from './transactions/webhook-transactions.js';
@@ -40,13 +36,18 @@ const optionsProvider: Provider = {
 const storeProvider: Provider = {
   provide: WebhookStore,
   inject: [WEBHOOKS_OPTIONS, ModuleRef],
-  useFactory: (options: ResolvedWebhooksOptions, moduleRef: ModuleRef): WebhookStore => {
+  useFactory: async (options: ResolvedWebhooksOptions, moduleRef: ModuleRef): Promise<WebhookStore> => {
     if (options.storage.type === 'memory') return new MemoryWebhookStore();
+    // Loaded only when chosen: an application on the memory store needs no `typeorm` package.
+    const [{ DataSource }, { TypeOrmWebhookStore }] = await Promise.all([
+      import('typeorm'),
+      import('./storage/typeorm/typeorm-webhook.store.js'),
+    ]);
     const token = options.storage.dataSourceToken ?? DataSource;
-    const dataSource = (): DataSource => {
-      let found: DataSource | undefined;
+    const dataSource = (): InstanceType<typeof DataSource> => {
+      let found: InstanceType<typeof DataSource> | undefined;
       try {
-        found = moduleRef.get<DataSource>(token, { strict: false });
+        found = moduleRef.get<InstanceType<typeof DataSource>>(token, { strict: false });
       } catch {
         // reported below
       }
@@ -64,13 +65,12 @@ const transportProvider: Provider = {
   inject: [WEBHOOKS_OPTIONS, ModuleRef],
   useFactory: async (options: ResolvedWebhooksOptions, moduleRef: ModuleRef) => {
     const transport = options.delivery.transport;
-    const builtIn: Record<string, Type<WebhookTransport>> = {
-      undici: UndiciWebhookTransport,
-      'undici-thread': UndiciThreadWebhookTransport,
-      axios: AxiosWebhookTransport,
-    };
-    const type = typeof transport === 'string' ? builtIn[transport]! : (transport as Type<WebhookTransport>);
-    return moduleRef.create(type);
+    if (typeof transport !== 'string') return moduleRef.create(transport as Type<WebhookTransport>);
+    if (transport === 'undici') return moduleRef.create(UndiciWebhookTransport);
+    if (transport === 'undici-thread') return moduleRef.create(UndiciThreadWebhookTransport);
+    // Loaded only when chosen, like the TypeORM store: `axios` is an optional peer.
+    const { AxiosWebhookTransport } = await import('./delivery/transport/axios.transport.js');
+    return moduleRef.create(AxiosWebhookTransport);
   },
 };
 
@@ -87,7 +87,7 @@ const transportProvider: Provider = {
  * export class AppModule {}
  */
 @Module({
-  imports: [DiscoveryModule, HttpModule.register({})],
+  imports: [DiscoveryModule],
   providers: [
     optionsProvider,
     WebhookClock,

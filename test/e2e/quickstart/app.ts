@@ -1,6 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
-import { WebhooksModule, WebhookSubscriptionManager } from '@app/webhooks';
+import { WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
 
 @Injectable()
 export class Orders {
@@ -19,7 +19,11 @@ export class Orders {
 @Module({
   imports: [
     EventEmitterModule.forRoot({ wildcard: true }),
-    WebhooksModule.forRoot({}), // memory store; see docs/ for TypeORM, retries, destinations
+    WebhooksModule.forRoot({
+      // Local development: allow http:// and loopback receivers. Production keeps the safe defaults
+      // (HTTPS only; private, loopback and metadata addresses refused).
+      destinations: process.env.NODE_ENV === 'production' ? {} : { allowHttp: true, allowPrivateNetworks: ['127.0.0.0/8', '::1/128'] },
+    }), // memory store; see docs/ for TypeORM, retries, destinations
   ],
   providers: [Orders],
 })

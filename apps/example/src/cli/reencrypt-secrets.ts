@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { WebhookStore } from '@app/webhooks';
+import { WebhookStore } from 'nest-webhooks/extensions';
 import { AppModule } from '../app.module.js';
 import { ConfigError, loadAppConfig } from '../config/app-config.js';
 

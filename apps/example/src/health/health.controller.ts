@@ -2,7 +2,7 @@ import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { WebhookDeliveryManager } from '@app/webhooks';
+import { WebhookDeliveryManager } from 'nest-webhooks';
 
 /** Liveness and readiness: the database answers, and how much delivery work this process holds. */
 @ApiTags('health')

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { WebhookAuthorization, type WebhookAuthorizationRequest, WebhookAuthorizer } from '@app/webhooks';
+import { WebhookAuthorization, type WebhookAuthorizationRequest, WebhookAuthorizer } from 'nest-webhooks';
 import { Order } from './order.entity.js';
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BeforeInsert, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { WebhookPayload, type WebhookPayloadSource } from '@app/webhooks';
+import { WebhookPayload } from 'nest-webhooks';
+import type { WebhookPayloadSource } from 'nest-webhooks/extensions';
 
 /** The demo domain: an order belongs to the owner (API key) that placed it. */
 @WebhookPayload('Order')

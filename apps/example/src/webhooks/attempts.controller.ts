@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { WebhookDeliveryManager } from '@app/webhooks';
+import { WebhookDeliveryManager } from 'nest-webhooks';
 import { ApiKeyGuard, CurrentOwner } from '../auth/api-key.guard.js';
 import { AttemptDetailResponse, AttemptSummaryResponse } from './dto/attempt.dto.js';
 import { OwnedSubscriptions } from './owned-subscriptions.js';

@@ -1,12 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import {
-  type WebhookAccessAction,
-  WebhookAccessPolicy,
-  type WebhookAttempt,
-  WebhookDeliveryManager,
-  type WebhookSubscription,
-  WebhookSubscriptionManager,
-} from '@app/webhooks';
+import { WebhookAccessPolicy, type WebhookAttempt, WebhookDeliveryManager, type WebhookSubscription, WebhookSubscriptionManager } from 'nest-webhooks';
+import type { WebhookAccessAction } from 'nest-webhooks/extensions';
 
 /**
  * Looks up subscriptions and attempts on behalf of an owner. Anything the owner may not act on answers

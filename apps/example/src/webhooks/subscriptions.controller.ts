@@ -10,7 +10,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { WEBHOOKS_OPTIONS, WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager, type ResolvedWebhooksOptions } from '@app/webhooks';
+import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager } from 'nest-webhooks';
+import { type ResolvedWebhooksOptions, WEBHOOKS_OPTIONS } from 'nest-webhooks/extensions';
 import { ApiKeyGuard, CurrentOwner } from '../auth/api-key.guard.js';
 import { AttemptPageResponse, ListAttemptsQueryDto } from './dto/attempt.dto.js';
 import {

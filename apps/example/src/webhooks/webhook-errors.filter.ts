@@ -1,13 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
-import {
-  InvalidWebhookSubscriptionError,
-  PayloadTooLargeError,
-  UnknownWebhookDialectError,
-  WebhookAttemptNotFoundError,
-  WebhookSubscriptionNotFoundError,
-  WebhookSubscriptionOperationError,
-} from '@app/webhooks';
+import { InvalidWebhookSubscriptionError, PayloadTooLargeError, UnknownWebhookDialectError, WebhookAttemptNotFoundError, WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from 'nest-webhooks';
 
 const STATUS: Array<[Function, number, string]> = [
   [InvalidWebhookSubscriptionError, HttpStatus.BAD_REQUEST, 'Bad Request'],

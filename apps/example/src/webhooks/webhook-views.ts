@@ -1,4 +1,5 @@
-import { redactWebhookUrl, type WebhookAttempt, type WebhookSubscription } from '@app/webhooks';
+import type { WebhookAttempt, WebhookSubscription } from 'nest-webhooks';
+import { redactUrl } from 'nest-webhooks/extensions';
 import type { AttemptDetailResponse, AttemptSummaryResponse } from './dto/attempt.dto.js';
 import type { SubscriptionResponse } from './dto/subscription.dto.js';
 
@@ -6,7 +7,7 @@ import type { SubscriptionResponse } from './dto/subscription.dto.js';
 export function subscriptionView(s: WebhookSubscription): SubscriptionResponse {
   return {
     id: s.id,
-    url: redactWebhookUrl(s.url),
+    url: redactUrl(s.url),
     events: [...s.events],
     payloadType: typeof s.payloadType === 'string' ? s.payloadType : null,
     dialect: s.dialect,
@@ -43,7 +44,7 @@ export function attemptDetailView(a: WebhookAttempt): AttemptDetailResponse {
   return {
     ...attemptSummaryView(a),
     request: a.request
-      ? { url: redactWebhookUrl(a.request.url), method: a.request.method, headers: { ...a.request.headers }, body: a.request.body, sentAt: a.request.sentAt }
+      ? { url: redactUrl(a.request.url), method: a.request.method, headers: { ...a.request.headers }, body: a.request.body, sentAt: a.request.sentAt }
       : null,
     response: a.response
       ? {

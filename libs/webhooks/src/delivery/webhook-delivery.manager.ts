@@ -9,17 +9,12 @@ import { WebhookPayloadSerializers } from '../payloads/webhook-payload.serialize
 import { type AttemptClaim, type AttemptQuery, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
-import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
+import { AttemptMessages, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 import { WebhookDeliveryQueue } from './queue/webhook-delivery.queue.js';
 import { SubscriptionHealth } from './subscription-health.js';
 import { describeError, WebhookDeliveryWorker } from './webhook-delivery.worker.js';
 import { EMPTY_SHIPMENT, type WebhookDelivery, type WebhookShipment } from './webhook-shipment.js';
-
-/** Message of attempts whose payload could not be externalized by their dialect. */
-export const EXTERNALIZATION_FAILED_MESSAGE = 'The payload could not be externalized for delivery.';
-/** Message of attempts whose externalized payload is larger than `delivery.maxPayloadBytes`. */
-export const PAYLOAD_TOO_LARGE_MESSAGE = 'The payload is larger than the maximum allowed size.';
 
 const HOSTNAME = hostname();
 
@@ -138,7 +133,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
         subscriptionId: subscription.id,
         eventName: event.name,
         status: error ? 'failed' : 'pending',
-        message: error ? (error instanceof PayloadTooLargeError ? PAYLOAD_TOO_LARGE_MESSAGE : EXTERNALIZATION_FAILED_MESSAGE) : null,
+        message: error ? (error instanceof PayloadTooLargeError ? AttemptMessages.PayloadTooLarge : AttemptMessages.ExternalizationFailed) : null,
         payload: externalized.body ?? '',
         dialect,
         request: null,

@@ -9,7 +9,7 @@ import { WebhookDestinationValidator } from '../destinations/webhook-destination
 import { WebhookEventPublisher } from '../events/webhook-event-publisher.js';
 import { WebhookAttemptResolvedEvent } from '../events/webhook-events.js';
 import { type AttemptTryResult, WebhookStore } from '../storage/webhook-store.js';
-import { CANCELLED_ATTEMPT_MESSAGE, WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
+import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
 import { AttemptMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
@@ -70,7 +70,7 @@ export class WebhookDeliveryWorker {
       // A static subscription inactive here may be active in another process sharing the store: leave it to that one
       // (the claim runs out; this process's claims leave it out).
       if (subscription?.source === 'static' && !subscription.active && this.store.shared) return null;
-      if (!subscription || !subscription.active) return await this.cancel(attempt, CANCELLED_ATTEMPT_MESSAGE, 'cancelled');
+      if (!subscription || !subscription.active) return await this.cancel(attempt, AttemptMessages.Cancelled, 'cancelled');
       return await this.sendTry(attempt, subscription, signal, requestDone);
     } catch (error) {
       this.logger.error(`Delivery bookkeeping of attempt ${attempt.id} failed: ${describeError(error)}`);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { WebhookEntityManager } from '../transactions/webhook-entity-manager.js';
 import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { describeError } from '../delivery/webhook-delivery.worker.js';
@@ -113,7 +113,7 @@ export class WebhookDispatcher {
    * database the attempts are written now, in that transaction; otherwise as described on the class.
    * Returns the attempts written now (empty when the work waits for a commit).
    */
-  async publish(event: PublishedWebhookEvent, manager?: EntityManager): Promise<WebhookAttempt[]> {
+  async publish(event: PublishedWebhookEvent, manager?: WebhookEntityManager): Promise<WebhookAttempt[]> {
     if (!this.isDeliverable(event.name)) return [];
     const candidates = this.subscriptions.matchRegistry(event.name, event.payload);
     if (candidates.length === 0 && !this.store.shared) return [];
@@ -131,7 +131,7 @@ export class WebhookDispatcher {
     return attempt!;
   }
 
-  private async write(queued: QueuedEvent, manager: EntityManager | undefined): Promise<WebhookAttempt[]> {
+  private async write(queued: QueuedEvent, manager: WebhookEntityManager | undefined): Promise<WebhookAttempt[]> {
     if (this.transactions.isActive(manager)) {
       if (!this.store.sharesTransactionsWith(manager)) {
         this.enlist(manager, queued);
@@ -156,7 +156,7 @@ export class WebhookDispatcher {
    * Enlists an event in `manager`'s transaction. For the store's database, the events of the transaction are
    * gathered as its commit begins and written by one phase 1; for another database, after the commit.
    */
-  private enlist(manager: EntityManager, queued: QueuedEvent): boolean {
+  private enlist(manager: WebhookEntityManager, queued: QueuedEvent): boolean {
     if (!this.store.sharesTransactionsWith(manager)) {
       return this.transactions.enlist(manager, { afterCommit: () => this.dispatchSoon(queued) });
     }
@@ -167,7 +167,7 @@ export class WebhookDispatcher {
    * Runs in the commit's before-commit work, once per event enlisted (savepoints rolled back dropped theirs): the
    * first one enlists the write of all of them, which runs after the last (work enlisted during a commit runs last).
    */
-  private gather(txManager: EntityManager, queued: QueuedEvent): void {
+  private gather(txManager: WebhookEntityManager, queued: QueuedEvent): void {
     const state = this.transactions.stateOf(txManager);
     if (!state) return;
     let batch = state.get(COMMIT_BATCH) as QueuedEvent[] | undefined;
@@ -222,7 +222,7 @@ export class WebhookDispatcher {
    * Matches, authorizes and writes, again while the store says the registry has moved on (its changes are read
    * through `manager`, inside the transaction, which from then on keeps the version where it is).
    */
-  private async phase1(batch: readonly QueuedEvent[], manager: EntityManager | undefined, strict: boolean): Promise<Phase1> {
+  private async phase1(batch: readonly QueuedEvent[], manager: WebhookEntityManager | undefined, strict: boolean): Promise<Phase1> {
     const shared = this.store.shared;
     for (let round = 1; ; round++) {
       const registryVersion = this.subscriptions.registryVersion;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { WebhookEntityManager } from '../transactions/webhook-entity-manager.js';
 import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
 import { WebhookClock } from '../clock.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
@@ -17,10 +17,10 @@ function checkIdempotencyKey(key: unknown): string | null {
 
 export interface WebhookPublishOptions {
   /**
-   * A transactional EntityManager: the attempts are written in its transaction and sent after it commits; a
+   * A transactional TypeORM `EntityManager`: the attempts are written in its transaction and sent after it commits; a
    * rollback sends nothing. Defaults to the active `@Transactional()` transaction, if any.
    */
-  manager?: EntityManager;
+  manager?: WebhookEntityManager;
   /** Kept in each attempt's internal info (seed: the transaction note, such as a request path). */
   note?: string;
   /** When the event happened. @default now */

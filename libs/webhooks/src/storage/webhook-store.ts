@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { WebhookEntityManager } from '../transactions/webhook-entity-manager.js';
 import type {
   WebhookAttempt,
   WebhookAttemptRequest,
@@ -117,7 +117,7 @@ export interface AttemptCounts {
  * transactional `EntityManager` whose transaction the rows join (the outbox); other stores ignore it.
  */
 export interface StoreWriteContext {
-  manager?: EntityManager;
+  manager?: WebhookEntityManager;
 }
 
 export interface ClaimOptions {
@@ -155,7 +155,7 @@ export abstract class WebhookStore {
   }
 
   /** True when this store writes through the given TypeORM `EntityManager`'s database. */
-  abstract sharesTransactionsWith(manager: EntityManager): boolean;
+  abstract sharesTransactionsWith(manager: WebhookEntityManager): boolean;
 
   /**
    * True when other processes may use the same data (a database): subscriptions may change under this process,

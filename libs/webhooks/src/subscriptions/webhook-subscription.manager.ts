@@ -23,7 +23,7 @@ import {
   type SubscriptionUpdateOptions,
   WebhookStore,
 } from '../storage/webhook-store.js';
-import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
+import { AttemptMessages, SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 import type {
   CreateWebhookSubscriptionInput,
@@ -50,8 +50,6 @@ import { registryEntry, subscriptionSnapshot } from './subscription-snapshot.js'
 import { WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from './subscription.errors.js';
 import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptionWithSecret } from './webhook-subscription.js';
 
-/** Message of attempts cancelled because their subscription stopped. */
-export const CANCELLED_ATTEMPT_MESSAGE = 'Cancelled because the subscription was deactivated or deleted.';
 
 const STATIC_ID_BASE = 'Subscription';
 /** How often a process that neither publishes nor delivers reads the registry version anyway (it stays warm). */
@@ -251,11 +249,11 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
       current,
       { active: false, statusMessage: statusMessage ?? (reason === 'manual' ? SubscriptionStatusMessages.Deactivated : current.statusMessage) },
       // Stored: in the same transaction, so no process claims a pending attempt of a subscription already inactive.
-      { cancelPending: { message: CANCELLED_ATTEMPT_MESSAGE, now } },
+      { cancelPending: { message: AttemptMessages.Cancelled, now } },
     );
     // A static subscription is each process's own: with a shared store, its attempts are left to the processes
     // where it is still active.
-    if (current.source === 'static' && !this.store.shared) await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, now);
+    if (current.source === 'static' && !this.store.shared) await this.store.cancelPending(id, AttemptMessages.Cancelled, now);
     this.events.emit(WebhookEvents.SubscriptionDeactivated, new WebhookSubscriptionDeactivatedEvent(subscriptionSnapshot(updated), reason));
     return true;
   }
@@ -269,7 +267,7 @@ export class WebhookSubscriptionManager implements OnModuleInit, BeforeApplicati
       this.statics.delete(id);
       this.credentials.forget(id);
       // Deleting is asked for explicitly: its attempts go, also those other processes published for it.
-      await this.store.cancelPending(id, CANCELLED_ATTEMPT_MESSAGE, this.clock.now());
+      await this.store.cancelPending(id, AttemptMessages.Cancelled, this.clock.now());
       await this.store.clearAttempts(id);
     } else {
       // One transaction deletes the subscription with its attempts (pending ones included) and records the delete.

@@ -1,13 +1,15 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { toEntityManager } from './to-entity-manager.js';
+import type { WebhookEntityManager } from './webhook-entity-manager.js';
 import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
 
 /** Work tied to a transaction: done before its outermost commit, after it, or dropped on rollback. */
 export interface TransactionWork {
   /** Runs inside the transaction just before the outermost COMMIT; a throw fails the commit. */
-  beforeCommit?(manager: EntityManager): Promise<void>;
+  beforeCommit?(manager: WebhookEntityManager): Promise<void>;
   /** Runs after the outermost COMMIT succeeded; must not throw. */
   afterCommit?(): void;
 }
@@ -82,7 +84,7 @@ export class WebhookTransactions implements OnModuleInit {
   }
 
   /** The EntityManager of the transaction active in the current `@Transactional()` context, if any. */
-  current(): EntityManager | null {
+  current(): WebhookEntityManager | null {
     try {
       if (!this.host?.isTransactionActive()) return null;
       const tx = this.host.tx as Partial<EntityManager> | undefined;
@@ -93,15 +95,15 @@ export class WebhookTransactions implements OnModuleInit {
   }
 
   /** True when `manager` is inside an open transaction. */
-  isActive(manager: EntityManager | undefined | null): manager is EntityManager {
-    return !!manager?.queryRunner?.isTransactionActive;
+  isActive(manager: WebhookEntityManager | undefined | null): manager is WebhookEntityManager {
+    return !!manager && !!toEntityManager(manager).queryRunner?.isTransactionActive;
   }
 
   /** Enlists work in the transaction of `manager`; false when `manager` has no open transaction. */
-  enlist(manager: EntityManager, work: TransactionWork): boolean {
-    const runner = manager.queryRunner;
+  enlist(manager: WebhookEntityManager, work: TransactionWork): boolean {
+    const { queryRunner: runner, connection } = toEntityManager(manager);
     if (!runner?.isTransactionActive) return false;
-    this.attach(manager.connection);
+    this.attach(connection);
     const data = runner.data as RunnerData;
     (data[OUTBOX] ??= []).push({ depth: depthOf(runner), work });
     return true;
@@ -111,8 +113,8 @@ export class WebhookTransactions implements OnModuleInit {
    * A map that lives until `manager`'s outermost transaction commits or rolls back (then it is dropped), for work
    * that gathers what several enlisted items contribute; null when `manager` has no open transaction.
    */
-  stateOf(manager: EntityManager): Map<unknown, unknown> | null {
-    const runner = manager.queryRunner;
+  stateOf(manager: WebhookEntityManager): Map<unknown, unknown> | null {
+    const runner = toEntityManager(manager).queryRunner;
     if (!runner?.isTransactionActive) return null;
     return ((runner.data as RunnerData)[STATE] ??= new Map());
   }

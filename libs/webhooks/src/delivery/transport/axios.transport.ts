@@ -1,6 +1,5 @@
-import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { AxiosResponse } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type http from 'node:http';
 import type https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -28,7 +27,7 @@ function flattenHeaders(headers: AxiosResponse['headers']): Record<string, strin
 }
 
 /**
- * The `@nestjs/axios` transport: keep-alive agents behind the destination guard, no redirects (`maxRedirects:
+ * The axios transport: keep-alive agents behind the destination guard, no redirects (`maxRedirects:
  * 0`, so axios uses plain `http` instead of follow-redirects), no proxy, a total deadline enforced by a timer
  * that aborts the request or destroys the response stream (axios' `timeout` is only an idle timeout), and a
  * response read that stops at the cap and destroys the socket.
@@ -39,8 +38,9 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
   private readonly httpsAgent: https.Agent;
   private readonly inFlight = new InFlightRequests();
 
+  private readonly http: AxiosInstance = axios.create();
+
   constructor(
-    private readonly http: HttpService,
     validator: WebhookDestinationValidator,
     @Inject(WEBHOOKS_OPTIONS) options: ResolvedWebhooksOptions,
   ) {
@@ -60,7 +60,7 @@ export class AxiosWebhookTransport extends WebhookTransport implements OnApplica
       stream?.destroy(new DeadlineExceeded());
     }, limits.timeoutMs);
     try {
-      const response = await this.http.axiosRef.request<Readable>({
+      const response = await this.http.request<Readable>({
         method: request.method,
         url: request.url,
         headers: { ...TRANSPORT_HEADERS, ...request.headers },

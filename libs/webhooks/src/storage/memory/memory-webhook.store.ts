@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { WebhookEntityManager } from '../../transactions/webhook-entity-manager.js';
 import { applyTry } from '../../attempts/apply-try.js';
 import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
@@ -52,7 +52,7 @@ export class MemoryWebhookStore extends WebhookStore {
   /** Deleted subscription ids and the version of their delete. */
   private readonly tombstones = new Map<string, number>();
 
-  sharesTransactionsWith(_manager: EntityManager): boolean {
+  sharesTransactionsWith(_manager: WebhookEntityManager): boolean {
     return false;
   }
 

@@ -6,6 +6,8 @@ import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
 import { SecretCipher } from '../../secrets/secret-cipher.js';
 import { WebhookRegistryLockTimeoutError } from '../../subscriptions/subscription.errors.js';
 import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
+import { toEntityManager } from '../../transactions/to-entity-manager.js';
+import type { WebhookEntityManager } from '../../transactions/webhook-entity-manager.js';
 import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
 import {
   type AttemptClaim,
@@ -284,7 +286,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
     this.checkpointer = checkpointer;
   }
 
-  sharesTransactionsWith(manager: EntityManager): boolean {
+  sharesTransactionsWith(manager: WebhookEntityManager): boolean {
     return !!this.app && manager.connection === this.app && this.app.hasMetadata(WebhookAttemptEntity);
   }
 
@@ -366,7 +368,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
 
   /** `context.manager` when it is in a transaction of this store's database. */
   private transactionOf(context: StoreWriteContext): EntityManager | undefined {
-    const manager = context.manager;
+    const manager = context.manager && toEntityManager(context.manager);
     return manager?.queryRunner?.isTransactionActive && this.sharesTransactionsWith(manager) ? manager : undefined;
   }
 
@@ -525,7 +527,7 @@ export class TypeOrmWebhookStore extends WebhookStore {
   override async writeOutbox(write: OutboxWrite): Promise<OutboxWriteResult> {
     await this.initialize();
     const { attempts, claim, registryVersion: expected } = write;
-    const manager = write.context?.manager && this.sharesTransactionsWith(write.context.manager) ? write.context.manager : undefined;
+    const manager = write.context?.manager && this.sharesTransactionsWith(write.context.manager) ? toEntityManager(write.context.manager) : undefined;
     if (attempts.length === 0) {
       // Nothing to write: reading the version is the check (share-locked inside a PostgreSQL transaction).
       return { registryVersion: expected === undefined ? -1 : await this.registryVersion({ manager }), inserted: [] };
