@@ -119,6 +119,38 @@ describe.each(STORES)('queue overflow: attempts handed back to the store (%s)', 
     expect(order(receiver.requests)).toEqual(upTo(EVENTS + 1));
   });
 
+  // Memory store, with claims slowed by hand so that two would overlap: on a database each would skip the rows the
+  // other locked, and the later claim's attempts could be sent first.
+  if (kind === 'memory') it('claims asked for at once (a poll and explicit calls) run one after another', async () => {
+    const held = await heldReceiver();
+    receiver = held.receiver;
+    app = await startApp(DELIVERY);
+    const { subscription } = await app.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['burst.*'] });
+    const store = app.get(WebhookStore);
+    const claimDue = store.claimDue.bind(store);
+    const claims = { running: 0, most: 0 };
+    store.claimDue = async (...args) => {
+      claims.most = Math.max(claims.most, ++claims.running);
+      try {
+        const claimed = await claimDue(...args);
+        await sleep(50);
+        return claimed;
+      } finally {
+        claims.running--;
+      }
+    };
+    const now = app.get(WebhookClock).now();
+    await store.insertAttempts(Array.from({ length: 12 }, (_, i) => pendingAttempt(now, { subscriptionId: subscription.id, payload: JSON.stringify({ data: { i } }) })));
+    const delivery = app.get(WebhookDeliveryManager);
+    app.get(WebhookDeliveryQueue).wake(now);
+    await Promise.all([delivery.processDueAttempts(), delivery.processDueAttempts(), delivery.processDueAttempts()]);
+    held.open();
+
+    await receiver.waitForRequests(12, 20_000);
+    expect(claims.most).toBe(1);
+    expect(order(receiver.requests)).toEqual(upTo(12));
+  });
+
   /** An app with a dead endpoint (accepts, never answers) for `dead.*` and a healthy one for `healthy.*`. */
   async function startWithDeadEndpoint(delivery: NonNullable<WebhooksModuleOptions['delivery']>) {
     const dead = (other = await TestReceiver.start({ responder: () => undefined }));

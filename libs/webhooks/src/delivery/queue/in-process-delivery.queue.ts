@@ -70,6 +70,9 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   private readonly spilled = new Set<string>();
   /** One set per claim in progress: the endpoints handed back since it began (it may not have seen those). */
   private readonly claimsRunning = new Set<Set<string>>();
+  /** The claim running now, and the one that runs after it. */
+  private claiming: Promise<number> | null = null;
+  private nextClaiming: Promise<number> | null = null;
   /** Hand-backs still being written: a claim waits for them, or it would not see those attempts. */
   private readonly handingBack = new Set<Promise<void>>();
   private readonly maxQueuedPerEndpoint: number;
@@ -159,7 +162,31 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
     if (overflow.length > 0) this.handBack(overflow, refill);
   }
 
-  async processDue(): Promise<number> {
+  /**
+   * Claims what is due, one claim at a time in this process: two claims at once would each skip the rows the
+   * other locked, and the second one's attempts could overtake the first one's. A call made while a claim runs
+   * runs once after it (calls made meanwhile share that run).
+   */
+  processDue(): Promise<number> {
+    if (!this.claiming) return this.startClaiming();
+    this.nextClaiming ??= this.claiming
+      .catch(() => undefined)
+      .then(() => {
+        this.nextClaiming = null;
+        return this.startClaiming();
+      });
+    return this.nextClaiming;
+  }
+
+  private startClaiming(): Promise<number> {
+    const claiming = this.claimDue().finally(() => {
+      if (this.claiming === claiming) this.claiming = null;
+    });
+    this.claiming = claiming;
+    return claiming;
+  }
+
+  private async claimDue(): Promise<number> {
     if (!this.consume || this.stopped) return 0;
     let queued = 0;
     for (;;) {
