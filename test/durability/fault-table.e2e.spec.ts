@@ -15,9 +15,9 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createWebhooksApp, DATABASE_STORES, STORES, type StoreKind, storeFor } from '../support/webhooks-app.js';
 
 /**
- * reliability-security.md §B5, the fault table: one test per row the library handles in process (rows 1–6, 8,
- * 10, 11, 16–19). Deliveries go over real HTTP(S) to loopback receivers; only the clock is a test double. Time
- * is driven by hand: `step(ms)` moves the FakeClock, claims what became due and waits for it to be recorded,
+ * The fault table of a webhook sender (a receiver that hangs, lies, floods, resets, redirects, answers 429/503 or
+ * 410, …): one test per fault the library handles in process, each a numbered row named in its test.
+ * Deliveries go over real HTTP(S) to loopback receivers; only the clock is a test double. Time is driven by hand: `step(ms)` moves the FakeClock, claims what became due and waits for it to be recorded,
  * so no test sleeps through a retry delay. The clock starts at the current (whole) second, so signatures stay
  * within the `standardwebhooks` verifier's 5-minute tolerance. The rows that depend on the HTTP client (1, 2,
  * 6, 8, 18, 19) run once with each transport (`axios`, `undici`, `undici-thread`), on the memory store. The rows

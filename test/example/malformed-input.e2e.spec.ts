@@ -6,7 +6,7 @@ import { countRows, rowById } from '../support/example-database.js';
 import { TestReceiver } from '../support/receiver.js';
 
 /**
- * DESIGN.md §4: "Bad input is a 400 with Nest's error shape and a message that names the field; nothing is
+ * The example app's contract: "Bad input is a 400 with Nest's error shape and a message that names the field; nothing is
  * stored." Hundreds of bad requests against every write route (and the attempts query) of the real example
  * app: each must be answered 4xx (never 5xx) in Nest's error shape, naming the field when one field is wrong;
  * afterwards the app still serves, nothing was created, the existing subscription and order are unchanged and

@@ -8,7 +8,7 @@ import { DATABASES } from '../support/databases.js';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver.js';
 
 /**
- * DESIGN.md §4: "another owner's objects are 404". Alice (ALICE_KEY) owns subscriptions, attempts and orders;
+ * The example app's contract: "another owner's objects are 404". Alice (ALICE_KEY) owns subscriptions, attempts and orders;
  * Bob (BOB_KEY) must not be able to see or touch any of them through any route that takes an id, must get
  * exactly the answer an unknown id gets (so ids reveal nothing), and must never be sent events about them.
  */
@@ -88,7 +88,7 @@ describe.each(DATABASES)('example app: one owner cannot see, change or receive a
     const unknownOrder = randomUUID();
     const attemptId = aliceAttemptIds[0]!;
 
-    // Every route of DESIGN.md §4 that takes an id, with a body that would be valid for the owner.
+    // Every route of the example app that takes an id, with a body that would be valid for the owner.
     // [label, method, path with Alice's id, the same path with an unknown id, body]
     const routes: Array<[string, string, string, string, unknown]> = [
       ['GET subscription', 'GET', `/webhooks/subscriptions/${aliceActive.id}`, `/webhooks/subscriptions/${unknownSubscription}`, undefined],

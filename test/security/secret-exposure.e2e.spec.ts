@@ -14,8 +14,8 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createWebhooksApp, DATABASE_STORES, loopbackDestinations } from '../support/webhooks-app.js';
 
 /**
- * Issue "Safe by default" — the signing secret is write-only (reliability-security.md §C5 "Secrets at rest" and
- * "Redaction"; §C7 GHSA-3r5c-2xxx-h872). It is shown once, by `create()`/`rotateSecret()` when read explicitly,
+ * Issue "Safe by default" — the signing secret is write-only (secrets at rest, redaction; the class of
+ * leak of advisory GHSA-3r5c-2xxx-h872). It is shown once, by `create()`/`rotateSecret()` when read explicitly,
  * and never appears in returned objects, events, attempt records, error messages, logs or database rows.
  */
 

@@ -4,7 +4,7 @@ import type { PreparedWebhookRequest, WebhookRequestContext } from 'nest-webhook
 import { ok, type ReceivedRequest, type Responder } from './receiver.js';
 
 /**
- * Shared fixtures of the seed acceptance tests (scenarios 1–22, 69–72 of nti-webhooks-behaviour.md §11).
+ * Shared fixtures of the seed acceptance tests (scenarios 1–22, 69–72: the behaviour of `nti.webhooks`, each scenario a test named after its number).
  *
  * The seed's subscriptions are `for=IContentContainer, when=IObjectCreatedEvent` and its events fire for a
  * `zope.container.folder.Folder`. Here `for_` is a payload class (instances of it and of its subclasses

@@ -15,7 +15,7 @@ export interface DeliverySettings {
   pollIntervalMs?: number;
 }
 
-/** The example application's configuration, read from the environment (DESIGN.md §4). */
+/** The example application's configuration, read from the environment (docs/example-app.md lists the variables). */
 export interface AppConfig {
   role: AppRole;
   port: number;

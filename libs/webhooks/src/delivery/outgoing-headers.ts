@@ -1,7 +1,7 @@
 /**
  * Headers a subscription or a dialect may not set: what the transport owns (framing, connection), what
  * proxies and receivers trust for routing or client identity, and the signature headers the dialect computes.
- * (reliability-security.md §C5, after Svix's forbidden list.)
+ * (After Svix's list of forbidden headers.)
  */
 const DENIED = new Set([
   'host',

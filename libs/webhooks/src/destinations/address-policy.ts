@@ -6,7 +6,7 @@ type Cidr = [Address, number];
 /** The verdict on one IP address. `range` names the special-purpose range that blocked it. */
 export type AddressVerdict = { allowed: true } | { allowed: false; range: string };
 
-// Ranges that ipaddr.js classes as `unicast` but that must never be reached (reliability-security.md §C4).
+// Ranges that ipaddr.js classes as `unicast` but that must never be reached; cloud metadata and provider-internal services.
 const EXTRA_DENIED: ReadonlyArray<[string, string]> = [
   ['168.63.129.16/32', 'azureWireServer'],
   ['::/96', 'ipv4Compatible'],
