@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
-import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
 import { pendingAttempt } from '../support/attempts.js';
 import { TEST_SECRET_KEY } from '../support/sqlite.js';
 

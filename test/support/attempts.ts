@@ -1,5 +1,5 @@
-import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
-import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
+import { newAttemptId } from '../../libs/webhooks/src/core/attempt-id.js';
+import type { WebhookAttempt } from '../../libs/webhooks/src/core/webhook-attempt.js';
 
 /** A new pending attempt of `sub_1` created at `createdAt`, as the delivery manager writes one; override any field. */
 export function pendingAttempt(createdAt: Date, overrides: Partial<WebhookAttempt> = {}): WebhookAttempt {

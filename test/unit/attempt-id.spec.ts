@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
+import { newAttemptId } from '../../libs/webhooks/src/core/attempt-id.js';
 
 describe('attempt ids', () => {
   it('are RFC 9562 version-7 UUIDs that sort by creation, also within one millisecond', () => {

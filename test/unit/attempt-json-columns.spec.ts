@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WebhookAttemptInternalInfo, WebhookAttemptRequest, WebhookAttemptResponse, WebhookAttemptTry } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
+import type { WebhookAttemptInternalInfo, WebhookAttemptRequest, WebhookAttemptResponse, WebhookAttemptTry } from '../../libs/webhooks/src/core/webhook-attempt.js';
 import { attemptJson, isoDate } from '../../libs/webhooks/src/storage/typeorm/attempt-json-columns.js';
 import { jsonWithDates } from '../../libs/webhooks/src/storage/typeorm/column-transformers.js';
 

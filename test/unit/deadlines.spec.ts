@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Deadlines, type Expiring } from '../../libs/webhooks/src/delivery/transport/deadlines.js';
+import { Deadlines, type Expiring } from '../../libs/webhooks/src/send/transport/deadlines.js';
 
 function entry(name: string, expired: string[]): Expiring {
   return { deadline: 0, expire: () => expired.push(name) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
-import { type DeliveryJob, DeliveryScheduler } from '../../libs/webhooks/src/delivery/queue/delivery-scheduler.js';
+import type { WebhookAttempt } from '../../libs/webhooks/src/core/webhook-attempt.js';
+import { type DeliveryJob, DeliveryScheduler } from '../../libs/webhooks/src/send/queue/delivery-scheduler.js';
 
 const job = (id: string, endpoint = 'https://a.example'): DeliveryJob => ({ attempt: { id } as WebhookAttempt, endpoint });
 

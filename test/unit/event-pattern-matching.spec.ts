@@ -1,6 +1,6 @@
 import { EventEmitter2 } from 'eventemitter2';
 import { describe, expect, it } from 'vitest';
-import { eventMatches, eventPatternProblem } from '../../libs/webhooks/src/matching/event-pattern.js';
+import { eventMatches, eventPatternProblem } from '../../libs/webhooks/src/core/event-pattern.js';
 import { EventPatternTrie } from '../../libs/webhooks/src/matching/event-pattern.trie.js';
 
 const PATTERNS = ['order.created', 'order.*', 'order.**', '**', '*', '*.created', 'order.*.paid', 'order.**.paid', '**.paid', 'a.**.b.**', 'tenant7.order.created', '*.*'];

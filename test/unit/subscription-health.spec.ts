@@ -1,10 +1,10 @@
 import { setTimeout as realSetTimeout } from 'node:timers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebhookClock } from '../../libs/webhooks/src/clock.js';
-import { SubscriptionHealth } from '../../libs/webhooks/src/delivery/subscription-health.js';
+import { WebhookClock } from '../../libs/webhooks/src/core/clock.js';
+import { SubscriptionHealth } from '../../libs/webhooks/src/send/subscription-health.js';
 import { MemoryWebhookStore } from '../../libs/webhooks/src/storage/memory/memory-webhook.store.js';
 import type { WebhookSubscriptionManager } from '../../libs/webhooks/src/subscriptions/webhook-subscription.manager.js';
-import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
 import { pendingAttempt } from '../support/attempts.js';
 
 const NOW = new Date('2026-12-05T00:00:00.000Z');

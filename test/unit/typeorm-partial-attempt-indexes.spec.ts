@@ -2,12 +2,12 @@ import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
-import { newAttemptId } from '../../libs/webhooks/src/attempts/attempt-id.js';
-import type { WebhookAttempt } from '../../libs/webhooks/src/attempts/webhook-attempt.js';
+import { newAttemptId } from '../../libs/webhooks/src/core/attempt-id.js';
+import type { WebhookAttempt } from '../../libs/webhooks/src/core/webhook-attempt.js';
 import { attemptEntity } from '../../libs/webhooks/src/storage/typeorm/attempt-rows.js';
 import { WebhookAttemptEntity } from '../../libs/webhooks/src/storage/typeorm/entities/webhook-attempt.entity.js';
 import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
-import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
 import { pendingAttempt } from '../support/attempts.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
-import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/webhooks.options.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
 import { pendingAttempt } from '../support/attempts.js';
 import { sqliteDataSourceOptions, tempSqliteFile, TEST_SECRET_KEY } from '../support/sqlite.js';
 

@@ -1,2 +1,2 @@
 /** The axios transport (`delivery.transport: 'axios'`), for applications that want axios on the wire. Needs `axios`. */
-export { AxiosWebhookTransport } from './delivery/transport/axios.transport.js';
+export { AxiosWebhookTransport } from './send/transport/axios.transport.js';

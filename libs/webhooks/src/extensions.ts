@@ -6,10 +6,10 @@
  */
 
 // Module internals a replacement may inject
-export { WEBHOOKS_OPTIONS, STANDARD_DIALECT } from './webhooks.constants.js';
-export type { ResolvedWebhooksOptions } from './webhooks.options.js';
+export { WEBHOOKS_OPTIONS, STANDARD_DIALECT } from './core/webhooks.constants.js';
+export type { ResolvedWebhooksOptions } from './core/webhooks.options.js';
 export type { WebhooksModuleExtras } from './webhooks.module-definition.js';
-export { WebhookClock } from './clock.js';
+export { WebhookClock } from './core/clock.js';
 
 // Storage
 export {
@@ -34,8 +34,8 @@ export {
 export { MemoryWebhookStore } from './storage/memory/memory-webhook.store.js';
 
 // Delivery queue
-export { WebhookDeliveryQueue, type WebhookDeliveryQueueStats, type WebhookDeliveryConsumer } from './delivery/queue/webhook-delivery.queue.js';
-export type { WebhookShipment, WebhookDelivery, PublishedWebhookEvent } from './delivery/webhook-shipment.js';
+export { WebhookDeliveryQueue, type WebhookDeliveryQueueStats, type WebhookDeliveryConsumer } from './send/queue/webhook-delivery.queue.js';
+export type { WebhookShipment, WebhookDelivery, PublishedWebhookEvent } from './core/webhook-shipment.js';
 
 // HTTP transport
 export {
@@ -45,10 +45,10 @@ export {
   type WebhookTransportRequest,
   type WebhookTransportResponse,
   type WebhookTransportLimits,
-} from './delivery/transport/webhook-transport.js';
+} from './send/transport/webhook-transport.js';
 export type { ValidatedWebhookTarget } from './destinations/webhook-destination.validator.js';
 export type { DestinationErrorCode } from './destinations/destination.errors.js';
-export { redactUrl, redactHeaders } from './delivery/redaction.js';
+export { redactUrl, redactHeaders } from './send/redaction.js';
 
 // Dialects and payloads
 export { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';
@@ -59,6 +59,6 @@ export type { WebhookPayloadSource, WebhookSerializationContext } from './payloa
 export { OwnerWebhookAccessPolicy, type WebhookAccessAction } from './access/webhook-access.policy.js';
 
 // Model details
-export type { WebhookSubscriptionWithSecret, WebhookPayloadTypeRef } from './subscriptions/webhook-subscription.js';
-export type { WebhookAttemptStatus, WebhookAttemptRequest, WebhookAttemptResponse, WebhookAttemptTry } from './attempts/webhook-attempt.js';
-export type { WebhookDeactivationReason } from './events/webhook-events.js';
+export type { WebhookSubscriptionWithSecret, WebhookPayloadTypeRef } from './core/webhook-subscription.js';
+export type { WebhookAttemptStatus, WebhookAttemptRequest, WebhookAttemptResponse, WebhookAttemptTry } from './core/webhook-attempt.js';
+export type { WebhookDeactivationReason } from './core/webhook-events.js';

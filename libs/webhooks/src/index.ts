@@ -9,14 +9,14 @@
 
 // Module and options
 export { WebhooksModule } from './webhooks.module.js';
-export type { WebhooksModuleOptions } from './webhooks.options.js';
+export type { WebhooksModuleOptions } from './core/webhooks.options.js';
 export { WebhooksConfigurationError } from './webhooks-options.resolver.js';
-export { WebhookEvents, WebhookMessages } from './webhooks.constants.js';
+export { WebhookEvents, WebhookMessages } from './core/webhooks.constants.js';
 
 // Services
 export { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
-export { WebhookPublisher, type WebhookPublishOptions } from './dispatch/webhook-publisher.js';
-export { WebhookDeliveryManager } from './delivery/webhook-delivery.manager.js';
+export { WebhookPublisher, type WebhookPublishOptions } from './publish/webhook-publisher.js';
+export { WebhookDeliveryManager } from './operations/webhook-delivery.manager.js';
 export { WebhookDestinationValidator } from './destinations/webhook-destination.validator.js';
 
 // Decorators
@@ -24,7 +24,7 @@ export { WebhookPayload } from './payloads/webhook-payload.decorator.js';
 export { WebhookDialectProvider } from './dialects/webhook-dialect.decorator.js';
 
 // Extension points
-export { WebhookAuthorizer, WebhookAuthorization, type WebhookAuthorizationRequest } from './dispatch/webhook-authorizer.js';
+export { WebhookAuthorizer, WebhookAuthorization, type WebhookAuthorizationRequest } from './access/webhook-authorizer.js';
 export { WebhookAccessPolicy, type WebhookPrincipal } from './access/webhook-access.policy.js';
 export { StandardWebhookDialect } from './dialects/standard.dialect.js';
 export type { WebhookDialect } from './dialects/webhook-dialect.js';
@@ -36,7 +36,7 @@ export {
   WebhookSubscriptionEvent,
   WebhookSubscriptionDeactivatedEvent,
   WebhookPreconditionFailureLimitReachedEvent,
-} from './events/webhook-events.js';
+} from './core/webhook-events.js';
 
 // Errors
 export {
@@ -45,12 +45,12 @@ export {
   WebhookRegistryLockTimeoutError,
   WebhookSubscriptionNotFoundError,
   WebhookSubscriptionOperationError,
-} from './subscriptions/subscription.errors.js';
-export { WebhookAttemptNotFoundError, WebhookDeliveryTimeoutError, PayloadTooLargeError } from './delivery/webhook-delivery.manager.js';
+} from './core/subscription.errors.js';
+export { WebhookAttemptNotFoundError, WebhookDeliveryTimeoutError, PayloadTooLargeError } from './core/delivery.errors.js';
 export { UnknownWebhookDialectError } from './dialects/webhook-dialect.registry.js';
 export { WebhookDestinationError } from './destinations/destination.errors.js';
 
 // Model
-export type { WebhookSubscription } from './subscriptions/webhook-subscription.js';
-export type { CreateWebhookSubscriptionInput, UpdateWebhookSubscriptionInput, StaticWebhookSubscription } from './subscriptions/subscription-input.js';
-export type { WebhookAttempt } from './attempts/webhook-attempt.js';
+export type { WebhookSubscription } from './core/webhook-subscription.js';
+export type { CreateWebhookSubscriptionInput, UpdateWebhookSubscriptionInput, StaticWebhookSubscription } from './core/subscription-input.js';
+export type { WebhookAttempt } from './core/webhook-attempt.js';

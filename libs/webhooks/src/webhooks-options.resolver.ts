@@ -1,4 +1,4 @@
-import { eventPatternProblem } from './matching/event-pattern.js';
+import { eventPatternProblem } from './core/event-pattern.js';
 import {
   type ResolvedWebhooksOptions,
   WebhookAuthorizationOptions,
@@ -11,8 +11,8 @@ import {
   type WebhooksModuleOptions,
   WebhookStorageOptions,
   WebhookTransactionOptions,
-} from './webhooks.options.js';
-import { STANDARD_DIALECT } from './webhooks.constants.js';
+} from './core/webhooks.options.js';
+import { STANDARD_DIALECT } from './core/webhooks.constants.js';
 import { parseCidrList } from './destinations/address-policy.js';
 
 /** The module options are unusable; the message names the option. */

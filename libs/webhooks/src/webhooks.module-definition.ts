@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, type Provider, type Type } from '@nestjs/common';
-import { WebhookAuthorizer } from './dispatch/webhook-authorizer.js';
-import type { WebhooksModuleOptions } from './webhooks.options.js';
+import { WebhookAuthorizer } from './access/webhook-authorizer.js';
+import type { WebhooksModuleOptions } from './core/webhooks.options.js';
 
 /** Options of `forRoot`/`forRootAsync` that shape the module itself rather than its behaviour. */
 export interface WebhooksModuleExtras {

@@ -1,31 +1,32 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { OwnerWebhookAccessPolicy, WebhookAccessPolicy } from './access/webhook-access.policy.js';
-import { WebhookClock } from './clock.js';
-import { InProcessDeliveryQueue } from './delivery/queue/in-process-delivery.queue.js';
-import { WebhookDeliveryQueue } from './delivery/queue/webhook-delivery.queue.js';
-import { SubscriptionHealth } from './delivery/subscription-health.js';
-import { UndiciThreadWebhookTransport } from './delivery/transport/undici-thread.transport.js';
-import { UndiciWebhookTransport } from './delivery/transport/undici.transport.js';
-import { WebhookTransport } from './delivery/transport/webhook-transport.js';
-import { WebhookDeliveryManager } from './delivery/webhook-delivery.manager.js';
-import { WebhookDeliveryWorker } from './delivery/webhook-delivery.worker.js';
+import { WebhookClock } from './core/clock.js';
+import { InProcessDeliveryQueue } from './send/queue/in-process-delivery.queue.js';
+import { WebhookDeliveryQueue } from './send/queue/webhook-delivery.queue.js';
+import { SubscriptionHealth } from './send/subscription-health.js';
+import { UndiciThreadWebhookTransport } from './send/transport/undici-thread.transport.js';
+import { UndiciWebhookTransport } from './send/transport/undici.transport.js';
+import { WebhookTransport } from './send/transport/webhook-transport.js';
+import { WebhookDeliveryManager } from './operations/webhook-delivery.manager.js';
+import { WebhookShipments } from './publish/webhook-shipments.js';
+import { WebhookDeliveryWorker } from './send/webhook-delivery.worker.js';
 import { WebhookDestinationValidator } from './destinations/webhook-destination.validator.js';
 import { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';
-import { AllowAllWebhookAuthorizer, WebhookAuthorizer } from './dispatch/webhook-authorizer.js';
-import { WebhookDispatcher } from './dispatch/webhook-dispatcher.js';
-import { WebhookEventListener } from './dispatch/webhook-event.listener.js';
-import { WebhookPublisher } from './dispatch/webhook-publisher.js';
-import { WebhookEventPublisher } from './events/webhook-event-publisher.js';
+import { AllowAllWebhookAuthorizer, WebhookAuthorizer } from './access/webhook-authorizer.js';
+import { WebhookDispatcher } from './publish/webhook-dispatcher.js';
+import { WebhookEventListener } from './publish/webhook-event.listener.js';
+import { WebhookPublisher } from './publish/webhook-publisher.js';
+import { WebhookEventPublisher } from './core/webhook-event-publisher.js';
 import { WebhookPayloadSerializers } from './payloads/webhook-payload.serializers.js';
 import { MemoryWebhookStore } from './storage/memory/memory-webhook.store.js';
 import { WebhookStore } from './storage/webhook-store.js';
 import { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
-import { WebhookTransactions } from './transactions/webhook-transactions.js';
+import { WebhookTransactions } from './publish/webhook-transactions.js';
 import { resolveWebhooksOptions } from './webhooks-options.resolver.js';
-import { WEBHOOKS_OPTIONS } from './webhooks.constants.js';
+import { WEBHOOKS_OPTIONS } from './core/webhooks.constants.js';
 import { ConfigurableWebhooksModule, WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition.js';
-import type { ResolvedWebhooksOptions, WebhooksModuleOptions } from './webhooks.options.js';
+import type { ResolvedWebhooksOptions, WebhooksModuleOptions } from './core/webhooks.options.js';
 
 const optionsProvider: Provider = {
   provide: WEBHOOKS_OPTIONS,
@@ -69,7 +70,7 @@ const transportProvider: Provider = {
     if (transport === 'undici') return moduleRef.create(UndiciWebhookTransport);
     if (transport === 'undici-thread') return moduleRef.create(UndiciThreadWebhookTransport);
     // Loaded only when chosen, like the TypeORM store: `axios` is an optional peer.
-    const { AxiosWebhookTransport } = await import('./delivery/transport/axios.transport.js');
+    const { AxiosWebhookTransport } = await import('./send/transport/axios.transport.js');
     return moduleRef.create(AxiosWebhookTransport);
   },
 };
@@ -103,6 +104,7 @@ const transportProvider: Provider = {
     SubscriptionHealth,
     WebhookDeliveryWorker,
     { provide: WebhookDeliveryQueue, useClass: InProcessDeliveryQueue },
+    WebhookShipments,
     WebhookDeliveryManager,
     WebhookTransactions,
     WebhookDispatcher,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
 
 /**
  * What a caller wants to do with a subscription (or with one of its attempts, which share its grants):

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { WebhookClock } from '../clock.js';
-import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { WebhookClock } from '../core/clock.js';
+import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import { AddressPolicy, parseIpLiteral } from './address-policy.js';
 import { WebhookDestinationError } from './destination.errors.js';
 

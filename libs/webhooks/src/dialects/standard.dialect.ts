@@ -1,4 +1,4 @@
-import { WEBHOOKS_VERSION } from '../version.js';
+import { WEBHOOKS_VERSION } from '../core/version.js';
 import { standardWebhooksSignature } from './standard-webhooks.signature.js';
 import type {
   PreparedWebhookRequest,

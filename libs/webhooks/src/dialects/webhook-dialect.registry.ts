@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { STANDARD_DIALECT, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { STANDARD_DIALECT, WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import { StandardWebhookDialect } from './standard.dialect.js';
 import type { WebhookDialect } from './webhook-dialect.js';
 import { WEBHOOK_DIALECT_METADATA } from './webhook-dialect.decorator.js';

@@ -1,4 +1,4 @@
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
 
 /** What a dialect externalizes: one event, once per (payload, event, dialect). */
 export interface WebhookExternalizeContext {

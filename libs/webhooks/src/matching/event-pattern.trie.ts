@@ -1,4 +1,4 @@
-import { EVENT_DELIMITER } from './event-pattern.js';
+import { EVENT_DELIMITER } from '../core/event-pattern.js';
 
 class TrieNode<T> {
   readonly literal = new Map<string, TrieNode<T>>();

@@ -1,7 +1,7 @@
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
-import { eventPatternSpecificity } from './event-pattern.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import { eventPatternSpecificity } from '../core/event-pattern.js';
 import { EventPatternTrie } from './event-pattern.trie.js';
-import { type PayloadTypeKey, payloadTypeChainOf } from './payload-type-chain.js';
+import { type PayloadTypeKey, payloadTypeChainOf } from '../payloads/payload-type-chain.js';
 
 const ANY_PAYLOAD = Symbol('any payload');
 type BucketKey = PayloadTypeKey | typeof ANY_PAYLOAD;

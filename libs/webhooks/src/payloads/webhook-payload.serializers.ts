@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eventMatches, eventPatternProblem } from '../matching/event-pattern.js';
-import { payloadTypeChainOf } from '../matching/payload-type-chain.js';
-import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { eventMatches, eventPatternProblem } from '../core/event-pattern.js';
+import { payloadTypeChainOf } from './payload-type-chain.js';
+import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import type { WebhookPayloadSerializer, WebhookPayloadSource, WebhookSerializationContext } from './webhook-payload-serializer.js';
 
 function hasOwnSerializer(payload: unknown): payload is WebhookPayloadSource {

@@ -1,12 +1,12 @@
-import type { WebhookEntityManager } from '../transactions/webhook-entity-manager.js';
+import type { WebhookEntityManager } from '../core/webhook-entity-manager.js';
 import type {
   WebhookAttempt,
   WebhookAttemptRequest,
   WebhookAttemptResponse,
   WebhookAttemptStatus,
   WebhookAttemptTry,
-} from '../attempts/webhook-attempt.js';
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+} from '../core/webhook-attempt.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
 
 /** A stored signing secret of a subscription. `expiresAt` is set on old secrets during a rotation overlap. */
 export interface StoredSigningSecret {

@@ -1,4 +1,4 @@
-import type { WebhookClock } from '../clock.js';
+import type { WebhookClock } from '../core/clock.js';
 import type { SubscriptionCredentials, WebhookStore } from '../storage/webhook-store.js';
 
 /** What one try needs: the secrets that sign now (newest first) and the subscription-defined header values. */

@@ -1,12 +1,12 @@
 import type { Type } from '@nestjs/common';
 import { WebhookDestinationError } from '../destinations/destination.errors.js';
-import { eventPatternProblem, MATCH_ALL_EVENTS } from '../matching/event-pattern.js';
+import { eventPatternProblem, MATCH_ALL_EVENTS } from '../core/event-pattern.js';
 import { payloadTypeByName, payloadTypeNamesOf } from '../payloads/webhook-payload.decorator.js';
-import { outgoingHeaderProblem } from '../delivery/outgoing-headers.js';
+import { outgoingHeaderProblem } from './outgoing-headers.js';
 import { signingSecretProblem } from '../secrets/signing-secret.js';
-import { WEBHOOKS_EVENT_PREFIX } from '../webhooks.constants.js';
-import { InvalidWebhookSubscriptionError } from './subscription.errors.js';
-import type { WebhookPayloadTypeRef, WebhookSubscriptionSource } from './webhook-subscription.js';
+import { WEBHOOKS_EVENT_PREFIX } from '../core/webhooks.constants.js';
+import { InvalidWebhookSubscriptionError } from '../core/subscription.errors.js';
+import type { WebhookPayloadTypeRef, WebhookSubscriptionSource } from '../core/webhook-subscription.js';
 
 const MAX_URL_LENGTH = 2048;
 const MAX_EVENT_PATTERNS = 100;

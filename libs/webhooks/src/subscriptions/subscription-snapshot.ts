@@ -1,4 +1,4 @@
-import type { WebhookSubscription } from './webhook-subscription.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
 
 /** Frozen copies of a subscription's arrays and metadata. */
 function frozenParts(s: WebhookSubscription): Pick<WebhookSubscription, 'events' | 'metadata' | 'headerNames' | 'retrySchedule'> {

@@ -1,16 +1,16 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { WebhookClock } from '../clock.js';
+import { WebhookClock } from '../core/clock.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
 import { WebhookDestinationValidator } from '../destinations/webhook-destination.validator.js';
-import { WebhookAuthorization, WebhookAuthorizer } from '../dispatch/webhook-authorizer.js';
-import { WebhookEventPublisher } from '../events/webhook-event-publisher.js';
+import { WebhookAuthorization, WebhookAuthorizer } from '../access/webhook-authorizer.js';
+import { WebhookEventPublisher } from '../core/webhook-event-publisher.js';
 import {
   type WebhookDeactivationReason,
   WebhookPreconditionFailureLimitReachedEvent,
   WebhookSubscriptionDeactivatedEvent,
   WebhookSubscriptionEvent,
-} from '../events/webhook-events.js';
+} from '../core/webhook-events.js';
 import { SubscriptionIndex } from '../matching/subscription-index.js';
 import { registerPayloadType } from '../payloads/webhook-payload.decorator.js';
 import { generateSigningSecret } from '../secrets/signing-secret.js';
@@ -23,13 +23,13 @@ import {
   type SubscriptionUpdateOptions,
   WebhookStore,
 } from '../storage/webhook-store.js';
-import { AttemptMessages, SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { AttemptMessages, SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import type {
   CreateWebhookSubscriptionInput,
   StaticWebhookSubscription,
   UpdateWebhookSubscriptionInput,
-} from './subscription-input.js';
+} from '../core/subscription-input.js';
 import {
   checkDescription,
   checkDialect,
@@ -47,8 +47,8 @@ import {
 import { DeliveryCredentials, type LiveCredentials } from './delivery-credentials.js';
 import { RegistrySync } from './registry-sync.js';
 import { registryEntry, subscriptionSnapshot } from './subscription-snapshot.js';
-import { WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from './subscription.errors.js';
-import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptionWithSecret } from './webhook-subscription.js';
+import { WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
+import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptionWithSecret } from '../core/webhook-subscription.js';
 
 
 const STATIC_ID_BASE = 'Subscription';

@@ -1,7 +1,7 @@
-import type { WebhookEntityManager } from '../../transactions/webhook-entity-manager.js';
-import { applyTry } from '../../attempts/apply-try.js';
-import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
-import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
+import type { WebhookEntityManager } from '../../core/webhook-entity-manager.js';
+import { applyTry } from '../../core/apply-try.js';
+import type { WebhookAttempt } from '../../core/webhook-attempt.js';
+import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import {
   type AttemptClaim,
   type ClaimOptions,

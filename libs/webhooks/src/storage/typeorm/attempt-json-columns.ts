@@ -3,7 +3,7 @@ import type {
   WebhookAttemptRequest,
   WebhookAttemptResponse,
   WebhookAttemptTry,
-} from '../../attempts/webhook-attempt.js';
+} from '../../core/webhook-attempt.js';
 
 let cachedSecond = Number.NaN;
 /** `YYYY-MM-DDTHH:mm:ss.` of `cachedSecond`. */

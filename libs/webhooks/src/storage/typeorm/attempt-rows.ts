@@ -1,4 +1,4 @@
-import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
+import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 import type { AttemptClaim } from '../webhook-store.js';
 import { attemptJson } from './attempt-json-columns.js';
 import type { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';

@@ -1,4 +1,4 @@
-import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
+import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import type { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 
 export function toSubscriptionEntity(s: WebhookSubscription, secrets: string, revision: number): WebhookSubscriptionEntity {

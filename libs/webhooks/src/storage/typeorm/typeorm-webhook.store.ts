@@ -1,14 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
 import { DataSource, type EntityManager, type FindOperator, In, LessThan, Raw, type ObjectLiteral, type SelectQueryBuilder, type ValueTransformer } from 'typeorm';
-import { applyTry } from '../../attempts/apply-try.js';
-import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
+import { applyTry } from '../../core/apply-try.js';
+import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 import { SecretCipher } from '../../secrets/secret-cipher.js';
-import { WebhookRegistryLockTimeoutError } from '../../subscriptions/subscription.errors.js';
-import type { WebhookSubscription } from '../../subscriptions/webhook-subscription.js';
-import { toEntityManager } from '../../transactions/to-entity-manager.js';
-import type { WebhookEntityManager } from '../../transactions/webhook-entity-manager.js';
-import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
+import { WebhookRegistryLockTimeoutError } from '../../core/subscription.errors.js';
+import type { WebhookSubscription } from '../../core/webhook-subscription.js';
+import { toEntityManager } from '../../core/to-entity-manager.js';
+import type { WebhookEntityManager } from '../../core/webhook-entity-manager.js';
+import type { ResolvedWebhooksOptions } from '../../core/webhooks.options.js';
 import {
   type AttemptClaim,
   type ClaimOptions,

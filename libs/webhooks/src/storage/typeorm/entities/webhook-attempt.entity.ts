@@ -5,7 +5,7 @@ import type {
   WebhookAttemptResponse,
   WebhookAttemptStatus,
   WebhookAttemptTry,
-} from '../../../attempts/webhook-attempt.js';
+} from '../../../core/webhook-attempt.js';
 import { attemptJson } from '../attempt-json-columns.js';
 import { epochMillis, jsonWithDates } from '../column-transformers.js';
 

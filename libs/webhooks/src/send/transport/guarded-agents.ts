@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { WebhookDestinationValidator } from '../../destinations/webhook-destination.validator.js';
-import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
+import type { ResolvedWebhooksOptions } from '../../core/webhooks.options.js';
 
 /** A socket that took longer than `delivery.connectTimeoutMs` to connect. */
 export class ConnectTimeoutError extends Error {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { WebhookEntityManager } from '../transactions/webhook-entity-manager.js';
-import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
-import { WebhookClock } from '../clock.js';
+import type { WebhookEntityManager } from '../core/webhook-entity-manager.js';
+import type { WebhookAttempt } from '../core/webhook-attempt.js';
+import { WebhookClock } from '../core/clock.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
-import { WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
-import { WebhookTransactions } from '../transactions/webhook-transactions.js';
+import { WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
+import { WebhookTransactions } from './webhook-transactions.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 function checkIdempotencyKey(key: unknown): string | null {

@@ -1,4 +1,4 @@
-import type { WebhookAttempt } from '../../attempts/webhook-attempt.js';
+import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 
 export interface WebhookDeliveryQueueStats {
   /** Attempts waiting for a slot in this process. */

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setImmediate, setTimeout } from 'node:timers';
-import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
-import { WebhookClock } from '../clock.js';
+import type { WebhookAttempt } from '../core/webhook-attempt.js';
+import { WebhookClock } from '../core/clock.js';
 import { WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
-import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 
 interface HistoryCheck {
   /** Resolutions arrived that the next check covers. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
 
 /**
  * The answer of a `WebhookAuthorizer`:

@@ -1,19 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { WebhookEntityManager } from '../transactions/webhook-entity-manager.js';
-import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
-import { WebhookClock } from '../clock.js';
-import { describeError } from '../delivery/webhook-delivery.worker.js';
-import { WebhookDeliveryManager } from '../delivery/webhook-delivery.manager.js';
-import { EMPTY_SHIPMENT, type PublishedWebhookEvent, type WebhookDelivery, type WebhookShipment } from '../delivery/webhook-shipment.js';
-import { eventMatches } from '../matching/event-pattern.js';
+import type { WebhookEntityManager } from '../core/webhook-entity-manager.js';
+import type { WebhookAttempt } from '../core/webhook-attempt.js';
+import { WebhookClock } from '../core/clock.js';
+import { describeError } from '../core/describe-error.js';
+import { WebhookShipments } from './webhook-shipments.js';
+import { EMPTY_SHIPMENT, type PublishedWebhookEvent, type WebhookDelivery, type WebhookShipment } from '../core/webhook-shipment.js';
+import { eventMatches } from '../core/event-pattern.js';
 import { WebhookStore } from '../storage/webhook-store.js';
-import { WebhookRegistryConflictError, WebhookSubscriptionOperationError } from '../subscriptions/subscription.errors.js';
+import { WebhookRegistryConflictError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
-import { WebhookTransactions } from '../transactions/webhook-transactions.js';
-import { WEBHOOKS_EVENT_PREFIX, WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
-import { WebhookAuthorization } from './webhook-authorizer.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import { WebhookTransactions } from './webhook-transactions.js';
+import { WEBHOOKS_EVENT_PREFIX, WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
+import { WebhookAuthorization } from '../access/webhook-authorizer.js';
 
 const MAX_CACHED_EVENT_NAMES = 10_000;
 /** Rounds of matching before phase 1 gives up: each one follows a subscription change committed meanwhile. */
@@ -67,7 +67,7 @@ export class WebhookDispatcher {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly subscriptions: WebhookSubscriptionManager,
-    private readonly delivery: WebhookDeliveryManager,
+    private readonly shipments: WebhookShipments,
     private readonly transactions: WebhookTransactions,
     private readonly store: WebhookStore,
     private readonly clock: WebhookClock,
@@ -140,14 +140,14 @@ export class WebhookDispatcher {
       const { shipment, preconditionFailures } = await this.phase1([queued], manager, true);
       this.transactions.enlist(manager, {
         afterCommit: () => {
-          this.delivery.acceptForDelivery(shipment);
+          this.shipments.accept(shipment);
           this.countFailures(preconditionFailures);
         },
       });
       return [...shipment.pending, ...shipment.failed];
     }
     const { shipment, preconditionFailures } = await this.phase1([queued], undefined, true);
-    this.delivery.acceptForDelivery(shipment);
+    this.shipments.accept(shipment);
     this.countFailures(preconditionFailures);
     return [...shipment.pending, ...shipment.failed];
   }
@@ -185,7 +185,7 @@ export class WebhookDispatcher {
       },
       afterCommit: () => {
         if (!phase1) return;
-        this.delivery.acceptForDelivery(phase1.shipment);
+        this.shipments.accept(phase1.shipment);
         this.countFailures(phase1.preconditionFailures);
       },
     });
@@ -209,12 +209,12 @@ export class WebhookDispatcher {
     });
     this.writing = written.catch(() => undefined);
     // Tracked now, so `waitForPendingDeliveries()` right after `emit()` already waits for it.
-    this.delivery.track(written);
+    this.shipments.track(written);
   }
 
   private async dispatchBatch(batch: readonly QueuedEvent[]): Promise<void> {
     const { shipment, preconditionFailures } = await this.phase1(batch, undefined, false);
-    this.delivery.acceptForDelivery(shipment);
+    this.shipments.accept(shipment);
     this.countFailures(preconditionFailures);
   }
 
@@ -232,7 +232,7 @@ export class WebhookDispatcher {
         for (const subscription of await this.applicable(queued, preconditionFailures)) deliveries.push({ subscription, event: queued.event });
       }
       if (deliveries.length === 0 && !shared) return { shipment: EMPTY_SHIPMENT, preconditionFailures };
-      const written = await this.delivery.writeShipment(deliveries, { manager }, { strict, registryVersion: shared ? registryVersion : undefined });
+      const written = await this.shipments.write(deliveries, { manager }, { strict, registryVersion: shared ? registryVersion : undefined });
       if (written.stale) {
         // Behind this process's registry: reading changes cannot help (SQLite, a transaction that has only read).
         if (written.registryVersion < registryVersion || round >= MAX_MATCH_ROUNDS) {
@@ -290,6 +290,6 @@ export class WebhookDispatcher {
 
   /** After the write committed: precondition failures count against their subscriptions. */
   private countFailures(subscriptions: readonly WebhookSubscription[]): void {
-    for (const subscription of subscriptions) this.delivery.track(this.subscriptions.countPreconditionFailure(subscription));
+    for (const subscription of subscriptions) this.shipments.track(this.subscriptions.countPreconditionFailure(subscription));
   }
 }

@@ -3,8 +3,8 @@ import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { WebhookDestinationValidator } from '../../destinations/webhook-destination.validator.js';
-import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
+import { WEBHOOKS_OPTIONS } from '../../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../../core/webhooks.options.js';
 import type { FromSendingThread, SendingThreadOptions, ThreadError, ThreadRequest, ToSendingThread } from './undici-thread.protocol.js';
 import { WebhookTransport, WebhookTransportError, type WebhookTransportLimits, type WebhookTransportRequest, type WebhookTransportResponse } from './webhook-transport.js';
 

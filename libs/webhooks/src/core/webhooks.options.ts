@@ -1,9 +1,9 @@
 import type { InjectionToken, Type } from '@nestjs/common';
 import type { LookupFunction } from 'node:net';
-import type { WebhookDialect } from './dialects/webhook-dialect.js';
-import type { WebhookPayloadSerializer } from './payloads/webhook-payload-serializer.js';
-import type { SecretEncryptionKey } from './secrets/secret-cipher.js';
-import type { StaticWebhookSubscription } from './subscriptions/subscription-input.js';
+import type { WebhookDialect } from '../dialects/webhook-dialect.js';
+import type { WebhookPayloadSerializer } from '../payloads/webhook-payload-serializer.js';
+import type { SecretEncryptionKey } from '../secrets/secret-cipher.js';
+import type { StaticWebhookSubscription } from './subscription-input.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -1,33 +1,24 @@
+import { describeError } from '../core/describe-error.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { WebhookAttempt, WebhookAttemptRequest, WebhookAttemptResponse } from '../attempts/webhook-attempt.js';
-import { WebhookClock } from '../clock.js';
+import type { WebhookAttempt, WebhookAttemptRequest, WebhookAttemptResponse } from '../core/webhook-attempt.js';
+import { WebhookClock } from '../core/clock.js';
 import { StandardWebhookDialect } from '../dialects/standard.dialect.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
 import type { PreparedWebhookRequest } from '../dialects/webhook-dialect.js';
 import { WebhookDestinationError } from '../destinations/destination.errors.js';
 import { WebhookDestinationValidator } from '../destinations/webhook-destination.validator.js';
-import { WebhookEventPublisher } from '../events/webhook-event-publisher.js';
-import { WebhookAttemptResolvedEvent } from '../events/webhook-events.js';
+import { WebhookEventPublisher } from '../core/webhook-event-publisher.js';
+import { WebhookAttemptResolvedEvent } from '../core/webhook-events.js';
 import { type AttemptTryResult, WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
-import { AttemptMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
-import { outgoingHeaderProblem, SIGNATURE_HEADERS } from './outgoing-headers.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import { AttemptMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
+import { outgoingHeaderProblem, SIGNATURE_HEADERS } from '../subscriptions/outgoing-headers.js';
 import { redactHeaders, redactUrl } from './redaction.js';
 import { decideRetry, type TryOutcome } from './retry-policy.js';
 import { SubscriptionHealth } from './subscription-health.js';
 import { WebhookTransport, WebhookTransportError, type WebhookTransportResponse } from './transport/webhook-transport.js';
-
-/** Describes an error for the attempt's exception history: class, code and message, never request data. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
-    return `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}${cause}`;
-  }
-  return String(error);
-}
 
 /** A dialect produced a header that may not be sent (framing, routing, proxy headers). */
 function checkDialectHeaders(headers: Record<string, string>): void {

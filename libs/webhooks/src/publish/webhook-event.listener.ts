@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { WebhookDeliveryManager } from '../delivery/webhook-delivery.manager.js';
-import { describeError } from '../delivery/webhook-delivery.worker.js';
-import { normalizeEventName } from '../matching/event-pattern.js';
+import { WebhookShipments } from './webhook-shipments.js';
+import { describeError } from '../core/describe-error.js';
+import { normalizeEventName } from '../core/event-pattern.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
-import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 /** The default way to read an owner id from an owner-removal event: the payload itself, or its `id`. */
@@ -38,7 +38,7 @@ export class WebhookEventListener implements OnApplicationBootstrap, OnModuleDes
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly dispatcher: WebhookDispatcher,
     private readonly subscriptions: WebhookSubscriptionManager,
-    private readonly delivery: WebhookDeliveryManager,
+    private readonly shipments: WebhookShipments,
     @Optional() private readonly emitter?: EventEmitter2,
   ) {}
 
@@ -60,6 +60,6 @@ export class WebhookEventListener implements OnApplicationBootstrap, OnModuleDes
       this.logger.warn(`${this.options.ownerRemoval.event} carried no owner id; no subscriptions removed`);
       return;
     }
-    this.delivery.track(this.subscriptions.deleteSubscriptionsForOwner(ownerId));
+    this.shipments.track(this.subscriptions.deleteSubscriptionsForOwner(ownerId));
   }
 }

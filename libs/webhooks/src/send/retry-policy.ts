@@ -1,4 +1,4 @@
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 
 /** What happened on one try, as far as retrying is concerned. */
 export interface TryOutcome {

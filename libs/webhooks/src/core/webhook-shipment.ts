@@ -1,5 +1,5 @@
-import type { WebhookAttempt } from '../attempts/webhook-attempt.js';
-import type { WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+import type { WebhookAttempt } from './webhook-attempt.js';
+import type { WebhookSubscription } from './webhook-subscription.js';
 
 /** An application event on its way to subscribers. */
 export interface PublishedWebhookEvent {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { WebhookClock } from '../../clock.js';
+import type { WebhookClock } from '../../core/clock.js';
 import type { WebhookStore } from '../../storage/webhook-store.js';
 
 interface Waiter {

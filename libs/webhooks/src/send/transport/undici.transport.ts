@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { WebhookDestinationValidator } from '../../destinations/webhook-destination.validator.js';
-import { WEBHOOKS_OPTIONS } from '../../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../../webhooks.options.js';
+import { WEBHOOKS_OPTIONS } from '../../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../../core/webhooks.options.js';
 import { UndiciSender } from './undici-sender.js';
 import { WebhookTransport, WebhookTransportError, type WebhookTransportLimits, type WebhookTransportRequest, type WebhookTransportResponse } from './webhook-transport.js';
 

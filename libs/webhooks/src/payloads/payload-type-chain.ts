@@ -1,4 +1,4 @@
-import { payloadTypeNamesOf, payloadTypeRegistryVersion } from '../payloads/webhook-payload.decorator.js';
+import { payloadTypeNamesOf, payloadTypeRegistryVersion } from './webhook-payload.decorator.js';
 
 /** A key a subscription's `payloadType` is indexed under: a class, or a registered name. */
 export type PayloadTypeKey = Function | string;

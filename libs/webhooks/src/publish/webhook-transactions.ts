@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import { toEntityManager } from './to-entity-manager.js';
-import type { WebhookEntityManager } from './webhook-entity-manager.js';
-import { WEBHOOKS_OPTIONS } from '../webhooks.constants.js';
-import type { ResolvedWebhooksOptions } from '../webhooks.options.js';
+import { toEntityManager } from '../core/to-entity-manager.js';
+import type { WebhookEntityManager } from '../core/webhook-entity-manager.js';
+import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 
 /** Work tied to a transaction: done before its outermost commit, after it, or dropped on rollback. */
 export interface TransactionWork {
