@@ -10,6 +10,7 @@ import { WebhookStore } from 'nest-webhooks/extensions';
 import { createTestDatabase, dataSourceOptions, POSTGRES_URL, type TestDatabase, transactionalModules } from '../support/databases.js';
 import { TEST_SECRET_KEY } from '../support/sqlite.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
+import { SubscriptionRegistry } from '../../libs/webhooks/src/subscriptions/subscription-registry.js';
 
 /**
  * Subscription changes, registry reads and outbox writes that meet in the database. Each case was a hang, a
@@ -53,7 +54,7 @@ describe.skipIf(!POSTGRES_URL)('on PostgreSQL', () => {
     const a = await boot(5);
     const b = await boot(3); // one connection listens: two for the application
     await a.get(WebhookSubscriptionManager).create({ url: 'https://example.com/one', events: ['order.*'] });
-    await b.get(WebhookSubscriptionManager).refreshRegistry();
+    await b.get(SubscriptionRegistry).refresh();
     let release!: () => void;
     const barrier = new Promise<void>((resolve) => (release = resolve));
     const transactions = [0, 1].map((i) =>
@@ -163,7 +164,7 @@ describe('on SQLite', () => {
     // Meanwhile in B: a change (waits for the write lock) and a registry read queued behind it.
     const change = b.get(WebhookSubscriptionManager).update(subscription.id, { description: 'x' });
     await sleep(50);
-    const refresh = b.get(WebhookSubscriptionManager).refreshRegistry();
+    const refresh = b.get(SubscriptionRegistry).refresh();
     await sleep(50);
     release();
     // It used to stall 30 s (the change's busy timeout) and fail the change with "database is locked".

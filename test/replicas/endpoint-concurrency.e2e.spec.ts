@@ -8,6 +8,7 @@ import { eventually } from '../support/example-app.js';
 import { TestReceiver } from '../support/receiver.js';
 import { TEST_SECRET_KEY } from '../support/sqlite.js';
 import { createWebhooksApp } from '../support/webhooks-app.js';
+import { SubscriptionRegistry } from '../../libs/webhooks/src/subscriptions/subscription-registry.js';
 
 const PER_ENDPOINT = 2;
 const EVENTS = 60;
@@ -83,7 +84,7 @@ describe.each(DATABASES)('per-endpoint concurrency across processes (%s)', (kind
     };
     const [w1, w2, api] = [await boot(true), await boot(true), await boot(false)];
     await api.get(WebhookSubscriptionManager).create({ url: `${receiver.url}/hook`, events: ['order.*'] });
-    await w1.get(WebhookSubscriptionManager).refreshRegistry(); // w1 has read it; w2 has not
+    await w1.get(SubscriptionRegistry).refresh(); // w1 has read it; w2 has not
     for (let i = 0; i < 16; i++) api.get(EventEmitter2).emit('order.created', { seq: i });
     await api.get(WebhookDeliveryManager).waitForPendingDeliveries();
     // w2 keys what it claims by the subscription until its fence reads the change, then moves it to the endpoint.

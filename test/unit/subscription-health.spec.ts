@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebhookClock } from '../../libs/webhooks/src/core/clock.js';
 import { SubscriptionHealth } from '../../libs/webhooks/src/send/subscription-health.js';
 import { MemoryWebhookStore } from '../../libs/webhooks/src/storage/memory/memory-webhook.store.js';
+import type { SubscriptionRegistry } from '../../libs/webhooks/src/subscriptions/subscription-registry.js';
 import type { WebhookSubscriptionManager } from '../../libs/webhooks/src/subscriptions/webhook-subscription.manager.js';
 import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
 import { pendingAttempt } from '../support/attempts.js';
@@ -20,7 +21,8 @@ function setUp() {
   const deactivated: string[] = [];
   // The only collaborator the history rules call: deactivation when every stored attempt failed.
   const subscriptions = { deactivate: async (id: string) => void deactivated.push(id) } as unknown as WebhookSubscriptionManager;
-  return { store, deactivated, health: new SubscriptionHealth(options, store, subscriptions, new WebhookClock()) };
+  const registry = { active: () => undefined } as unknown as SubscriptionRegistry;
+  return { store, deactivated, health: new SubscriptionHealth(options, store, subscriptions, registry, new WebhookClock()) };
 }
 
 describe('SubscriptionHealth: history checks', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionIndex } from '../../libs/webhooks/src/matching/subscription-index.js';
 import { EventPatternTrie } from '../../libs/webhooks/src/matching/event-pattern.trie.js';
+import { WebhookPayloadTypes } from '../../libs/webhooks/src/payloads/webhook-payload-types.js';
 import { WebhookPayload, type WebhookSubscription } from 'nest-webhooks';
 
 class Employee {}
@@ -20,7 +21,7 @@ function sub(events: string[], payloadType: WebhookSubscription['payloadType'] =
 
 describe('SubscriptionIndex', () => {
   it('matches payload types by class and by registered name, including subclasses', () => {
-    const index = new SubscriptionIndex();
+    const index = new SubscriptionIndex(new WebhookPayloadTypes());
     const byClass = sub(['**'], Employee, 'by-class');
     const byName = sub(['**'], 'index.ExternalizableEmployee', 'by-name');
     const other = sub(['**'], class Unrelated {}, 'other');
@@ -31,7 +32,7 @@ describe('SubscriptionIndex', () => {
   });
 
   it('orders results from the most general registration to the most specific, then by registration (seed §1.4)', () => {
-    const index = new SubscriptionIndex();
+    const index = new SubscriptionIndex(new WebhookPayloadTypes());
     const specificType = sub(['**'], ExternalizableEmployee, 'specific-type');
     const general = sub(['**'], null, 'any-payload');
     const parentExact = sub(['employee.modified'], Employee, 'parent-type-exact-event');
@@ -48,7 +49,7 @@ describe('SubscriptionIndex', () => {
   });
 
   it('adding is idempotent and removal unregisters (activate/deactivate)', () => {
-    const index = new SubscriptionIndex();
+    const index = new SubscriptionIndex(new WebhookPayloadTypes());
     const s = sub(['order.*']);
     expect(index.add(s)).toBe(true);
     expect(index.add(s)).toBe(false);
@@ -59,13 +60,13 @@ describe('SubscriptionIndex', () => {
   });
 
   it('a subscription matching through several patterns is returned once', () => {
-    const index = new SubscriptionIndex();
+    const index = new SubscriptionIndex(new WebhookPayloadTypes());
     index.add(sub(['order.*', 'order.created', '**'], null, 'multi'));
     expect(index.match('order.created', {}).map((s) => s.id)).toEqual(['multi']);
   });
 
   it('refresh re-keys a subscription whose events changed', () => {
-    const index = new SubscriptionIndex();
+    const index = new SubscriptionIndex(new WebhookPayloadTypes());
     const s = sub(['order.created'], null, 'moving');
     index.add(s);
     index.refresh({ ...s, events: ['invoice.*'] });

@@ -1,5 +1,6 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { SubscriptionAuthorization } from './access/subscription-authorization.js';
 import { OwnerWebhookAccessPolicy, WebhookAccessPolicy } from './access/webhook-access.policy.js';
 import { WebhookClock } from './core/clock.js';
 import { InProcessDeliveryQueue } from './send/queue/in-process-delivery.queue.js';
@@ -18,9 +19,13 @@ import { WebhookDispatcher } from './publish/webhook-dispatcher.js';
 import { WebhookEventListener } from './publish/webhook-event.listener.js';
 import { WebhookPublisher } from './publish/webhook-publisher.js';
 import { WebhookEventPublisher } from './core/webhook-event-publisher.js';
+import { WebhookPayloadTypes } from './payloads/webhook-payload-types.js';
 import { WebhookPayloadSerializers } from './payloads/webhook-payload.serializers.js';
 import { MemoryWebhookStore } from './storage/memory/memory-webhook.store.js';
 import { WebhookStore } from './storage/webhook-store.js';
+import { DeliveryCredentials } from './subscriptions/delivery-credentials.js';
+import { SubscriptionBuilder } from './subscriptions/subscription-builder.js';
+import { SubscriptionRegistry } from './subscriptions/subscription-registry.js';
 import { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
 import { WebhookTransactions } from './publish/webhook-transactions.js';
 import { resolveWebhooksOptions } from './webhooks-options.resolver.js';
@@ -95,10 +100,15 @@ const transportProvider: Provider = {
     storeProvider,
     WebhookEventPublisher,
     WebhookDialectRegistry,
+    WebhookPayloadTypes,
     WebhookPayloadSerializers,
     WebhookDestinationValidator,
     { provide: WebhookAuthorizer, useClass: AllowAllWebhookAuthorizer },
     { provide: WebhookAccessPolicy, useClass: OwnerWebhookAccessPolicy },
+    SubscriptionAuthorization,
+    DeliveryCredentials,
+    SubscriptionRegistry,
+    SubscriptionBuilder,
     WebhookSubscriptionManager,
     transportProvider,
     SubscriptionHealth,

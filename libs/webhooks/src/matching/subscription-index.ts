@@ -1,7 +1,7 @@
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { eventPatternSpecificity } from '../core/event-pattern.js';
 import { EventPatternTrie } from './event-pattern.trie.js';
-import { type PayloadTypeKey, payloadTypeChainOf } from '../payloads/payload-type-chain.js';
+import type { PayloadTypeChain, PayloadTypeKey } from '../payloads/payload-type-chain.js';
 
 const ANY_PAYLOAD = Symbol('any payload');
 type BucketKey = PayloadTypeKey | typeof ANY_PAYLOAD;
@@ -34,6 +34,8 @@ interface Match {
  * second (`**`, then `*` segments, then literal segments), and registration order within the same key.
  */
 export class SubscriptionIndex {
+  constructor(private readonly payloadTypes: { chainOf(payload: unknown): PayloadTypeChain }) {}
+
   private readonly trie = new EventPatternTrie<PatternBucket>();
   private readonly buckets = new Map<string, PatternBucket>();
   private readonly registrations = new Map<string, Registration>();
@@ -113,7 +115,7 @@ export class SubscriptionIndex {
 
   /** Active subscriptions whose event patterns match `eventName` and whose payload type matches `payload`. */
   match(eventName: string, payload: unknown): WebhookSubscription[] {
-    const chain = payloadTypeChainOf(payload);
+    const chain = this.payloadTypes.chainOf(payload);
     const found = new Map<string, Match>();
     const collect = (registrations: readonly Registration[] | undefined, payloadSpecificity: number, eventSpecificity: number) => {
       if (!registrations) return;

@@ -1,47 +1,40 @@
-import type { Type } from '@nestjs/common';
+const PAYLOAD_NAMES = Symbol('nest-webhooks:payload-names');
+/** Every name some class declared, for checking `payloadType: 'Name'` before an instance was ever seen. */
+const declaredNames = new Set<string>();
 
-const namesByClass = new Map<Function, string[]>();
-const classesByName = new Map<string, Function>();
-let version = 0;
-
-/** Changes whenever a name is registered, so cached class chains know to recompute. */
-export const payloadTypeRegistryVersion = (): number => version;
+/** Throws when `name` cannot name a payload type. */
+export function checkPayloadTypeName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.trim() === '' || /\s/.test(name)) {
+    throw new Error(`Webhook payload type name ${JSON.stringify(name)} must be a non-empty string without whitespace`);
+  }
+}
 
 /**
  * Names a payload class so stored subscriptions can refer to it (`payloadType: 'Order'`). Instances of the class
- * and of its subclasses match a subscription for the name. A class may carry several names.
+ * and of its subclasses match a subscription for the name. A class may carry several names. The names belong to
+ * the class, not to the process: two applications in one process may each have their own `Order`.
  *
  * @example
  * ＠WebhookPayload('Order')
  * export class Order { … }
  */
 export function WebhookPayload(name: string): ClassDecorator {
-  return (target) => registerPayloadType(name, target as unknown as Type<unknown>);
+  checkPayloadTypeName(name);
+  return (target) => {
+    const own = declaredPayloadNames(target);
+    if (own.includes(name)) return;
+    Object.defineProperty(target, PAYLOAD_NAMES, { value: Object.freeze([...own, name]), configurable: true });
+    declaredNames.add(name);
+  };
 }
 
-/** Registers a payload class under a name; `WebhooksModule.forRoot({ payloadTypes })` calls this too. */
-export function registerPayloadType(name: string, type: Type<unknown>): void {
-  if (typeof name !== 'string' || name.trim() === '' || /\s/.test(name)) {
-    throw new Error(`Webhook payload type name ${JSON.stringify(name)} must be a non-empty string without whitespace`);
-  }
-  const existing = classesByName.get(name);
-  if (existing && existing !== type) {
-    throw new Error(`Webhook payload type name "${name}" is already used by class ${existing.name}`);
-  }
-  classesByName.set(name, type);
-  const names = namesByClass.get(type) ?? [];
-  if (!names.includes(name)) {
-    namesByClass.set(type, [...names, name]);
-    version++;
-  }
+/** The names `@WebhookPayload` gave exactly this class (not its parents). */
+export function declaredPayloadNames(type: Function): readonly string[] {
+  return Object.prototype.hasOwnProperty.call(type, PAYLOAD_NAMES) ? (type as unknown as Record<symbol, readonly string[]>)[PAYLOAD_NAMES]! : [];
 }
 
-/** The names registered for exactly this class (not its parents). */
-export function payloadTypeNamesOf(type: Function): readonly string[] {
-  return namesByClass.get(type) ?? [];
+/** Whether some class declared this name with `@WebhookPayload`. */
+export function isDeclaredPayloadName(name: string): boolean {
+  return declaredNames.has(name);
 }
 
-/** The class registered under a name, if any. */
-export function payloadTypeByName(name: string): Function | undefined {
-  return classesByName.get(name);
-}

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { eventMatches, eventPatternProblem } from '../core/event-pattern.js';
-import { payloadTypeChainOf } from './payload-type-chain.js';
 import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import type { WebhookPayloadSerializer, WebhookPayloadSource, WebhookSerializationContext } from './webhook-payload-serializer.js';
+import { WebhookPayloadTypes } from './webhook-payload-types.js';
 
 function hasOwnSerializer(payload: unknown): payload is WebhookPayloadSource {
   return typeof (payload as Partial<WebhookPayloadSource> | null)?.toWebhookPayload === 'function';
@@ -25,7 +25,10 @@ function hasOwnSerializer(payload: unknown): payload is WebhookPayloadSource {
 export class WebhookPayloadSerializers {
   private readonly serializers: WebhookPayloadSerializer[] = [];
 
-  constructor(@Inject(WEBHOOKS_OPTIONS) options: ResolvedWebhooksOptions) {
+  constructor(
+    @Inject(WEBHOOKS_OPTIONS) options: ResolvedWebhooksOptions,
+    private readonly payloadTypes: WebhookPayloadTypes,
+  ) {
     for (const serializer of options.serializers) this.register(serializer);
   }
 
@@ -58,7 +61,7 @@ export class WebhookPayloadSerializers {
   }
 
   private pick(payload: unknown, context: WebhookSerializationContext, eventSpecific: boolean): unknown {
-    const chain = payloadTypeChainOf(payload);
+    const chain = this.payloadTypes.chainOf(payload);
     const candidates = this.serializers
       .filter((s) => (s.event !== undefined) === eventSpecific)
       .filter((s) => s.dialect === undefined || s.dialect === context.dialect)

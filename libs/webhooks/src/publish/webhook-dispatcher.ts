@@ -8,6 +8,8 @@ import { EMPTY_SHIPMENT, type PublishedWebhookEvent, type WebhookDelivery, type 
 import { eventMatches } from '../core/event-pattern.js';
 import { WebhookStore } from '../storage/webhook-store.js';
 import { WebhookRegistryConflictError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
+import { SubscriptionAuthorization } from '../access/subscription-authorization.js';
+import { SubscriptionRegistry } from '../subscriptions/subscription-registry.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { WebhookTransactions } from './webhook-transactions.js';
@@ -67,6 +69,8 @@ export class WebhookDispatcher {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly registry: SubscriptionRegistry,
+    private readonly authorization: SubscriptionAuthorization,
     private readonly shipments: WebhookShipments,
     private readonly transactions: WebhookTransactions,
     private readonly store: WebhookStore,
@@ -96,7 +100,7 @@ export class WebhookDispatcher {
   onEmitted(eventName: string, payload: unknown): void {
     try {
       if (!this.isDeliverable(eventName)) return;
-      const candidates = this.subscriptions.matchRegistry(eventName, payload);
+      const candidates = this.registry.match(eventName, payload);
       if (candidates.length === 0 && !this.store.shared) return;
       const queued: QueuedEvent = { event: { name: eventName, payload, occurredAt: this.clock.now() } };
       this.authorizeNow(queued, candidates);
@@ -115,7 +119,7 @@ export class WebhookDispatcher {
    */
   async publish(event: PublishedWebhookEvent, manager?: WebhookEntityManager): Promise<WebhookAttempt[]> {
     if (!this.isDeliverable(event.name)) return [];
-    const candidates = this.subscriptions.matchRegistry(event.name, event.payload);
+    const candidates = this.registry.match(event.name, event.payload);
     if (candidates.length === 0 && !this.store.shared) return [];
     const queued: QueuedEvent = { event };
     this.authorizeNow(queued, candidates);
@@ -225,7 +229,7 @@ export class WebhookDispatcher {
   private async phase1(batch: readonly QueuedEvent[], manager: WebhookEntityManager | undefined, strict: boolean): Promise<Phase1> {
     const shared = this.store.shared;
     for (let round = 1; ; round++) {
-      const registryVersion = this.subscriptions.registryVersion;
+      const registryVersion = this.registry.version;
       const deliveries: WebhookDelivery[] = [];
       const preconditionFailures: WebhookSubscription[] = [];
       for (const queued of batch) {
@@ -238,7 +242,7 @@ export class WebhookDispatcher {
         if (written.registryVersion < registryVersion || round >= MAX_MATCH_ROUNDS) {
           throw new WebhookRegistryConflictError(written.registryVersion, registryVersion);
         }
-        await this.subscriptions.refreshRegistry({ manager });
+        await this.registry.refresh({ manager });
         continue;
       }
       return { shipment: written.shipment, preconditionFailures };
@@ -249,23 +253,23 @@ export class WebhookDispatcher {
   private async applicable(queued: QueuedEvent, preconditionFailures: WebhookSubscription[]): Promise<WebhookSubscription[]> {
     const { event } = queued;
     if (queued.target !== undefined) {
-      const target = this.subscriptions.activeSubscription(queued.target);
+      const target = this.registry.active(queued.target);
       // Known to the registry at this version or not active: the write's check tells which.
       if (target) return [target];
-      if (!this.store.shared || (await this.store.registryVersion()) === this.subscriptions.registryVersion) {
+      if (!this.store.shared || (await this.store.registryVersion()) === this.registry.version) {
         throw new WebhookSubscriptionOperationError(`Subscription "${queued.target}" is not active`);
       }
-      await this.subscriptions.refreshRegistry();
+      await this.registry.refresh();
       return this.applicable(queued, preconditionFailures);
     }
-    const candidates = this.subscriptions.matchRegistry(event.name, event.payload);
+    const candidates = this.registry.match(event.name, event.payload);
     if (candidates.every((s) => s.ownerId === null && s.permission === null)) return candidates;
     const allowed: WebhookSubscription[] = [];
     for (const subscription of candidates) {
       const early = queued.authorized?.get(subscription.id);
       const decision = await (early && early.revision === subscription.revision
         ? early.decision
-        : this.subscriptions.authorize(subscription, event.name, event.payload));
+        : this.authorization.authorize(subscription, event.name, event.payload));
       if (decision === WebhookAuthorization.Allowed) allowed.push(subscription);
       else if (decision === WebhookAuthorization.PreconditionFailed) preconditionFailures.push(subscription);
     }
@@ -283,7 +287,7 @@ export class WebhookDispatcher {
       queued.authorized ??= new Map();
       queued.authorized.set(subscription.id, {
         revision: subscription.revision,
-        decision: this.subscriptions.authorize(subscription, queued.event.name, queued.event.payload),
+        decision: this.authorization.authorize(subscription, queued.event.name, queued.event.payload),
       });
     }
   }

@@ -3,6 +3,7 @@ import { setImmediate, setTimeout } from 'node:timers';
 import type { WebhookAttempt } from '../core/webhook-attempt.js';
 import { WebhookClock } from '../core/clock.js';
 import { WebhookStore } from '../storage/webhook-store.js';
+import { SubscriptionRegistry } from '../subscriptions/subscription-registry.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { SubscriptionStatusMessages, WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
@@ -49,12 +50,13 @@ export class SubscriptionHealth {
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly store: WebhookStore,
     private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly registry: SubscriptionRegistry,
     private readonly clock: WebhookClock,
   ) {}
 
   /** After a try: track how long deliveries have been failing, and apply the time rule. */
   async afterTry(subscription: WebhookSubscription, succeeded: boolean): Promise<void> {
-    const current = this.subscriptions.activeSubscription(subscription.id) ?? subscription;
+    const current = this.registry.active(subscription.id) ?? subscription;
     if (succeeded) {
       if (current.failingSince !== null) await this.subscriptions.setFailingSince(current.id, null);
       return;

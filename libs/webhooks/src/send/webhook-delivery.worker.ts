@@ -10,6 +10,8 @@ import { WebhookDestinationValidator } from '../destinations/webhook-destination
 import { WebhookEventPublisher } from '../core/webhook-event-publisher.js';
 import { WebhookAttemptResolvedEvent } from '../core/webhook-events.js';
 import { type AttemptTryResult, WebhookStore } from '../storage/webhook-store.js';
+import { DeliveryCredentials } from '../subscriptions/delivery-credentials.js';
+import { SubscriptionRegistry } from '../subscriptions/subscription-registry.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { AttemptMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../core/webhooks.constants.js';
@@ -41,6 +43,8 @@ export class WebhookDeliveryWorker {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly registry: SubscriptionRegistry,
+    private readonly credentials: DeliveryCredentials,
     private readonly dialects: WebhookDialectRegistry,
     private readonly destinations: WebhookDestinationValidator,
     private readonly transport: WebhookTransport,
@@ -57,7 +61,7 @@ export class WebhookDeliveryWorker {
    */
   async deliver(attempt: WebhookAttempt, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     try {
-      const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId) ?? (await this.subscriptions.get(attempt.subscriptionId));
+      const subscription = this.registry.active(attempt.subscriptionId) ?? (await this.subscriptions.get(attempt.subscriptionId));
       // A static subscription inactive here may be active in another process sharing the store: leave it to that one
       // (the claim runs out; this process's claims leave it out).
       if (subscription?.source === 'static' && !subscription.active && this.store.shared) return null;
@@ -82,7 +86,7 @@ export class WebhookDeliveryWorker {
       const target = this.destinations.parseTarget(subscription.url);
       if (target.isIpLiteral) this.destinations.checkAddress(target.hostname, target.hostname);
       const { secrets, headers, unreadable } =
-        this.subscriptions.cachedDeliveryCredentialsOf(subscription.id) ?? (await this.subscriptions.deliveryCredentialsOf(subscription.id));
+        this.credentials.cached(subscription.id) ?? (await this.credentials.of(subscription.id));
       if (secrets.length === 0) {
         // Never sent unsigned: the attempt fails with the reason (recoverable by a redelivery once it is fixed).
         if (unreadable) this.logger.error(`Signing secrets of subscription ${subscription.id} could not be decrypted: ${unreadable}`);
@@ -198,14 +202,14 @@ export class WebhookDeliveryWorker {
     if (response?.statusCode === 410) await this.health.gone(subscription);
     if (updated.status !== 'pending') {
       // An active subscription is at hand in memory; only an inactive one is read from the store (no promise otherwise).
-      this.announceResolved(updated, this.subscriptions.activeSubscription(subscription.id) ?? (await this.latest(subscription)));
+      this.announceResolved(updated, this.registry.active(subscription.id) ?? (await this.latest(subscription)));
     }
     return updated;
   }
 
   /** Announces a resolved attempt and applies the history rules. */
   async resolved(attempt: WebhookAttempt, subscription: WebhookSubscription): Promise<void> {
-    this.announceResolved(attempt, this.subscriptions.activeSubscription(subscription.id) ?? (await this.latest(subscription)));
+    this.announceResolved(attempt, this.registry.active(subscription.id) ?? (await this.latest(subscription)));
   }
 
   private announceResolved(attempt: WebhookAttempt, subscription: WebhookSubscription): void {

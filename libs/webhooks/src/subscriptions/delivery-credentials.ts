@@ -1,5 +1,6 @@
-import type { WebhookClock } from '../core/clock.js';
-import type { SubscriptionCredentials, WebhookStore } from '../storage/webhook-store.js';
+import { Injectable } from '@nestjs/common';
+import { WebhookClock } from '../core/clock.js';
+import { type SubscriptionCredentials, WebhookStore } from '../storage/webhook-store.js';
 
 /** What one try needs: the secrets that sign now (newest first) and the subscription-defined header values. */
 export interface LiveCredentials {
@@ -23,6 +24,7 @@ const NONE: SubscriptionCredentials = { secrets: [], headers: {} };
  * changes (the registry forgets them when it applies a change, from this process or another) or a secret expires.
  * Static subscriptions keep theirs here, in memory only.
  */
+@Injectable()
 export class DeliveryCredentials {
   private readonly statics = new Map<string, SubscriptionCredentials>();
   private readonly cache = new Map<string, Cached>();

@@ -1,7 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { WebhookDestinationError } from '../destinations/destination.errors.js';
 import { eventPatternProblem, MATCH_ALL_EVENTS } from '../core/event-pattern.js';
-import { payloadTypeByName, payloadTypeNamesOf } from '../payloads/webhook-payload.decorator.js';
 import { outgoingHeaderProblem } from './outgoing-headers.js';
 import { signingSecretProblem } from '../secrets/signing-secret.js';
 import { WEBHOOKS_EVENT_PREFIX } from '../core/webhooks.constants.js';
@@ -29,6 +28,9 @@ export interface SubscriptionRuleContext {
   defaultPermission: string | null;
   /** Parses a URL against the destination policy; throws `WebhookDestinationError`. */
   checkUrl(url: string): Promise<void>;
+  /** Whether a payload type name is known, and the names of a class. */
+  isPayloadType(name: string): boolean;
+  payloadTypeNames(type: Function): readonly string[];
 }
 
 const fail = (field: string, reason: string): never => {
@@ -66,17 +68,17 @@ export function checkEvents(value: unknown): string[] {
  * Stored subscriptions keep a payload type by name, so a class must have a registered name; static ones may
  * hold the class itself.
  */
-export function checkPayloadType(value: unknown, source: WebhookSubscriptionSource): WebhookPayloadTypeRef | null {
+export function checkPayloadType(value: unknown, context: SubscriptionRuleContext): WebhookPayloadTypeRef | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') {
-    if (!payloadTypeByName(value)) {
+    if (!context.isPayloadType(value)) {
       return fail('payloadType', `"${value}" is not a registered payload type; register it with @WebhookPayload('${value}') or forRoot({ payloadTypes })`);
     }
     return value;
   }
   if (typeof value === 'function') {
-    if (source === 'static') return value as Type<unknown>;
-    const [name] = payloadTypeNamesOf(value);
+    if (context.source === 'static') return value as Type<unknown>;
+    const [name] = context.payloadTypeNames(value);
     if (!name) return fail('payloadType', `class ${value.name} has no registered name; decorate it with @WebhookPayload(name)`);
     return name;
   }

@@ -1,4 +1,4 @@
-import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import type { WebhookSubscription, WebhookSubscriptionWithSecret } from '../core/webhook-subscription.js';
 
 /** Frozen copies of a subscription's arrays and metadata. */
 function frozenParts(s: WebhookSubscription): Pick<WebhookSubscription, 'events' | 'metadata' | 'headerNames' | 'retrySchedule'> {
@@ -31,4 +31,14 @@ export function subscriptionSnapshot(s: WebhookSubscription): WebhookSubscriptio
     createdAt: new Date(s.createdAt.getTime()),
     updatedAt: new Date(s.updatedAt.getTime()),
   });
+}
+
+/**
+ * The result of create/rotate. `secret` is a non-enumerable property: read it explicitly; logging the object or
+ * serializing it to JSON does not show it.
+ */
+export function withSecret(subscription: WebhookSubscription, secret: string): WebhookSubscriptionWithSecret {
+  const result = { subscription: subscriptionSnapshot(subscription) } as WebhookSubscriptionWithSecret;
+  Object.defineProperty(result, 'secret', { value: secret, enumerable: false });
+  return result;
 }

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 import { WebhookClock } from '../../core/clock.js';
 import { WebhookStore } from '../../storage/webhook-store.js';
-import { WebhookSubscriptionManager } from '../../subscriptions/webhook-subscription.manager.js';
+import { SubscriptionRegistry } from '../../subscriptions/subscription-registry.js';
 import { WEBHOOKS_OPTIONS } from '../../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../../core/webhooks.options.js';
 import { DeliveryScheduler } from './delivery-scheduler.js';
@@ -92,7 +92,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly store: WebhookStore,
-    private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly registry: SubscriptionRegistry,
     private readonly clock: WebhookClock,
   ) {
     super();
@@ -108,9 +108,9 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
       // Every subscription change committed before this try, in any process, is in the registry from here on: a
       // subscription deactivated, deleted or re-pointed elsewhere gets no try with its old state. When the store
       // cannot be read the try waits (the attempt is claimed again when its lease runs out).
-      const fence = this.subscriptions.registryFence();
+      const fence = this.registry.fence();
       if (fence && !(await fence.then(() => true, () => false))) return;
-      const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId);
+      const subscription = this.registry.active(attempt.subscriptionId);
       // Not active: nothing is sent (the worker cancels the attempt), so no endpoint is needed.
       if (subscription) {
         // Keyed by the subscription's URL as the registry had it when queued: after a change, it goes to its new line.
@@ -207,7 +207,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
         const elsewhere = this.leases.enabled ? this.leases.servedElsewhere() : new Set<string>();
         const excludeSubscriptions = this.subscriptionsOf(elsewhere.size > 0 ? new Set([...full, ...elsewhere]) : full);
         // Static subscriptions inactive here are other processes' to deliver (each process has its own).
-        if (this.store.shared) excludeSubscriptions.push(...this.subscriptions.inactiveStaticIds());
+        if (this.store.shared) excludeSubscriptions.push(...this.registry.inactiveStaticIds());
         const leavesOut = excludeSubscriptions.length > 0;
         if (leavesOut && performance.now() < this.nextClaimLeavingOut) {
           // Too soon after the last such claim: a poll runs when it may. Marks stay meanwhile.
@@ -338,7 +338,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   }
 
   private endpointFor(attempt: WebhookAttempt): string {
-    const subscription = this.subscriptions.activeSubscription(attempt.subscriptionId);
+    const subscription = this.registry.active(attempt.subscriptionId);
     return subscription ? endpointOf(subscription.url) : attempt.subscriptionId;
   }
 

@@ -1,0 +1,28 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import { WebhookAuthorization, WebhookAuthorizer } from './webhook-authorizer.js';
+
+/** Asks the application's `WebhookAuthorizer` about a subscription, with the library's rules around it. */
+@Injectable()
+export class SubscriptionAuthorization {
+  private readonly logger = new Logger('WebhookAuthorization');
+
+  constructor(private readonly authorizer: WebhookAuthorizer) {}
+
+  /**
+   * Whether the subscription's owner may receive the payload. Subscriptions with neither owner nor permission are
+   * not asked about. The authorizer is called before the first `await`, so in the caller's async context (the
+   * dispatcher calls this inside `emit()`, where the acting user's request context is). Never rejects: an
+   * authorizer that throws, or answers something else, gives `precondition-failed`.
+   */
+  async authorize(subscription: WebhookSubscription, eventName: string, payload: unknown): Promise<WebhookAuthorization> {
+    if (subscription.ownerId === null && subscription.permission === null) return WebhookAuthorization.Allowed;
+    try {
+      const decision = await this.authorizer.authorize({ subscription, eventName, payload, ownerId: subscription.ownerId, permission: subscription.permission });
+      return Object.values(WebhookAuthorization).includes(decision) ? decision : WebhookAuthorization.PreconditionFailed;
+    } catch (error) {
+      this.logger.warn(`Authorizer failed for subscription ${subscription.id}: ${(error as Error)?.message ?? String(error)}`);
+      return WebhookAuthorization.PreconditionFailed;
+    }
+  }
+}
