@@ -1,22 +1,9 @@
-import type { WebhookEntityManager } from '../../core/webhook-entity-manager.js';
 import { applyTry } from '../../core/apply-try.js';
 import type { WebhookAttempt } from '../../core/webhook-attempt.js';
-import type { WebhookSubscription } from '../../core/webhook-subscription.js';
-import {
-  type AttemptClaim,
-  type ClaimOptions,
-  type AttemptCounts,
-  type AttemptQuery,
-  type AttemptTryResult,
-  type StoredSigningSecret,
-  type SubscriptionChanges,
-  type SubscriptionCredentials,
-  type SubscriptionPatch,
-  type SubscriptionQuery,
-  type SubscriptionUpdateOptions,
-  WebhookStore,
-} from '../webhook-store.js';
+import type { AttemptClaim, AttemptCounts, AttemptQuery, AttemptTryResult, ClaimOptions } from '../webhook-store.js';
+import { type History, insertSorted } from './attempt-history.js';
 import { type DuePlace, DueLine } from './due-line.js';
+import { MemorySubscriptionStore } from './memory-subscription.store.js';
 
 interface AttemptEntry {
   attempt: WebhookAttempt;
@@ -33,10 +20,7 @@ const dueTimeOf = (attempt: WebhookAttempt) => attempt.nextAttemptAt?.getTime() 
  * accept losing pending deliveries on restart. Records are replaced, never mutated, so a caller holding one
  * sees a consistent snapshot.
  */
-export class MemoryWebhookStore extends WebhookStore {
-  private readonly subscriptions = new Map<string, WebhookSubscription>();
-  private readonly secrets = new Map<string, StoredSigningSecret[]>();
-  private readonly headers = new Map<string, Record<string, string>>();
+export class MemoryWebhookStore extends MemorySubscriptionStore {
   private readonly attempts = new Map<string, AttemptEntry>();
   /** Per subscription: attempt ids in creation order, resolved ids for pruning, and running counts. */
   private readonly histories = new Map<string, History>();
@@ -47,98 +31,6 @@ export class MemoryWebhookStore extends WebhookStore {
   private leasesValidUntil = Number.POSITIVE_INFINITY;
   /** `subscriptionId \0 idempotencyKey` of stored attempts published with a key. */
   private readonly idempotencyKeys = new Set<string>();
-  /** The registry version: raised by every subscription change. */
-  private version = 0;
-  /** Deleted subscription ids and the version of their delete. */
-  private readonly tombstones = new Map<string, number>();
-
-  sharesTransactionsWith(_manager: WebhookEntityManager): boolean {
-    return false;
-  }
-
-  async registryVersion(): Promise<number> {
-    return this.version;
-  }
-
-  async subscriptionChanges(since: number): Promise<SubscriptionChanges> {
-    const complete = since < 0;
-    return {
-      version: this.version,
-      changed: [...this.subscriptions.values()].filter((s) => complete || s.revision > since),
-      deleted: complete ? [] : [...this.tombstones].filter(([, revision]) => revision > since).map(([id]) => id),
-      complete,
-    };
-  }
-
-  async insertSubscription(subscription: WebhookSubscription, credentials: SubscriptionCredentials): Promise<WebhookSubscription> {
-    const stored = Object.freeze({ ...subscription, revision: ++this.version });
-    this.subscriptions.set(subscription.id, stored);
-    this.secrets.set(subscription.id, credentials.secrets.map((s) => Object.freeze({ ...s })));
-    this.headers.set(subscription.id, { ...credentials.headers });
-    return stored;
-  }
-
-  async updateSubscription(id: string, patch: SubscriptionPatch, options: SubscriptionUpdateOptions = {}): Promise<WebhookSubscription | null> {
-    const current = this.subscriptions.get(id);
-    if (!current) return null;
-    const next = Object.freeze({ ...current, ...patch, revision: ++this.version });
-    this.subscriptions.set(id, next);
-    if (options.headers) this.headers.set(id, { ...options.headers });
-    if (options.cancelPending) await this.cancelPending(id, options.cancelPending.message, options.cancelPending.now);
-    return next;
-  }
-
-  async deleteSubscription(id: string): Promise<number | null> {
-    if (!this.subscriptions.delete(id)) return null;
-    this.secrets.delete(id);
-    this.headers.delete(id);
-    await this.clearAttempts(id);
-    this.tombstones.set(id, ++this.version);
-    return this.version;
-  }
-
-  async findSubscription(id: string): Promise<WebhookSubscription | null> {
-    return this.subscriptions.get(id) ?? null;
-  }
-
-  async listSubscriptions(query: SubscriptionQuery = {}): Promise<WebhookSubscription[]> {
-    let all = [...this.subscriptions.values()];
-    if (query.ownerId !== undefined) all = all.filter((s) => s.ownerId === query.ownerId);
-    const offset = query.offset ?? 0;
-    return all.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
-  }
-
-  async incrementPreconditionFailures(id: string): Promise<number> {
-    const current = this.subscriptions.get(id);
-    if (!current) return 0;
-    const preconditionFailures = current.preconditionFailures + 1;
-    this.subscriptions.set(id, Object.freeze({ ...current, preconditionFailures }));
-    return preconditionFailures;
-  }
-
-  async addSecret(secret: StoredSigningSecret, expireOthersAt: Date): Promise<number | null> {
-    const current = this.subscriptions.get(secret.subscriptionId);
-    if (!current) return null;
-    const kept = (this.secrets.get(secret.subscriptionId) ?? []).map((s) =>
-      Object.freeze({ ...s, expiresAt: s.expiresAt && s.expiresAt < expireOthersAt ? s.expiresAt : expireOthersAt }),
-    );
-    this.secrets.set(secret.subscriptionId, [Object.freeze({ ...secret }), ...kept]);
-    this.subscriptions.set(current.id, Object.freeze({ ...current, revision: ++this.version }));
-    return this.version;
-  }
-
-  async credentials(subscriptionIds: readonly string[]): Promise<Map<string, SubscriptionCredentials>> {
-    const result = new Map<string, SubscriptionCredentials>();
-    for (const id of subscriptionIds) {
-      const secrets = this.secrets.get(id);
-      if (!secrets) continue;
-      result.set(id, {
-        secrets: [...secrets].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()),
-        headers: { ...(this.headers.get(id) ?? {}) },
-      });
-    }
-    return result;
-  }
 
   async insertAttempts(attempts: readonly WebhookAttempt[], _context?: unknown, claim?: AttemptClaim): Promise<WebhookAttempt[]> {
     const inserted: WebhookAttempt[] = [];
@@ -358,21 +250,4 @@ export class MemoryWebhookStore extends WebhookStore {
     for (const attempt of cancelled) this.resolve(attempt);
     return cancelled;
   }
-}
-
-interface History {
-  /** Every attempt id, in creation order. */
-  ids: Set<string>;
-  /** Resolved attempt ids in creation order (from `head`): the pruning order. */
-  resolved: string[];
-  head: number;
-  counts: AttemptCounts;
-}
-
-/** Inserts a resolved id keeping `resolved` sorted (ids sort by creation time; most arrive near the end). */
-function insertSorted(history: History, id: string): void {
-  const list = history.resolved;
-  let i = list.length;
-  while (i > history.head && list[i - 1]! > id) i--;
-  list.splice(i, 0, id);
 }
