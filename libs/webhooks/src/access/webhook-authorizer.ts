@@ -14,6 +14,7 @@ export enum WebhookAuthorization {
   PreconditionFailed = 'precondition-failed',
 }
 
+/** What a `WebhookAuthorizer` is asked about: one subscription and one event. */
 export interface WebhookAuthorizationRequest {
   subscription: WebhookSubscription;
   eventName: string;

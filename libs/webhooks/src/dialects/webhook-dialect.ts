@@ -28,6 +28,7 @@ export interface WebhookRequestContext {
   timestamp: Date;
 }
 
+/** The HTTP request a dialect makes of an attempt: method, headers (signature included) and body. */
 export interface PreparedWebhookRequest {
   method: string;
   url: string;

@@ -15,6 +15,7 @@ function checkIdempotencyKey(key: unknown): string | null {
   return key;
 }
 
+/** Options of `WebhookPublisher.publish`. */
 export interface WebhookPublishOptions {
   /**
    * A transactional TypeORM `EntityManager`: the attempts are written in its transaction and sent after it commits; a

@@ -27,6 +27,7 @@ export interface SubscriptionCredentials {
   unreadable?: string;
 }
 
+/** The fields of a stored subscription a change may set. */
 export type SubscriptionPatch = {
   -readonly [K in Exclude<keyof WebhookSubscription, 'id' | 'source' | 'createdAt' | 'ownerId' | 'revision'>]?: WebhookSubscription[K];
 };
@@ -64,6 +65,7 @@ export interface OutboxWrite {
   registryVersion?: number;
 }
 
+/** What an outbox write did: the registry version it saw, and the attempts it stored. */
 export interface OutboxWriteResult {
   /** The registry version during the write; when it is not `write.registryVersion`, nothing was written. */
   registryVersion: number;
@@ -80,12 +82,14 @@ export interface EndpointLease {
 /** What a store tells the processes that share it: new unleased attempts, or a subscription change. */
 export type StoreSignal = 'attempts' | 'registry';
 
+/** Which stored subscriptions to list, in creation order. */
 export interface SubscriptionQuery {
   ownerId?: string;
   limit?: number;
   offset?: number;
 }
 
+/** Which attempts of a subscription to list, newest first. */
 export interface AttemptQuery {
   status?: WebhookAttemptStatus;
   limit?: number;
@@ -105,6 +109,7 @@ export interface AttemptTryResult {
   exception: string | null;
 }
 
+/** How many attempts a subscription has, by status. */
 export interface AttemptCounts {
   total: number;
   pending: number;
@@ -120,6 +125,7 @@ export interface StoreWriteContext {
   manager?: WebhookEntityManager;
 }
 
+/** Options of `claimDue`. */
 export interface ClaimOptions {
   /** Leave attempts of these subscriptions alone (their endpoints have no room right now). */
   excludeSubscriptions?: readonly string[];

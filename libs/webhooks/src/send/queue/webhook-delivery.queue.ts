@@ -1,5 +1,6 @@
 import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 
+/** The work a queue holds in this process. */
 export interface WebhookDeliveryQueueStats {
   /** Attempts waiting for a slot in this process. */
   queued: number;

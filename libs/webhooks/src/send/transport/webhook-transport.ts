@@ -18,6 +18,7 @@ export interface WebhookTransportLimits {
   signal?: AbortSignal;
 }
 
+/** What a transport read of the response: status, headers, the body up to the cap, and timings. */
 export interface WebhookTransportResponse {
   statusCode: number;
   reason: string;
