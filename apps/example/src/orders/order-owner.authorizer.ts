@@ -3,7 +3,7 @@ import { WebhookAuthorization, type WebhookAuthorizationRequest, WebhookAuthoriz
 import { Order } from './order.entity.js';
 
 /**
- * The seed's owner/permission check made concrete: a subscription receives an event about an order only when
+ * `nti.webhooks`' owner/permission check made concrete: a subscription receives an event about an order only when
  * its owner placed that order. Events about anything else are not for owned subscriptions.
  */
 @Injectable()

@@ -15,7 +15,7 @@ export interface WebhookPrincipal {
 }
 
 /**
- * Decides who may see and change subscriptions and their attempts (seed: the grants given to a subscription's
+ * Decides who may see and change subscriptions and their attempts (`nti.webhooks`: the grants given to a subscription's
  * owner when it is created, replaceable through `IWebhookSubscriptionSecuritySetter`). Replace it with a custom
  * provider: `WebhooksModule.forRoot({ …, providers: [{ provide: WebhookAccessPolicy, useClass: Mine }] })`.
  */
@@ -26,7 +26,7 @@ export abstract class WebhookAccessPolicy {
 
 /**
  * The default: administrators may do everything; an owner may view, update and delete its own subscriptions
- * and their attempts (seed: the owner is granted view and delete); nobody else may do anything. A
+ * and their attempts (`nti.webhooks`: the owner is granted view and delete); nobody else may do anything. A
  * subscription without an owner is visible to administrators only.
  */
 @Injectable()

@@ -18,7 +18,7 @@ export enum WebhookAuthorization {
 export interface WebhookAuthorizationRequest {
   subscription: WebhookSubscription;
   eventName: string;
-  /** The emitted object, never the serialized payload (seed: security applies to the event's object). */
+  /** The emitted object, never the serialized payload (`nti.webhooks`: security applies to the event's object). */
   payload: unknown;
   /** The permission to check (the subscription's; `authorization.defaultPermission` is applied at creation). */
   permission: string | null;

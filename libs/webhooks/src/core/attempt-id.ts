@@ -10,8 +10,8 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
  * A UUIDv7 (RFC 9562) for attempts: 48-bit millisecond time, then a 12-bit counter that starts at a random value
  * each millisecond and counts up within it, then 62 random bits. Ids therefore sort by creation time, also
  * within one millisecond in this process, which is the order history and pruning rely on. Random bytes come
- * from a pool (one `randomFillSync` per ~400 ids): the `uuid` package reads 16 fresh bytes per id, which
- * showed up at ~4 % of the delivery hot path in the benchmark profile.
+ * from a pool (one `randomFillSync` per ~400 ids): the `uuid` package reads 16 fresh bytes per id, a visible
+ * share of the delivery hot path.
  */
 export function newAttemptId(): string {
   if (offset + 10 > POOL.length) {

@@ -22,7 +22,7 @@ export function eventPatternProblem(pattern: unknown): string | null {
 }
 
 /**
- * How specific a pattern is, for ordering results from the most general to the most specific (seed: registry
+ * How specific a pattern is, for ordering results from the most general to the most specific (`nti.webhooks`: registry
  * lookups return general registrations first). Literal segments weigh most, `*` less, `**` nothing.
  */
 export function eventPatternSpecificity(pattern: string): number {

@@ -22,7 +22,7 @@ export interface CreateWebhookSubscriptionInput {
   secret?: string;
 }
 
-/** Fields that `update` may change. `ownerId` is fixed at creation (seed: "cannot be changed after creation"). */
+/** Fields that `update` may change. `ownerId` is fixed at creation (`nti.webhooks`: "cannot be changed after creation"). */
 export type UpdateWebhookSubscriptionInput = Partial<
   Pick<
     CreateWebhookSubscriptionInput,
@@ -30,8 +30,8 @@ export type UpdateWebhookSubscriptionInput = Partial<
   >
 >;
 
-/** A subscription declared in code with `WebhooksModule.forRoot({ subscriptions })` (seed `staticSubscription`). */
+/** A subscription declared in code with `WebhooksModule.forRoot({ subscriptions })` (`nti.webhooks`' `staticSubscription`). */
 export interface StaticWebhookSubscription extends CreateWebhookSubscriptionInput {
-  /** @default 'Subscription', then 'Subscription-2', 'Subscription-3', … (seed naming) */
+  /** @default 'Subscription', then 'Subscription-2', 'Subscription-3', … (`nti.webhooks`' naming) */
   id?: string;
 }

@@ -1,7 +1,7 @@
 /** `pending` → `successful` | `failed`, exactly once. */
 export type WebhookAttemptStatus = 'pending' | 'successful' | 'failed';
 
-/** The request actually sent (seed `IWebhookDeliveryAttemptRequest`); sensitive headers are redacted. */
+/** The request actually sent (`nti.webhooks`' `IWebhookDeliveryAttemptRequest`); sensitive headers are redacted. */
 export interface WebhookAttemptRequest {
   url: string;
   method: string;
@@ -10,7 +10,7 @@ export interface WebhookAttemptRequest {
   sentAt: Date;
 }
 
-/** The response received (seed `IWebhookDeliveryAttemptResponse`); the body is capped. */
+/** The response received (`nti.webhooks`' `IWebhookDeliveryAttemptResponse`); the body is capped. */
 export interface WebhookAttemptResponse {
   statusCode: number;
   reason: string;
@@ -33,7 +33,7 @@ export interface WebhookAttemptTry {
   errorCode: string | null;
 }
 
-/** Debugging information, never returned by the management API (seed `IWebhookDeliveryAttemptInternalInfo`). */
+/** Debugging information, never returned by the management API (`nti.webhooks`' `IWebhookDeliveryAttemptInternalInfo`). */
 export interface WebhookAttemptInternalInfo {
   originated: { pid: number; hostname: string; createdAt: Date; note: string | null };
   /** Error descriptions, oldest first. */

@@ -16,7 +16,7 @@ export class WebhookSubscriptionEvent {
 }
 
 /**
- * Why a subscription stopped: `manual` (the manager was asked), `deleted`, `delivery-failures` (the seed's
+ * Why a subscription stopped: `manual` (the manager was asked), `deleted`, `delivery-failures` (`nti.webhooks`'
  * all-failed rule), `precondition-failures`, `gone` (the endpoint answered 410), `failing-too-long` (the
  * time rule).
  */

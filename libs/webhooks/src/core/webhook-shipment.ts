@@ -6,7 +6,7 @@ export interface PublishedWebhookEvent {
   name: string;
   payload: unknown;
   occurredAt: Date;
-  /** A free-form note kept in each attempt's internal info (seed: the transaction note, e.g. a request path). */
+  /** A free-form note kept in each attempt's internal info (`nti.webhooks`: the transaction note, e.g. a request path). */
   note?: string | null;
   /**
    * Publishing the same key twice produces one attempt per subscription (the second publish is an
@@ -15,7 +15,7 @@ export interface PublishedWebhookEvent {
   idempotencyKey?: string | null;
 }
 
-/** One (subscription, event) pair to create an attempt for (seed: `(subscription, attempt)` pairs). */
+/** One (subscription, event) pair to create an attempt for (`nti.webhooks`: `(subscription, attempt)` pairs). */
 export interface WebhookDelivery {
   subscription: WebhookSubscription;
   event: PublishedWebhookEvent;

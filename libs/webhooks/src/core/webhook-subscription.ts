@@ -11,17 +11,17 @@ export type WebhookSubscriptionSource = 'static' | 'persistent';
 export type WebhookPayloadTypeRef = string | Type<unknown>;
 
 /**
- * A subscription as callers see it (seed `IWebhookSubscription`). It never carries the signing secret:
+ * A subscription as callers see it (`nti.webhooks`' `IWebhookSubscription`). It never carries the signing secret:
  * secrets are write-only and returned once, by `create` and `rotateSecret`.
  */
 export interface WebhookSubscription {
   readonly id: string;
   readonly source: WebhookSubscriptionSource;
-  /** Destination URL (seed `to`). */
+  /** Destination URL (`nti.webhooks`' `to`). */
   readonly url: string;
-  /** EventEmitter2 patterns with `.` delimiter (seed `when`); `['**']` matches every event. */
+  /** EventEmitter2 patterns with `.` delimiter (`nti.webhooks`' `when`); `['**']` matches every event. */
   readonly events: readonly string[];
-  /** Payload type (seed `for_`); `null` matches any payload. */
+  /** Payload type (`nti.webhooks`' `for_`); `null` matches any payload. */
   readonly payloadType: WebhookPayloadTypeRef | null;
   readonly ownerId: string | null;
   readonly permission: string | null;
@@ -40,7 +40,7 @@ export interface WebhookSubscription {
   readonly headerNames: readonly string[];
   /** Per-subscription retry schedule in milliseconds; `null` uses the module's schedule. */
   readonly retrySchedule: readonly number[] | null;
-  /** Precondition failures counted since the last activation (seed `applicable_precondition_failure_limit`). */
+  /** Precondition failures counted since the last activation (`nti.webhooks`' `applicable_precondition_failure_limit`). */
   readonly preconditionFailures: number;
   /** When every delivery started failing (cleared by a success); drives the time-based disable rule. */
   readonly failingSince: Date | null;

@@ -98,9 +98,9 @@ export class WebhookDeliveryOptions {
 
 /** History limits and automatic deactivation. */
 export class WebhookLimitOptions {
-  /** Attempts kept per subscription; also the all-failed deactivation threshold (seed). @default 50 */
+  /** Attempts kept per subscription; also the all-failed deactivation threshold (as in `nti.webhooks`). @default 50 */
   attemptLimit = 50;
-  /** Precondition failures before the subscription is deactivated (seed). @default 50 */
+  /** Precondition failures before the subscription is deactivated (as in `nti.webhooks`). @default 50 */
   preconditionFailureLimit = 50;
   /** A subscription whose deliveries all failed for this long is deactivated. `0` disables the rule. @default 5 days */
   disableAfterFailingForMs = 5 * DAY;
@@ -110,7 +110,7 @@ export class WebhookLimitOptions {
 export class WebhookAuthorizationOptions {
   /** Permission ids a subscription may name; any other is rejected at creation. @default ['webhooks.view'] */
   permissions: string[] = ['webhooks.view'];
-  /** Permission applied when a subscription has an owner but no permission (seed's documented default). @default 'webhooks.view' */
+  /** Permission applied when a subscription has an owner but no permission (`nti.webhooks`' documented default). @default 'webhooks.view' */
   defaultPermission: string | null = 'webhooks.view';
 }
 
@@ -146,7 +146,7 @@ export class WebhookTransactionOptions {
 
 /** Options of `WebhooksModule.forRoot()` / `forRootAsync()`. Every field is optional. */
 export interface WebhooksModuleOptions {
-  /** Subscriptions declared in code (seed `staticSubscription`): in memory, never persisted. @default [] */
+  /** Subscriptions declared in code (`nti.webhooks`' `staticSubscription`): in memory, never persisted. @default [] */
   subscriptions?: StaticWebhookSubscription[];
   /** Extra dialects by name; classes decorated with `@WebhookDialect(name)` are found too. @default {} */
   dialects?: Record<string, WebhookDialect>;

@@ -30,8 +30,8 @@ interface CacheEntry {
 const MAX_CACHE_ENTRIES = 10_000;
 
 /**
- * Decides whether a URL may receive webhooks (seed `IWebhookDestinationValidator`): scheme policy, URL parsing
- * with ports and credentials handled properly (the seed resolved `host:port` and so rejected every URL with a
+ * Decides whether a URL may receive webhooks (`nti.webhooks`' `IWebhookDestinationValidator`): scheme policy, URL parsing
+ * with ports and credentials handled properly (`nti.webhooks` resolved `host:port` and so rejected every URL with a
  * port), the address policy, and resolution through an injectable resolver with a TTL cache.
  *
  * It runs at subscription creation and update (early, clear errors) and on every try through `lookup` and

@@ -24,7 +24,7 @@ function isDialect(value: unknown): value is WebhookDialect {
 }
 
 /**
- * Named dialects (seed: named `IWebhookDialect` utilities). `standard` is always there; more come from
+ * Named dialects (`nti.webhooks`: named `IWebhookDialect` utilities). `standard` is always there; more come from
  * `forRoot({ dialects })`, from providers decorated with `@WebhookDialectProvider(name)` and from `register`.
  */
 @Injectable()
@@ -42,7 +42,7 @@ export class WebhookDialectRegistry {
     for (const [name, dialect] of Object.entries(options.dialects)) this.register(name, dialect);
   }
 
-  /** Adds a dialect. Two dialects with the same name conflict (seed), so a duplicate name throws. */
+  /** Adds a dialect. Two dialects with the same name conflict (as in `nti.webhooks`), so a duplicate name throws. */
   register(name: string, dialect: WebhookDialect): void {
     if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) {
       throw new Error(`Webhook dialect name ${JSON.stringify(name)} must be 1-64 of [A-Za-z0-9_.:-]`);

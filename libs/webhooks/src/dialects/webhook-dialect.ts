@@ -37,7 +37,7 @@ export interface PreparedWebhookRequest {
 }
 
 /**
- * Controls what goes on the wire (seed `IWebhookDialect`): the body, the method, the headers and the
+ * Controls what goes on the wire (`nti.webhooks`' `IWebhookDialect`): the body, the method, the headers and the
  * signature. Register one by name with `forRoot({ dialects })` or with `@WebhookDialect(name)` on a provider.
  */
 export interface WebhookDialect {

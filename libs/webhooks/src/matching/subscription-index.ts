@@ -26,10 +26,10 @@ interface Match {
 }
 
 /**
- * The index of active subscriptions (seed: the manager's registry keyed by `(for_, when)`). Lookups cost the
+ * The index of active subscriptions (`nti.webhooks`: the manager's registry keyed by `(for_, when)`). Lookups cost the
  * depth of the event name plus the number of matches; subscriptions that do not match are never visited.
  *
- * Result order follows the seed: from the most general registration to the most specific, comparing the
+ * Result order follows `nti.webhooks`: from the most general registration to the most specific, comparing the
  * payload type first (any payload, then ancestor classes, then the payload's own class) and the event pattern
  * second (`**`, then `*` segments, then literal segments), and registration order within the same key.
  */

@@ -7,7 +7,7 @@ export interface WebhookSerializationContext {
 }
 
 /**
- * Says what is sent for payloads of a type (seed: the payload adapters). Return `undefined` to pass the decision
+ * Says what is sent for payloads of a type (`nti.webhooks`: the payload adapters). Return `undefined` to pass the decision
  * to the next candidate in priority order.
  */
 export interface WebhookPayloadSerializer<T = any> {
@@ -21,7 +21,7 @@ export interface WebhookPayloadSerializer<T = any> {
 }
 
 /**
- * A payload class can decide what it sends by implementing this method (seed: an object that provides
+ * A payload class can decide what it sends by implementing this method (`nti.webhooks`: an object that provides
  * `IWebhookPayload` is sent as itself).
  */
 export interface WebhookPayloadSource {

@@ -10,7 +10,7 @@ function hasOwnSerializer(payload: unknown): payload is WebhookPayloadSource {
 }
 
 /**
- * Chooses what is sent for a payload (the seed's five-level adapter priority, in Nest terms). The first
+ * Chooses what is sent for a payload (`nti.webhooks`' five-level adapter priority, in Nest terms). The first
  * candidate that returns something other than `undefined` wins:
  *
  * 1. a serializer registered for the payload's type and for this event (`event` set);

@@ -43,7 +43,7 @@ interface Phase1 {
 }
 
 /**
- * Turns application events into attempts (seed: the dispatcher plus the transaction's data manager): match the
+ * Turns application events into attempts (`nti.webhooks`: the dispatcher plus the transaction's data manager): match the
  * registry, authorize, then run phase 1 inside the right unit of work and phase 2 after it commits.
  *
  * Phase 1 matches against the registry at a known version and the store writes only while it is still at that

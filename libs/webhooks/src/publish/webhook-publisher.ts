@@ -22,7 +22,7 @@ export interface WebhookPublishOptions {
    * rollback sends nothing. Defaults to the active `@Transactional()` transaction, if any.
    */
   manager?: WebhookEntityManager;
-  /** Kept in each attempt's internal info (seed: the transaction note, such as a request path). */
+  /** Kept in each attempt's internal info (`nti.webhooks`: the transaction note, such as a request path). */
   note?: string;
   /** When the event happened. @default now */
   occurredAt?: Date;

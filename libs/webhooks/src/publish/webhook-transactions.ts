@@ -68,8 +68,8 @@ export class WebhookTransactions implements OnModuleInit {
   /**
    * The application's default `TransactionHost`, found among its providers rather than by importing
    * `@nestjs-cls/transactional`: importing it loads `nestjs-cls`, which enables an `AsyncLocalStorage` for the
-   * whole process, and on Node 20 that makes every promise slower (measured on the bench machine: an async
-   * call and its await from 130 to 330 ns). An application that uses `@Transactional()` registered the host.
+   * whole process, and on Node 20 that makes every promise slower (docs/performance.md). An application that uses
+   * `@Transactional()` registered the host.
    */
   private findDefaultTransactionHost(): TransactionHostLike | null {
     // By shape, not by class name (a bundler may rename classes): the default host is registered under its class;

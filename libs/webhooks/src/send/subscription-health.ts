@@ -22,14 +22,14 @@ interface HistoryCheck {
 // The timers of `node:timers`, not the globals: fake timers in an application's tests replace the globals, and
 // history checks (and `waitForPendingDeliveries()`, which waits for them) must not wait for the test to advance them.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** The next event-loop turn: the resolutions of this one are checked together (measured: 45.3 → 42.6 µs per delivery against a check per resolution). */
+/** The next event-loop turn: the resolutions of this one are checked together, cheaper than a check per resolution. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The rules that keep a subscription's history bounded and switch off endpoints that keep failing:
- * - history (seed): after an attempt resolves, the oldest resolved attempts are deleted until at most
+ * - history (as in `nti.webhooks`): after an attempt resolves, the oldest resolved attempts are deleted until at most
  *   `limits.attemptLimit` remain; pending ones are never deleted;
- * - all failed (seed): when at least `attemptLimit` attempts are stored and every one failed, deactivate with
+ * - all failed (as in `nti.webhooks`): when at least `attemptLimit` attempts are stored and every one failed, deactivate with
  *   "Delivery suspended due to too many delivery failures.";
  * - failing too long: when every try has failed for `limits.disableAfterFailingForMs`, deactivate;
  * - gone: a 410 answer deactivates at once (Standard Webhooks).

@@ -244,7 +244,7 @@ export abstract class WebhookStore {
     return this.countAttempts(subscriptionId);
   }
 
-  /** Deletes every attempt of a subscription (seed `clear()`). */
+  /** Deletes every attempt of a subscription (`nti.webhooks`' `clear()`). */
   abstract clearAttempts(subscriptionId: string): Promise<number>;
 
   // Claims: the outbox is the source of truth; a worker leases due attempts before sending them.

@@ -85,7 +85,7 @@ export function checkPayloadType(value: unknown, context: SubscriptionRuleContex
   return fail('payloadType', 'must be a registered payload type name or a class');
 }
 
-/** Seed `PermissivePrincipalId`: text without whitespace (emails and plain names are fine). */
+/** `nti.webhooks`' `PermissivePrincipalId`: text without whitespace (emails and plain names are fine). */
 export function checkOwnerId(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') return fail('ownerId', 'must be a string');

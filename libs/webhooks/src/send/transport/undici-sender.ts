@@ -219,8 +219,8 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Expiring {
   /**
    * Marks the exchange settled (once) and lets go of the caller's promise and of undici's request. The sets
    * this exchange sat in (in flight, deadlines, abort group) add and delete an entry per request, and in those
-   * V8 keeps removed entries reachable to young-generation collections for a while (Node 20, measured: about a
-   * quarter of them survive into the old generation): whatever a settled exchange still referenced, the
+   * V8 keeps removed entries reachable to young-generation collections for a while (many survive into the old
+   * generation): whatever a settled exchange still referenced, the
    * caller's suspended delivery with its payload included, would be promoted with it and wait for a full GC.
    */
   private settle(): ExchangeCallbacks | null {

@@ -171,9 +171,8 @@ export class MemoryWebhookStore extends MemorySubscriptionStore {
   /**
    * Removes an attempt's entry, unlinking the record from it first. V8 keeps the values of a `Map` that adds and
    * deletes an entry per delivery reachable to young-generation collections for a while (superseded hash tables
-   * stay chained to their successors), so about a quarter of them were promoted to the old generation, and with
-   * them each record's payload and request/response (measured, Node 20: 2.3 → 0.6 KB promoted per delivery
-   * with this unlink, and the mark-compact pauses with it).
+   * stay chained to their successors), so many of them were promoted to the old generation, and with them each
+   * record's payload and request/response, which then waited for a full collection.
    */
   private release(id: string): void {
     const entry = this.attempts.get(id);

@@ -48,8 +48,8 @@ setTimeout(checkpoint, workerData.idleIntervalMs);
  * Runs the WAL checkpoints of a SQLite database in a worker thread instead of in the writing connection.
  *
  * With SQLite's automatic checkpoint, every ~1000 pages one commit of the store's connection copies the WAL into
- * the database file and fsyncs both, which blocks the event loop for milliseconds (at saturation in the
- * benchmark, about a third of the time the store's group commits held the event loop). A checkpoint only moves
+ * the database file and fsyncs both, which blocks the event loop for milliseconds, a large share of the time the
+ * store's group commits hold it at saturation (docs/performance.md). A checkpoint only moves
  * already committed pages, so doing it elsewhere changes nothing about durability. The caller turns automatic
  * checkpoints off on its connection only once `start` succeeded, and turns them back on if the worker stops by
  * itself (`onFailure`), so the WAL never grows without bound.

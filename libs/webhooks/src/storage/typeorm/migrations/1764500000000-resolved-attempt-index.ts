@@ -14,8 +14,7 @@ const RESOLVED_INDEX = new TableIndex({
  * Replaces `(subscription_id, status, id)` with a partial `(subscription_id, id)` of the resolved attempts. The
  * history rule reads only resolved attempts (it keeps the newest `attemptLimit` of them), and the full index
  * cost every attempt an index entry when it was created and a second write when it resolved (its status is
- * part of the key); the partial one gets one entry, when the attempt resolves. Measured with better-sqlite3
- * alone, insert + try outcome + history trim: 14.2 → 12.1 µs per delivery. Pending attempts of a subscription
+ * part of the key); the partial one gets one entry, when the attempt resolves. Pending attempts of a subscription
  * are found through `idx_webhook_attempt_subscription` (a subscription's resolved attempts are bounded by the
  * history limit, so skipping them costs little); the store's queries for resolved attempts say
  * `status <> 'pending'` literally, which is what lets SQLite use a partial index.
