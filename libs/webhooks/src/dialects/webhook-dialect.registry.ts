@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { STANDARD_DIALECT, WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
@@ -28,7 +28,7 @@ function isDialect(value: unknown): value is WebhookDialect {
  * `forRoot({ dialects })`, from providers decorated with `@WebhookDialectProvider(name)` and from `register`.
  */
 @Injectable()
-export class WebhookDialectRegistry {
+export class WebhookDialectRegistry implements OnModuleInit {
   private readonly logger = new Logger('WebhookDialectRegistry');
   private readonly dialects = new Map<string, WebhookDialect>();
   private discovered = false;
@@ -72,7 +72,14 @@ export class WebhookDialectRegistry {
     return [...this.dialects.keys()];
   }
 
-  /** Registers providers marked with `@WebhookDialectProvider`; runs once, after every provider exists. */
+  onModuleInit(): void {
+    this.discover();
+  }
+
+  /**
+   * Registers providers marked with `@WebhookDialectProvider`; runs once, after every provider exists (at module
+   * init, or at the first use before it).
+   */
   discover(): void {
     if (this.discovered) return;
     this.discovered = true;

@@ -58,6 +58,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     this.initialized ??= (async () => {
       await this.store.initialize();
       this.payloadTypes.registerAll(this.options.payloadTypes);
+      // Static subscriptions name dialects: the registry's own start-up hook may not have run yet.
       this.dialects.discover();
       const { builder, registry, credentials, logger } = this;
       await registerStaticSubscriptions(this.options.subscriptions, { builder, registry, credentials, logger });
