@@ -94,6 +94,8 @@ describe.skipIf(!url)('TypeORM store on PostgreSQL', () => {
     const indexdef = async (name: string) =>
       ((await dataSource.query('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [name])) as Array<{ indexdef: string }>)[0]?.indexdef;
     await dataSource.undoLastMigration();
+    expect(await dataSource.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'webhook_subscription' AND column_name = 'scope'")).toEqual([]);
+    await dataSource.undoLastMigration();
     expect(await dataSource.query("SELECT to_regclass('webhook_registry') AS t")).toEqual([{ t: null }]);
     await dataSource.undoLastMigration();
     expect(await indexdef('idx_webhook_attempt_resolved')).toBeUndefined();
@@ -104,6 +106,7 @@ describe.skipIf(!url)('TypeORM store on PostgreSQL', () => {
     expect(await indexdef('idx_webhook_attempt_due')).toContain('WHERE');
     expect(await indexdef('idx_webhook_attempt_resolved')).toContain('WHERE');
     expect(await indexdef('idx_webhook_attempt_subscription_status')).toBeUndefined();
+    expect(await indexdef('idx_webhook_subscription_scope')).toMatch(/\(scope\)$/);
     expect((await dataSource.query('SELECT count(*)::int AS n FROM webhook_attempt')) as Array<{ n: number }>).toEqual(before);
   });
 

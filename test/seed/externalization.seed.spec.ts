@@ -76,6 +76,8 @@ describe.each(DATABASE_STORES)('seed scenarios 69–72: externalization, princip
       url: DESTINATION,
       events: ['**'],
       payloadType: null,
+      // Where it lives: global (`nti.webhooks` kept this in which site manager held it, not in the subscription).
+      scope: null,
       ownerId: null,
       permission: null,
       dialect: null,

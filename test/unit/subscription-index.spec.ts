@@ -13,7 +13,7 @@ let n = 0;
 function sub(events: string[], payloadType: WebhookSubscription['payloadType'] = null, id = `s${++n}`): WebhookSubscription {
   const now = new Date(0);
   return {
-    id, source: 'persistent', url: 'https://example.com', events, payloadType, ownerId: null, permission: null, dialect: null,
+    id, source: 'persistent', url: 'https://example.com', events, payloadType, scope: null, ownerId: null, permission: null, dialect: null,
     active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [], retrySchedule: null, preconditionFailures: 0,
     failingSince: null, createdAt: now, updatedAt: now, revision: 0,
   };

@@ -253,7 +253,10 @@ describe('TypeORM store on SQLite: partial attempt indexes', () => {
     expect(latest).toMatchObject({ idx_webhook_attempt_due: DUE_INDEX, uq_webhook_attempt_idempotency: KEY_INDEX, idx_webhook_attempt_resolved: RESOLVED_INDEX });
     expect(latest).not.toHaveProperty('idx_webhook_attempt_subscription_status');
 
-    // The coordination tables go, and the due index loses the id again.
+    // The scope column goes (the attempt indexes stay), then the coordination tables, and the due index loses the id.
+    await upgraded.undoLastMigration();
+    expect(attemptIndexes(path)).toEqual(latest);
+    expect((await upgraded.query('PRAGMA table_info(webhook_subscription)')).map((c: { name: string }) => c.name)).not.toContain('scope');
     await upgraded.undoLastMigration();
     expect(attemptIndexes(path)).toEqual({ ...latest, idx_webhook_attempt_due: DUE_INDEX_BEFORE_ID });
     expect(await upgraded.query("SELECT name FROM sqlite_master WHERE name IN ('webhook_registry', 'webhook_endpoint_lease')")).toEqual([]);

@@ -55,6 +55,11 @@ export { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';
 export type { WebhookExternalizeContext, WebhookRequestContext, PreparedWebhookRequest } from './dialects/webhook-dialect.js';
 export type { WebhookPayloadSource, WebhookSerializationContext } from './payloads/webhook-payload-serializer.js';
 
+// Scopes and resources
+export { WebhookScopeResolver } from './matching/webhook-scopes.js';
+export { WebhookResourceDiscriminator } from './subscriptions/resource-subscriptions.js';
+export type { PublishedEventScopes } from './core/webhook-shipment.js';
+
 // Access and authorization
 export { OwnerWebhookAccessPolicy, type WebhookAccessAction } from './access/webhook-access.policy.js';
 

@@ -18,6 +18,7 @@ export { WebhookSubscriptionManager } from './subscriptions/webhook-subscription
 export { WebhookPublisher, type WebhookPublishOptions } from './publish/webhook-publisher.js';
 export { WebhookDeliveryManager } from './operations/webhook-delivery.manager.js';
 export { WebhookDestinationValidator } from './destinations/webhook-destination.validator.js';
+export { WebhookScopes } from './matching/webhook-scopes.js';
 
 // Decorators
 export { WebhookPayload } from './payloads/webhook-payload.decorator.js';

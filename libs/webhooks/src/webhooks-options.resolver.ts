@@ -10,6 +10,7 @@ import {
   WebhookSecretOptions,
   type WebhooksModuleOptions,
   WebhookStorageOptions,
+  WebhookScopeOptions,
   WebhookTransactionOptions,
 } from './core/webhooks.options.js';
 import { STANDARD_DIALECT } from './core/webhooks.constants.js';
@@ -59,7 +60,11 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
     secrets: merged(new WebhookSecretOptions(), options.secrets),
     ownerRemoval: merged(new WebhookOwnerRemovalOptions(), options.ownerRemoval),
     transactions: merged(new WebhookTransactionOptions(), options.transactions),
+    scopes: merged(new WebhookScopeOptions(), options.scopes),
   };
+  for (const key of ['resolve', 'current'] as const) {
+    if (typeof resolved.scopes[key] !== 'function') throw new WebhooksConfigurationError(`scopes.${key} must be a function`);
+  }
 
   if (!Array.isArray(resolved.subscriptions)) throw new WebhooksConfigurationError('subscriptions must be an array');
   requirePatterns('events.include', resolved.events.include);

@@ -19,11 +19,14 @@ import { WebhookDispatcher } from './publish/webhook-dispatcher.js';
 import { WebhookEventListener } from './publish/webhook-event.listener.js';
 import { WebhookPublisher } from './publish/webhook-publisher.js';
 import { WebhookEventPublisher } from './core/webhook-event-publisher.js';
+import { OptionsScopeResolver, WebhookScopeResolver, WebhookScopes } from './matching/webhook-scopes.js';
 import { WebhookPayloadTypes } from './payloads/webhook-payload-types.js';
 import { WebhookPayloadSerializers } from './payloads/webhook-payload.serializers.js';
 import { MemoryWebhookStore } from './storage/memory/memory-webhook.store.js';
 import { WebhookStore } from './storage/webhook-store.js';
 import { DeliveryCredentials } from './subscriptions/delivery-credentials.js';
+import { OwnClassDiscriminator, WebhookResourceDiscriminator } from './subscriptions/resource-subscriptions.js';
+import { SubscriptionApplicability } from './subscriptions/subscription-applicability.js';
 import { SubscriptionBuilder } from './subscriptions/subscription-builder.js';
 import { SubscriptionRegistry } from './subscriptions/subscription-registry.js';
 import { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
@@ -101,6 +104,8 @@ const transportProvider: Provider = {
     WebhookEventPublisher,
     WebhookDialectRegistry,
     WebhookPayloadTypes,
+    { provide: WebhookScopeResolver, useClass: OptionsScopeResolver },
+    WebhookScopes,
     WebhookPayloadSerializers,
     WebhookDestinationValidator,
     { provide: WebhookAuthorizer, useClass: AllowAllWebhookAuthorizer },
@@ -109,6 +114,8 @@ const transportProvider: Provider = {
     DeliveryCredentials,
     SubscriptionRegistry,
     SubscriptionBuilder,
+    SubscriptionApplicability,
+    { provide: WebhookResourceDiscriminator, useClass: OwnClassDiscriminator },
     WebhookSubscriptionManager,
     transportProvider,
     SubscriptionHealth,
@@ -133,6 +140,9 @@ const transportProvider: Provider = {
     WebhookSubscriptionManager,
     WebhookDeliveryManager,
     WebhookPublisher,
+    WebhookScopes,
+    WebhookScopeResolver,
+    WebhookResourceDiscriminator,
   ],
 })
 export class WebhooksModule extends ConfigurableWebhooksModule implements OnApplicationShutdown {

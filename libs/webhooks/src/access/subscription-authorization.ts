@@ -15,10 +15,18 @@ export class SubscriptionAuthorization {
    * dispatcher calls this inside `emit()`, where the acting user's request context is). Never rejects: an
    * authorizer that throws, or answers something else, gives `precondition-failed`.
    */
-  async authorize(subscription: WebhookSubscription, eventName: string, payload: unknown): Promise<WebhookAuthorization> {
+  async authorize(subscription: WebhookSubscription, eventName: string, payload: unknown, scopes?: { current: string | null; payload: string | null }): Promise<WebhookAuthorization> {
     if (subscription.ownerId === null && subscription.permission === null) return WebhookAuthorization.Allowed;
     try {
-      const decision = await this.authorizer.authorize({ subscription, eventName, payload, ownerId: subscription.ownerId, permission: subscription.permission });
+      const decision = await this.authorizer.authorize({
+        subscription,
+        eventName,
+        payload,
+        ownerId: subscription.ownerId,
+        permission: subscription.permission,
+        payloadScope: scopes?.payload ?? null,
+        currentScope: scopes?.current ?? null,
+      });
       return Object.values(WebhookAuthorization).includes(decision) ? decision : WebhookAuthorization.PreconditionFailed;
     } catch (error) {
       this.logger.warn(`Authorizer failed for subscription ${subscription.id}: ${(error as Error)?.message ?? String(error)}`);

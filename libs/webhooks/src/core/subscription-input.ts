@@ -7,6 +7,8 @@ export interface CreateWebhookSubscriptionInput {
   events?: string[];
   /** @default null (any payload) */
   payloadType?: WebhookPayloadTypeRef | null;
+  /** A normalised absolute path (`/acme/sales`), or `null` for a global subscription. @default null */
+  scope?: string | null;
   ownerId?: string | null;
   /** Must be one of `authorization.permissions`. @default null, or `authorization.defaultPermission` when `ownerId` is set */
   permission?: string | null;

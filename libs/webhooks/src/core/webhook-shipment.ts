@@ -1,6 +1,12 @@
 import type { WebhookAttempt } from './webhook-attempt.js';
 import type { WebhookSubscription } from './webhook-subscription.js';
 
+/** Where an event happens: the scope current when it was published, and the scope of its object. */
+export interface PublishedEventScopes {
+  readonly current: string | null;
+  readonly payload: string | null;
+}
+
 /** An application event on its way to subscribers. */
 export interface PublishedWebhookEvent {
   name: string;
@@ -13,6 +19,8 @@ export interface PublishedWebhookEvent {
    * idempotency hit and creates nothing).
    */
   idempotencyKey?: string | null;
+  /** Where it happened; unscoped when absent. */
+  scopes?: PublishedEventScopes;
 }
 
 /** One (subscription, event) pair to create an attempt for (`nti.webhooks`: `(subscription, attempt)` pairs). */

@@ -23,6 +23,12 @@ export interface WebhookSubscription {
   readonly events: readonly string[];
   /** Payload type (`nti.webhooks`' `for_`); `null` matches any payload. */
   readonly payloadType: WebhookPayloadTypeRef | null;
+  /**
+   * Where the subscription lives: `null` for global, or a normalised absolute path such as `/acme/sales` (a tenant,
+   * or a department of one). It receives events of objects in that scope or below it, and events published while
+   * that scope or one below it is current (`nti.webhooks`' site managers).
+   */
+  readonly scope: string | null;
   readonly ownerId: string | null;
   readonly permission: string | null;
   /** Name of the dialect; `null` means the module's default dialect. */

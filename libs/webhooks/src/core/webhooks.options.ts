@@ -144,6 +144,22 @@ export class WebhookTransactionOptions {
   transactionHostToken?: InjectionToken | false;
 }
 
+/** Where events happen (`nti.webhooks`' sites): see `WebhookScopes`. */
+export class WebhookScopeOptions {
+  /**
+   * The scope an object lives in (a tenant's path such as `/acme/sales`), or `null`. Events about it reach the
+   * subscriptions of that scope and its ancestors. Replace `WebhookScopeResolver` for more than a function.
+   * @default () => null
+   */
+  resolve: (payload: unknown) => string | null = () => null;
+  /**
+   * The current scope, read in the async context of each `emit()`: plug in the application's own tenant context
+   * (for example a nestjs-cls value). `WebhookScopes.run(scope, fn)` sets one too and comes first.
+   * @default () => null
+   */
+  current: () => string | null = () => null;
+}
+
 /** Options of `WebhooksModule.forRoot()` / `forRootAsync()`. Every field is optional. */
 export interface WebhooksModuleOptions {
   /** Subscriptions declared in code (`nti.webhooks`' `staticSubscription`): in memory, never persisted. @default [] */
@@ -165,6 +181,7 @@ export interface WebhooksModuleOptions {
   secrets?: Partial<WebhookSecretOptions>;
   ownerRemoval?: Partial<WebhookOwnerRemovalOptions>;
   transactions?: Partial<WebhookTransactionOptions>;
+  scopes?: Partial<WebhookScopeOptions>;
 }
 
 /** The options after defaults are applied; inject with `@Inject(WEBHOOKS_OPTIONS)`. */
@@ -183,4 +200,5 @@ export interface ResolvedWebhooksOptions {
   secrets: WebhookSecretOptions;
   ownerRemoval: WebhookOwnerRemovalOptions;
   transactions: WebhookTransactionOptions;
+  scopes: WebhookScopeOptions;
 }

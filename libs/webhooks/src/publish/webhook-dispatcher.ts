@@ -3,21 +3,21 @@ import type { WebhookEntityManager } from '../core/webhook-entity-manager.js';
 import type { WebhookAttempt } from '../core/webhook-attempt.js';
 import { WebhookClock } from '../core/clock.js';
 import { describeError } from '../core/describe-error.js';
+import { DeliverableEvents } from './deliverable-events.js';
 import { WebhookShipments } from './webhook-shipments.js';
 import { EMPTY_SHIPMENT, type PublishedWebhookEvent, type WebhookDelivery, type WebhookShipment } from '../core/webhook-shipment.js';
-import { eventMatches } from '../core/event-pattern.js';
 import { WebhookStore } from '../storage/webhook-store.js';
 import { WebhookRegistryConflictError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
 import { SubscriptionAuthorization } from '../access/subscription-authorization.js';
+import { WebhookScopes } from '../matching/webhook-scopes.js';
 import { SubscriptionRegistry } from '../subscriptions/subscription-registry.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { WebhookTransactions } from './webhook-transactions.js';
-import { WEBHOOKS_EVENT_PREFIX, WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import { WebhookAuthorization } from '../access/webhook-authorizer.js';
 
-const MAX_CACHED_EVENT_NAMES = 10_000;
 /** Rounds of matching before phase 1 gives up: each one follows a subscription change committed meanwhile. */
 const MAX_MATCH_ROUNDS = 20;
 /** Events written together when emitted outside a transaction in one synchronous stretch, at most. */
@@ -61,7 +61,7 @@ interface Phase1 {
 @Injectable()
 export class WebhookDispatcher {
   private readonly logger = new Logger('WebhookDispatcher');
-  private readonly deliverable = new Map<string, boolean>();
+  private readonly deliverable: DeliverableEvents;
   private soon: QueuedEvent[] = [];
   /** The batch of events being written (outside transactions); the next one starts when it is done. */
   private writing: Promise<void> = Promise.resolve();
@@ -75,21 +75,9 @@ export class WebhookDispatcher {
     private readonly transactions: WebhookTransactions,
     private readonly store: WebhookStore,
     private readonly clock: WebhookClock,
-  ) {}
-
-  /** Whether an event name may become a webhook (`events.include`/`exclude`; never `webhooks.*`). */
-  isDeliverable(eventName: string): boolean {
-    let verdict = this.deliverable.get(eventName);
-    if (verdict === undefined) {
-      const { include, exclude } = this.options.events;
-      verdict =
-        !eventName.startsWith(WEBHOOKS_EVENT_PREFIX) &&
-        include.some((p) => eventMatches(p, eventName)) &&
-        !exclude.some((p) => eventMatches(p, eventName));
-      if (this.deliverable.size >= MAX_CACHED_EVENT_NAMES) this.deliverable.clear();
-      this.deliverable.set(eventName, verdict);
-    }
-    return verdict;
+    private readonly scopes: WebhookScopes,
+  ) {
+    this.deliverable = new DeliverableEvents(options.events);
   }
 
   /**
@@ -99,10 +87,12 @@ export class WebhookDispatcher {
    */
   onEmitted(eventName: string, payload: unknown): void {
     try {
-      if (!this.isDeliverable(eventName)) return;
-      const candidates = this.registry.match(eventName, payload);
+      if (!this.deliverable.has(eventName)) return;
+      // In emit()'s own async context, where the current scope is.
+      const scopes = this.scopes.ofEvent(payload);
+      const candidates = this.registry.match(eventName, payload, scopes);
       if (candidates.length === 0 && !this.store.shared) return;
-      const queued: QueuedEvent = { event: { name: eventName, payload, occurredAt: this.clock.now() } };
+      const queued: QueuedEvent = { event: { name: eventName, payload, occurredAt: this.clock.now(), scopes } };
       this.authorizeNow(queued, candidates);
       const manager = this.transactions.current();
       if (manager && this.enlist(manager, queued)) return;
@@ -118,8 +108,8 @@ export class WebhookDispatcher {
    * Returns the attempts written now (empty when the work waits for a commit).
    */
   async publish(event: PublishedWebhookEvent, manager?: WebhookEntityManager): Promise<WebhookAttempt[]> {
-    if (!this.isDeliverable(event.name)) return [];
-    const candidates = this.registry.match(event.name, event.payload);
+    if (!this.deliverable.has(event.name)) return [];
+    const candidates = this.registry.match(event.name, event.payload, event.scopes);
     if (candidates.length === 0 && !this.store.shared) return [];
     const queued: QueuedEvent = { event };
     this.authorizeNow(queued, candidates);
@@ -262,14 +252,14 @@ export class WebhookDispatcher {
       await this.registry.refresh();
       return this.applicable(queued, preconditionFailures);
     }
-    const candidates = this.registry.match(event.name, event.payload);
+    const candidates = this.registry.match(event.name, event.payload, event.scopes);
     if (candidates.every((s) => s.ownerId === null && s.permission === null)) return candidates;
     const allowed: WebhookSubscription[] = [];
     for (const subscription of candidates) {
       const early = queued.authorized?.get(subscription.id);
       const decision = await (early && early.revision === subscription.revision
         ? early.decision
-        : this.authorization.authorize(subscription, event.name, event.payload));
+        : this.authorization.authorize(subscription, event.name, event.payload, event.scopes));
       if (decision === WebhookAuthorization.Allowed) allowed.push(subscription);
       else if (decision === WebhookAuthorization.PreconditionFailed) preconditionFailures.push(subscription);
     }
@@ -287,7 +277,7 @@ export class WebhookDispatcher {
       queued.authorized ??= new Map();
       queued.authorized.set(subscription.id, {
         revision: subscription.revision,
-        decision: this.authorization.authorize(subscription, queued.event.name, queued.event.payload),
+        decision: this.authorization.authorize(subscription, queued.event.name, queued.event.payload, queued.event.scopes),
       });
     }
   }

@@ -5,6 +5,8 @@ import { WebhookClock } from '../core/clock.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
 import { WebhookTransactions } from './webhook-transactions.js';
+import type { PublishedEventScopes } from '../core/webhook-shipment.js';
+import { WebhookScopes } from '../matching/webhook-scopes.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 function checkIdempotencyKey(key: unknown): string | null {
@@ -31,6 +33,8 @@ export interface WebhookPublishOptions {
    * while the first attempt is kept in the history. Use the application's own event or request id.
    */
   idempotencyKey?: string;
+  /** The current scope for this event instead of the caller's (`WebhookScopes`); `null` publishes unscoped. */
+  scope?: string | null;
 }
 
 /**
@@ -50,6 +54,7 @@ export class WebhookPublisher {
     private readonly transactions: WebhookTransactions,
     private readonly clock: WebhookClock,
     private readonly subscriptions: WebhookSubscriptionManager,
+    private readonly scopes: WebhookScopes,
   ) {}
 
   /**
@@ -77,8 +82,10 @@ export class WebhookPublisher {
       return Promise.reject(new TypeError('publish(eventName, payload): eventName must be a non-empty string'));
     }
     let idempotencyKey: string | null;
+    let scopes: PublishedEventScopes;
     try {
       idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
+      scopes = this.scopes.ofEvent(payload, options.scope);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -89,6 +96,7 @@ export class WebhookPublisher {
         occurredAt: options.occurredAt ?? this.clock.now(),
         note: options.note ?? null,
         idempotencyKey,
+        scopes,
       },
       options.manager ?? this.transactions.current() ?? undefined,
     );

@@ -85,6 +85,8 @@ export type StoreSignal = 'attempts' | 'registry';
 /** Which stored subscriptions to list, in creation order. */
 export interface SubscriptionQuery {
   ownerId?: string;
+  /** Exactly this scope (`null`: global subscriptions only). */
+  scope?: string | null;
   limit?: number;
   offset?: number;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { WebhookClock } from '../core/clock.js';
+import { checkScope } from '../core/scope-path.js';
 import { WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
 import type { CreateWebhookSubscriptionInput, UpdateWebhookSubscriptionInput } from '../core/subscription-input.js';
 import type { WebhookSubscription, WebhookSubscriptionSource } from '../core/webhook-subscription.js';
@@ -61,6 +62,7 @@ export class SubscriptionBuilder {
       url,
       events: checkEvents(input.events),
       payloadType: checkPayloadType(input.payloadType, context),
+      scope: checkScope(input.scope),
       ownerId,
       permission: checkPermission(input.permission, ownerId, context),
       dialect: checkDialect(input.dialect, context),

@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
-import { SubscriptionIndex } from '../matching/subscription-index.js';
+import type { EventScopes } from '../matching/scope-lineage.js';
+import { ScopedSubscriptionIndex } from '../matching/scoped-subscription-index.js';
 import { WebhookPayloadTypes } from '../payloads/webhook-payload-types.js';
 import { type StoreWriteContext, type SubscriptionChanges, WebhookStore } from '../storage/webhook-store.js';
 import { DeliveryCredentials } from './delivery-credentials.js';
@@ -25,7 +26,7 @@ export class SubscriptionRegistry implements BeforeApplicationShutdown {
   private readonly storedRevisions = new Map<string, number>();
   private readonly deletedAt = new Map<string, number>();
   private readonly sync: RegistrySync;
-  private readonly index: SubscriptionIndex;
+  private readonly index: ScopedSubscriptionIndex;
   private refreshTimer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
 
@@ -34,7 +35,7 @@ export class SubscriptionRegistry implements BeforeApplicationShutdown {
     private readonly credentials: DeliveryCredentials,
     payloadTypes: WebhookPayloadTypes,
   ) {
-    this.index = new SubscriptionIndex(payloadTypes);
+    this.index = new ScopedSubscriptionIndex(payloadTypes);
     this.sync = new RegistrySync(store, (changes) => this.applyChanges(changes));
   }
 
@@ -52,9 +53,12 @@ export class SubscriptionRegistry implements BeforeApplicationShutdown {
 
   // ---------------------------------------------------------------- queries
 
-  /** The entries of active subscriptions whose events and payload type match, not copied (they are frozen). */
-  match(eventName: string, payload: unknown): WebhookSubscription[] {
-    return this.index.match(eventName, payload);
+  /**
+   * The entries of active subscriptions whose events and payload type match, global ones first, then those of the
+   * scopes the event reaches from the root down; not copied (they are frozen).
+   */
+  match(eventName: string, payload: unknown, scopes?: EventScopes): WebhookSubscription[] {
+    return this.index.match(eventName, payload, scopes);
   }
 
   /** The entry of an active subscription (no I/O, not copied), or undefined when inactive. */

@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { SubscriptionAuthorization } from '../access/subscription-authorization.js';
-import { WebhookAuthorization } from '../access/webhook-authorizer.js';
 import { WebhookClock } from '../core/clock.js';
 import type { CreateWebhookSubscriptionInput, UpdateWebhookSubscriptionInput } from '../core/subscription-input.js';
 import { WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
@@ -16,11 +14,13 @@ import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptio
 import { AttemptMessages, SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import { WebhookDialectRegistry } from '../dialects/webhook-dialect.registry.js';
-import { SubscriptionIndex } from '../matching/subscription-index.js';
+import { WebhookScopes } from '../matching/webhook-scopes.js';
 import { WebhookPayloadTypes } from '../payloads/webhook-payload-types.js';
 import { type SubscriptionPatch, type SubscriptionQuery, type SubscriptionUpdateOptions, WebhookStore } from '../storage/webhook-store.js';
 import { DeliveryCredentials } from './delivery-credentials.js';
+import { SubscriptionApplicability } from './subscription-applicability.js';
 import { SubscriptionBuilder } from './subscription-builder.js';
+import { resourceSubscriptionInput, WebhookResourceDiscriminator } from './resource-subscriptions.js';
 import { registerStaticSubscriptions } from './static-subscriptions.js';
 import { SubscriptionRegistry } from './subscription-registry.js';
 import { registryEntry, subscriptionSnapshot, withSecret } from './subscription-snapshot.js';
@@ -44,9 +44,11 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     private readonly credentials: DeliveryCredentials,
     private readonly dialects: WebhookDialectRegistry,
     private readonly payloadTypes: WebhookPayloadTypes,
-    private readonly authorization: SubscriptionAuthorization,
+    private readonly applicability: SubscriptionApplicability,
     private readonly events: WebhookEventPublisher,
     private readonly clock: WebhookClock,
+    private readonly scopes: WebhookScopes,
+    private readonly discriminator: WebhookResourceDiscriminator,
   ) {}
 
   onModuleInit(): Promise<void> {
@@ -83,6 +85,16 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     return found ? subscriptionSnapshot(found) : null;
   }
 
+  /**
+   * Subscribes to a resource (`nti.webhooks`' `subscribe_to_resource`): in the scope the resource lives in, for the
+   * payload type `WebhookResourceDiscriminator` names (by default the resource's own registered class), to every event
+   * unless `events` says otherwise.
+   */
+  async subscribeToResource(resource: object, input: Omit<CreateWebhookSubscriptionInput, 'scope'>): Promise<WebhookSubscriptionWithSecret> {
+    const { scopes, payloadTypes, discriminator } = this;
+    return this.create(resourceSubscriptionInput(resource, input, { scopes, payloadTypes, discriminator }));
+  }
+
   /** Like `get`, but throws `WebhookSubscriptionNotFoundError`. */
   async require(id: string): Promise<WebhookSubscription> {
     return subscriptionSnapshot(await this.requireFound(id));
@@ -91,7 +103,11 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   /** Static subscriptions first, then stored ones in creation order. */
   async list(query: SubscriptionQuery & { source?: WebhookSubscriptionSource } = {}): Promise<WebhookSubscription[]> {
     const statics =
-      query.source === 'persistent' ? [] : this.registry.staticSubscriptions().filter((s) => query.ownerId === undefined || s.ownerId === query.ownerId);
+      query.source === 'persistent'
+        ? []
+        : this.registry
+            .staticSubscriptions()
+            .filter((s) => (query.ownerId === undefined || s.ownerId === query.ownerId) && (query.scope === undefined || s.scope === query.scope));
     if (query.source === 'static') return statics.map(subscriptionSnapshot);
     const stored = await this.store.listSubscriptions(query);
     return [...statics, ...stored].map(subscriptionSnapshot);
@@ -216,37 +232,19 @@ export class WebhookSubscriptionManager implements OnModuleInit {
 
   // ---------------------------------------------------------------- which subscriptions an event goes to
 
-  /** Active subscriptions whose events and payload type match (`nti.webhooks`' `activeSubscriptions`); changes nothing. */
+  /** Active subscriptions whose events, payload type and scope match (`activeSubscriptions`); changes nothing. */
   activeSubscriptions(eventName: string, payload: unknown): WebhookSubscription[] {
-    return this.registry.match(eventName, payload).map(subscriptionSnapshot);
+    return this.applicability.active(eventName, payload);
   }
 
-  /**
-   * Active subscriptions that are also applicable: the authorizer allows their owner to see the payload
-   * (`subscriptionsToDeliver`). Precondition failures are counted and may deactivate a subscription.
-   */
-  async subscriptionsToDeliver(eventName: string, payload: unknown): Promise<WebhookSubscription[]> {
-    return this.applicable(this.activeSubscriptions(eventName, payload), eventName, payload);
-  }
-
-  /** Keeps the subscriptions the authorizer allows, in order, counting precondition failures. */
-  async applicable(candidates: readonly WebhookSubscription[], eventName: string, payload: unknown): Promise<WebhookSubscription[]> {
-    const result: WebhookSubscription[] = [];
-    for (const subscription of candidates) {
-      const decision = await this.authorization.authorize(subscription, eventName, payload);
-      if (decision === WebhookAuthorization.Allowed) result.push(subscription);
-      else if (decision === WebhookAuthorization.PreconditionFailed) await this.countPreconditionFailure(subscription);
-    }
-    return result;
+  /** Active ones the authorizer allows (`subscriptionsToDeliver`); precondition failures count and may deactivate. */
+  subscriptionsToDeliver(eventName: string, payload: unknown): Promise<WebhookSubscription[]> {
+    return this.applicability.toDeliver(eventName, payload, (subscription) => this.countPreconditionFailure(subscription));
   }
 
   /** Whether the subscription's type matches and its owner may see the payload; ignores `active` (`isApplicable`). */
   async isApplicable(id: string, eventName: string, payload: unknown): Promise<boolean> {
-    const subscription = await this.requireFound(id);
-    const probe = new SubscriptionIndex(this.payloadTypes);
-    probe.add(subscription);
-    if (probe.match(eventName, payload).length === 0) return false;
-    return (await this.authorization.authorize(subscription, eventName, payload)) === WebhookAuthorization.Allowed;
+    return this.applicability.applies(await this.requireFound(id), eventName, payload);
   }
 
   /** Counts a precondition failure; at `limits.preconditionFailureLimit` the subscription is deactivated. */

@@ -72,6 +72,7 @@ export abstract class MemorySubscriptionStore extends WebhookStore {
   async listSubscriptions(query: SubscriptionQuery = {}): Promise<WebhookSubscription[]> {
     let all = [...this.subscriptions.values()];
     if (query.ownerId !== undefined) all = all.filter((s) => s.ownerId === query.ownerId);
+    if (query.scope !== undefined) all = all.filter((s) => s.scope === query.scope);
     const offset = query.offset ?? 0;
     return all.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
   }

@@ -1,4 +1,4 @@
-import { type EntityManager, In } from 'typeorm';
+import { type EntityManager, In, IsNull } from 'typeorm';
 import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import type {
   StoredSigningSecret,
@@ -113,7 +113,10 @@ export abstract class TypeOrmSubscriptionStore extends TypeOrmConnection {
   async listSubscriptions(query: SubscriptionQuery = {}): Promise<WebhookSubscription[]> {
     const entities = await this.run((ds) =>
       this.subscriptions(ds).find({
-        where: query.ownerId !== undefined ? { ownerId: query.ownerId } : {},
+        where: {
+          ...(query.ownerId !== undefined ? { ownerId: query.ownerId } : {}),
+          ...(query.scope !== undefined ? { scope: query.scope === null ? IsNull() : query.scope } : {}),
+        },
         order: { createdAt: 'ASC', id: 'ASC' },
         skip: query.offset,
         take: query.limit,

@@ -16,6 +16,10 @@ export class WebhookSubscriptionEntity {
   @Column({ name: 'payload_type', type: 'varchar', length: 200, nullable: true })
   payloadType!: string | null;
 
+  @Index('idx_webhook_subscription_scope')
+  @Column({ type: 'varchar', length: 1024, nullable: true })
+  scope!: string | null;
+
   @Index('idx_webhook_subscription_owner')
   @Column({ name: 'owner_id', type: 'varchar', length: 200, nullable: true })
   ownerId!: string | null;
