@@ -25,7 +25,8 @@ describe('the public API', () => {
   const [main, extensions, typeorm, axios] = ENTRIES.map((entry) => exportsOf(entry, program));
 
   it('the main entry is small: module, services, decorators, extension points, events, errors, model', () => {
-    expect(main!.length).toBeLessThanOrEqual(40);
+    // About 35: WebhookScopes and WebhookOwnerRemovalFailedEvent came with scopes.
+    expect(main!.length).toBeLessThanOrEqual(42);
     // Phase internals, queue plumbing and TypeORM entities live elsewhere.
     const names = main!.map((e) => e.name);
     for (const internal of ['WebhookShipment', 'WebhookDelivery', 'PublishedWebhookEvent', 'WebhookDeliveryQueue', 'WebhookStore', 'WEBHOOK_ENTITIES']) {

@@ -11,6 +11,9 @@ import {
   WebhookPayload,
   WebhookScopes,
   type WebhookSubscription,
+  WebhookEvents,
+  type WebhookOwnerRemovalFailedEvent,
+  type WebhooksModuleOptions,
   WebhookSubscriptionManager,
 } from 'nest-webhooks';
 import { WebhookResourceDiscriminator } from 'nest-webhooks/extensions';
@@ -40,6 +43,23 @@ class ExternalizableEmployee extends Employee {
   }
 }
 
+/** Principals as the application knows them; the removal event carries one. */
+class UserPrincipal {
+  constructor(
+    readonly prefix: string,
+    readonly login: string,
+    readonly location: string | null,
+  ) {}
+}
+
+class InternalPrincipal {
+  constructor(readonly name: string) {}
+}
+
+const officePrincipal = new UserPrincipal('nws.oun.', 'bob', '/NOAA/NWS/OUN');
+const departmentPrincipal = new UserPrincipal('nws.', 'bob', '/NOAA/NWS');
+const principalId = (p: unknown) => (p instanceof UserPrincipal ? p.prefix + p.login : null);
+
 class Folder {
   constructor(readonly location: string | null = null) {}
 }
@@ -67,10 +87,17 @@ describe.each(STORES)('scopes: scenarios 48–52, 62–63, 74 (%s store)', (stor
     await database?.drop();
   });
 
-  async function start(options: { subscriptions?: StaticWebhookSubscription[]; discriminator?: WebhookResourceDiscriminator; authorizer?: new () => WebhookAuthorizer } = {}) {
+  async function start(
+    options: {
+      subscriptions?: StaticWebhookSubscription[];
+      discriminator?: WebhookResourceDiscriminator;
+      authorizer?: new () => WebhookAuthorizer;
+      ownerRemoval?: WebhooksModuleOptions['ownerRemoval'];
+    } = {},
+  ) {
     const app = await createWebhooksApp({
       database,
-      webhooks: { delivery: { retrySchedule: [] }, scopes: { resolve }, subscriptions: options.subscriptions },
+      webhooks: { delivery: { retrySchedule: [] }, scopes: { resolve }, subscriptions: options.subscriptions, ownerRemoval: options.ownerRemoval },
       overrides: options.discriminator ? [{ provide: WebhookResourceDiscriminator, useValue: options.discriminator }] : [],
       authorizer: options.authorizer,
     });
@@ -190,6 +217,81 @@ describe.each(STORES)('scopes: scenarios 48–52, 62–63, 74 (%s store)', (stor
     expect((await delivery.listAttempts(dbob.id)).map((a) => a.message)).toEqual(['404 Not Found', '404 Not Found']);
     expect(await delivery.listAttempts(ama.id)).toEqual([]);
     expect(await delivery.listAttempts(below.id)).toEqual([]);
+  });
+
+  /** obob (OUN, owned by nws.oun.bob) and dbob (NWS, owned by nws.bob), each with 2 attempts from events on officeBob. */
+  async function ownedSubscriptions(ownerRemoval: WebhooksModuleOptions['ownerRemoval']) {
+    const started = await start({ ownerRemoval });
+    const { subscriptions, delivery, app } = started;
+    const { subscription: obob } = await subscriptions.subscribeToResource(officeBob, { url: `${receiver.url}/some/path`, ownerId: 'nws.oun.bob', permission: 'webhooks.view' });
+    const { subscription: dbob } = await subscriptions.subscribeToResource(departmentBob, { url: `${receiver.url}/another/path`, ownerId: 'nws.bob', permission: 'webhooks.view' });
+    for (let i = 0; i < 2; i++) app.get(EventEmitter2).emit('employee.updated', officeBob);
+    await delivery.waitForPendingDeliveries();
+    return { ...started, obob, dbob };
+  }
+
+  /** Emits a removal and waits for what it started. */
+  async function remove(app: INestApplication, principal: unknown) {
+    app.get(EventEmitter2).emit('principal.removed', principal);
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+  }
+
+  it('scenario 64: a removal event whose payload is not the configured principal type removes nothing', async () => {
+    const { app, subscriptions, delivery, obob, dbob } = await ownedSubscriptions({ event: 'principal.removed', payloadType: UserPrincipal, ownerId: principalId });
+    await remove(app, new InternalPrincipal('nws.bob'));
+    for (const id of [obob.id, dbob.id]) {
+      expect(await subscriptions.get(id)).not.toBeNull();
+      expect(await delivery.listAttempts(id)).toHaveLength(2);
+    }
+  });
+
+  it('scenario 65: a removal without an owner id removes nothing and says so; an undefined owner id is refused', async () => {
+    const { app, subscriptions, obob, dbob } = await ownedSubscriptions({ event: 'principal.removed', payloadType: InternalPrincipal });
+    const failures: WebhookOwnerRemovalFailedEvent[] = [];
+    app.get(EventEmitter2).on(WebhookEvents.OwnerRemovalFailed, (event: WebhookOwnerRemovalFailedEvent) => failures.push(event));
+    await remove(app, new InternalPrincipal('no id here'));
+    expect(failures).toMatchObject([{ event: 'principal.removed', reason: 'no-owner-id' }]);
+    for (const id of [obob.id, dbob.id]) expect(await subscriptions.get(id)).not.toBeNull();
+    await expect(subscriptions.deleteSubscriptionsForOwner(undefined as unknown as string)).rejects.toThrow(InvalidWebhookSubscriptionError);
+  });
+
+  it('scenario 66: removing the office principal deletes its subscription with its attempts, and only that one', async () => {
+    const { app, subscriptions, delivery, obob, dbob } = await ownedSubscriptions({ event: 'principal.removed', ownerId: principalId });
+    const deleted: string[] = [];
+    app.get(EventEmitter2).on(WebhookEvents.SubscriptionDeleted, (event: { subscription: WebhookSubscription }) => deleted.push(event.subscription.id));
+    await remove(app, officePrincipal);
+    expect(await subscriptions.get(obob.id)).toBeNull();
+    expect(await delivery.listAttempts(obob.id)).toEqual([]);
+    expect(deleted).toEqual([obob.id]);
+    expect(await subscriptions.get(dbob.id)).toMatchObject({ active: true });
+    expect((await delivery.listAttempts(dbob.id)).map((a) => a.status)).toEqual(['failed', 'failed']);
+  });
+
+  it("scenario 67: with reach 'lineage', removing the department principal keeps its subscription in a sibling scope", async () => {
+    const { app, subscriptions, dbob } = await ownedSubscriptions({ event: 'principal.removed', ownerId: principalId, reach: 'lineage' });
+    const { subscription: ama } = await subscriptions.create({ scope: '/NOAA/NWS/AMA', url: `${receiver.url}/some/path`, payloadType: 'scopes.ExternalizableEmployee', events: ['employee.deleted'], ownerId: 'nws.bob' });
+    await remove(app, departmentPrincipal);
+    expect(await subscriptions.get(dbob.id)).toBeNull();
+    expect(await subscriptions.get(ama.id)).not.toBeNull();
+  });
+
+  it("scenario 68: reach 'all', or the sibling scope named by ownerRemoval.scopes, removes the sibling's subscription too", async () => {
+    for (const ownerRemoval of [
+      { event: 'principal.removed', ownerId: principalId, reach: 'all' as const },
+      { event: 'principal.removed', ownerId: principalId, reach: 'lineage' as const, scopes: () => ['/NOAA/NWS/AMA'] },
+    ]) {
+      const { app, subscriptions, dbob } = await ownedSubscriptions(ownerRemoval);
+      const { subscription: ama } = await subscriptions.create({ scope: '/NOAA/NWS/AMA', url: `${receiver.url}/some/path`, ownerId: 'nws.bob' });
+      await remove(app, departmentPrincipal);
+      expect(await subscriptions.get(dbob.id)).toBeNull();
+      expect(await subscriptions.get(ama.id)).toBeNull();
+      await app.close();
+      apps.splice(apps.indexOf(app), 1);
+      if (database) {
+        await database.drop();
+        database = await storeFor(store);
+      }
+    }
   });
 
   it('scenario 74: scopes are normalised absolute paths; relative paths and ".." are refused', async () => {

@@ -37,6 +37,7 @@ export {
   WebhookSubscriptionEvent,
   WebhookSubscriptionDeactivatedEvent,
   WebhookPreconditionFailureLimitReachedEvent,
+  WebhookOwnerRemovalFailedEvent,
 } from './core/webhook-events.js';
 
 // Errors

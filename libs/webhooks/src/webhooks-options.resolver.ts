@@ -62,6 +62,9 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
     transactions: merged(new WebhookTransactionOptions(), options.transactions),
     scopes: merged(new WebhookScopeOptions(), options.scopes),
   };
+  if (!['all', 'lineage'].includes(resolved.ownerRemoval.reach)) {
+    throw new WebhooksConfigurationError(`ownerRemoval.reach must be 'all' or 'lineage'; got ${String(resolved.ownerRemoval.reach)}`);
+  }
   for (const key of ['resolve', 'current'] as const) {
     if (typeof resolved.scopes[key] !== 'function') throw new WebhooksConfigurationError(`scopes.${key} must be a function`);
   }

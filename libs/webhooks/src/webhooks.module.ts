@@ -16,6 +16,7 @@ import { WebhookDestinationValidator } from './destinations/webhook-destination.
 import { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';
 import { AllowAllWebhookAuthorizer, WebhookAuthorizer } from './access/webhook-authorizer.js';
 import { WebhookDispatcher } from './publish/webhook-dispatcher.js';
+import { OwnerRemoval } from './publish/owner-removal.js';
 import { WebhookEventListener } from './publish/webhook-event.listener.js';
 import { WebhookPublisher } from './publish/webhook-publisher.js';
 import { WebhookEventPublisher } from './core/webhook-event-publisher.js';
@@ -126,6 +127,7 @@ const transportProvider: Provider = {
     WebhookTransactions,
     WebhookDispatcher,
     WebhookPublisher,
+    OwnerRemoval,
     WebhookEventListener,
   ],
   exports: [

@@ -36,6 +36,15 @@ export class WebhookSubscriptionDeactivatedEvent {
   ) {}
 }
 
+/** Payload of `webhooks.owner-removal.failed`: an owner-removal event removed nothing because of `reason`. */
+export class WebhookOwnerRemovalFailedEvent {
+  constructor(
+    readonly event: string,
+    readonly reason: 'no-owner-id',
+    readonly payload: unknown,
+  ) {}
+}
+
 /** Payload of `webhooks.subscription.precondition-failure-limit-reached`. */
 export class WebhookPreconditionFailureLimitReachedEvent {
   constructor(

@@ -25,6 +25,8 @@ export const WebhookEvents = {
   SubscriptionDeactivated: 'webhooks.subscription.deactivated',
   /** The precondition-failure counter reached its limit. Payload: `WebhookPreconditionFailureLimitReachedEvent`. */
   PreconditionFailureLimitReached: 'webhooks.subscription.precondition-failure-limit-reached',
+  /** An owner-removal event could not be acted on (no owner id in it). Payload: `WebhookOwnerRemovalFailedEvent`. */
+  OwnerRemovalFailed: 'webhooks.owner-removal.failed',
 } as const;
 
 /** Status messages of subscriptions; the automatic ones are the exact texts of `nti.webhooks`. */

@@ -132,6 +132,16 @@ export class WebhookOwnerRemovalOptions {
   event?: string;
   /** How to read the owner id from that event's payload. @default payload itself if a string, else `payload.id` */
   ownerId?: (payload: unknown) => string | null | undefined;
+  /** Only instances of this class remove subscriptions; other payloads of the event are ignored. @default any */
+  payloadType?: Type<unknown>;
+  /**
+   * Which of the owner's subscriptions go: `all`, wherever they live; `lineage`, the global ones and those of the
+   * current scope, the removed principal's scope (`scopes.resolve`) and their ancestors (`nti.webhooks`' default).
+   * @default 'all'
+   */
+  reach: 'all' | 'lineage' = 'all';
+  /** With `lineage`: more scopes to search, with their ancestors (`nti.webhooks`' `IWebhookSubscriptionManagers`). */
+  scopes?: (payload: unknown) => readonly string[];
 }
 
 /** Integration with `@nestjs-cls/transactional`. */

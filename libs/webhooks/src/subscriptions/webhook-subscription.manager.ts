@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { WebhookClock } from '../core/clock.js';
 import type { CreateWebhookSubscriptionInput, UpdateWebhookSubscriptionInput } from '../core/subscription-input.js';
-import { WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
+import { InvalidWebhookSubscriptionError, WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
 import { WebhookEventPublisher } from '../core/webhook-event-publisher.js';
 import {
   type WebhookDeactivationReason,
@@ -194,9 +194,10 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     return true;
   }
 
-  /** Deletes every subscription owned by `ownerId` (exact match) and returns them (`deleteSubscriptionsForPrincipal`). */
-  async deleteSubscriptionsForOwner(ownerId: string): Promise<WebhookSubscription[]> {
-    const owned = await this.list({ ownerId });
+  /** Deletes the subscriptions owned by `ownerId` (exact match) whose scope `inScope` accepts, and returns them (`deleteSubscriptionsForPrincipal`). */
+  async deleteSubscriptionsForOwner(ownerId: string, inScope: (scope: string | null) => boolean = () => true): Promise<WebhookSubscription[]> {
+    if (typeof ownerId !== 'string' || ownerId.length === 0) throw new InvalidWebhookSubscriptionError('ownerId', 'must be a non-empty string');
+    const owned = (await this.list({ ownerId })).filter((s) => inScope(s.scope));
     const deleted: WebhookSubscription[] = [];
     for (const subscription of owned) if (await this.delete(subscription.id)) deleted.push(subscription);
     return deleted;
