@@ -6,7 +6,7 @@ import { libraryBurst, rawBurst, replicaBurst, SHARDS } from './bursts.js';
 import { library, peerNestListener, peerNodeWebhooks, rawAxios, rawUndici, usePostgres, type Window } from './contestants.js';
 import { interleaved, median, startReceiver } from './harness.js';
 import { BenchPostgres } from './postgres-database.js';
-import { type BacklogResult, fanOut, latencyLibrary, latencyRaw, matching } from './sections.js';
+import { type BacklogResult, fanOut, latencyLibrary, latencyRaw, matching, scopedMatching, startup } from './sections.js';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Receiver } from './harness.js';
@@ -135,6 +135,21 @@ async function main(): Promise<void> {
   log('|---:|---:|---:|---:|---:|');
   const rows = await matching(quick ? [10, 100, 1_000, 10_000] : [10, 100, 1_000, 10_000, 100_000], quick ? 20_000 : 100_000);
   for (const row of rows) log(`| ${fmt(row.subscriptions)} | ${fmt(row.indexedNs)} | ${fmt(row.scanNs)} | ${row.matches} | ${ratio(row.indexedNs, rows[0]!.indexedNs)} |`);
+  log('');
+  log('Scoped: subscriptions spread over up to 1,000 tenant scopes and their departments; an event about an order in `/tenant-7/dept-1` reaches the scopes on its lineage only.');
+  log('');
+  log('| subscriptions | scopes | indexed ns/event | matches | ÷ at 10 |');
+  log('|---:|---:|---:|---:|---:|');
+  const scoped = await scopedMatching(quick ? [10, 1_000, 10_000] : [10, 1_000, 10_000, 100_000], quick ? 20_000 : 100_000);
+  for (const row of scoped) log(`| ${fmt(row.subscriptions)} | ${fmt(row.scopes)} | ${fmt(row.indexedNs)} | ${row.matches} | ${ratio(row.indexedNs, scoped[0]!.indexedNs)} |`);
+  log('');
+  log('Start-up: N static subscriptions (no ids, numbered `Subscription`, `Subscription-2`, …) and N stored ones (SQLite), from `init()` to ready.');
+  log('');
+  log('| static | stored | ready ms | ms per 1,000 |');
+  log('|---:|---:|---:|---:|');
+  for (const row of await startup(quick ? [1_000, 10_000] : [1_000, 10_000, 100_000])) {
+    log(`| ${fmt(row.statics)} | ${fmt(row.stored)} | ${fmt(row.readyMs)} | ${fmt((row.readyMs / (row.statics + row.stored)) * 1000, 1)} |`);
+  }
   log('');
 
   // 4. fan-out

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { WebhookPayload, WebhookPublisher, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookPayload, WebhookPublisher, type WebhookSubscription, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookStore } from 'nest-webhooks/extensions';
+import { startLibraryAt } from './backlog-app.js';
 import { library, startLibrary, type Store, type Window } from './contestants.js';
 import { payload, percentile, type Receiver, sleep } from './harness.js';
 
@@ -158,6 +160,90 @@ export async function matching(sizes: number[], iterations: number): Promise<Mat
     await lib.close();
   }
   return rows;
+}
+
+// ------------------------------------------------------------------ scoped matching
+
+export interface ScopedMatchingRow {
+  subscriptions: number;
+  scopes: number;
+  indexedNs: number;
+  matches: number;
+}
+
+/**
+ * N subscriptions spread over 1,000 tenant scopes (`/tenant-T` and `/tenant-T/dept-D`), and an event about an order
+ * in `/tenant-7/dept-1`: it reaches the global subscriptions and those of `/`, `/tenant-7` and `/tenant-7/dept-1`.
+ */
+export async function scopedMatching(sizes: number[], iterations: number): Promise<ScopedMatchingRow[]> {
+  const rows: ScopedMatchingRow[] = [];
+  const order = Object.assign(new BenchSpecialOrder(7), { scope: '/tenant-7/dept-1' });
+  for (const size of sizes) {
+    const lib = await startLibrary('memory', { scopes: { resolve: (payload) => (payload as { scope?: string }).scope ?? null } });
+    const manager = lib.app.get(WebhookSubscriptionManager);
+    const scopes = new Set<string>();
+    for (let i = 0; i < size; i++) {
+      const tenant = i % 1000;
+      const scope = i % 2 === 0 ? `/tenant-${tenant}` : `/tenant-${tenant}/dept-${i % 3}`;
+      scopes.add(scope);
+      await manager.create({ url: 'http://127.0.0.1:9/hook', events: ['*.created'], scope });
+    }
+    const event = 'order.created';
+    const matches = manager.activeSubscriptions(event, order).length;
+    for (let i = 0; i < Math.min(iterations, 1000); i++) manager.activeSubscriptions(event, order);
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) manager.activeSubscriptions(event, order);
+    rows.push({ subscriptions: size, scopes: scopes.size, indexedNs: Number(process.hrtime.bigint() - started) / iterations, matches });
+    await lib.close();
+  }
+  return rows;
+}
+
+// ------------------------------------------------------------------ start-up
+
+export interface StartupRow {
+  statics: number;
+  stored: number;
+  readyMs: number;
+}
+
+/**
+ * How long an application takes to be ready with N static subscriptions (declared in `forRoot`, without ids) and
+ * N stored ones (in a SQLite file, written beforehand through the library), from `init()` to ready.
+ */
+export async function startup(sizes: number[]): Promise<StartupRow[]> {
+  const rows: StartupRow[] = [];
+  for (const size of sizes) {
+    const dir = mkdtempSync(join(tmpdir(), 'nest-webhooks-startup-'));
+    const statics = Array.from({ length: size }, (_, i) => ({ url: `http://127.0.0.1:9/static/${i}`, events: ['order.*'], secret: STARTUP_SECRET }));
+    const writer = await startLibraryAt(dir, {});
+    const store = writer.app.get(WebhookStore);
+    const now = new Date();
+    for (let i = 0; i < size; i++) {
+      const subscription = storedSubscription(`stored-${i}`, now);
+      await store.insertSubscription(subscription, { secrets: [{ id: `k${i}`, subscriptionId: subscription.id, secret: STARTUP_SECRET, createdAt: now, expiresAt: null }], headers: {} });
+    }
+    await writer.close();
+    const started = performance.now();
+    const reader = await startLibraryAt(dir, { subscriptions: statics });
+    const readyMs = performance.now() - started;
+    const listed = await reader.app.get(WebhookSubscriptionManager).list();
+    if (listed.length !== 2 * size) throw new Error(`start-up bench: ${listed.length} subscriptions, expected ${2 * size}`);
+    await reader.close();
+    rmSync(dir, { recursive: true, force: true });
+    rows.push({ statics: size, stored: size, readyMs });
+  }
+  return rows;
+}
+
+const STARTUP_SECRET = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
+
+function storedSubscription(id: string, now: Date): WebhookSubscription {
+  return {
+    id, source: 'persistent', url: `http://127.0.0.1:9/stored/${id}`, events: ['order.*'], payloadType: null, scope: null, ownerId: null,
+    permission: null, dialect: null, active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [],
+    retrySchedule: null, preconditionFailures: 0, failingSince: null, createdAt: now, updatedAt: now, revision: 0,
+  };
 }
 
 // ------------------------------------------------------------------ fan-out

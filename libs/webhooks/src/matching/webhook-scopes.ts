@@ -5,6 +5,8 @@ import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import { normaliseScope } from '../core/scope-path.js';
 import type { EventScopes } from './scope-lineage.js';
 
+const MAX_REMEMBERED_SCOPES = 10_000;
+
 /**
  * Says which scope (tenant, department: a normalised path such as `/acme/sales`) an object lives in. The default
  * asks `forRoot({ scopes: { resolve } })`; provide your own class for `WebhookScopeResolver` for more.
@@ -32,6 +34,8 @@ export class OptionsScopeResolver extends WebhookScopeResolver {
 @Injectable()
 export class WebhookScopes {
   private readonly logger = new Logger('WebhookScopes');
+  /** Scopes as the application gives them, normalised (most applications use a few thousand at most). */
+  private readonly normalised = new Map<string, string>();
   /** Created at the first `run`: an application that never calls it pays nothing for async context tracking. */
   private storage: AsyncLocalStorage<string | null> | undefined;
 
@@ -68,7 +72,14 @@ export class WebhookScopes {
   private checked(read: () => unknown, source: string): string | null {
     try {
       const scope = read();
-      return scope === null || scope === undefined ? null : normaliseScope(scope, 'scope');
+      if (scope === null || scope === undefined) return null;
+      let normalised = typeof scope === 'string' ? this.normalised.get(scope) : undefined;
+      if (normalised === undefined) {
+        normalised = normaliseScope(scope, 'scope');
+        if (this.normalised.size >= MAX_REMEMBERED_SCOPES) this.normalised.clear();
+        this.normalised.set(scope as string, normalised);
+      }
+      return normalised;
     } catch (error) {
       this.logger.warn(`${source} gave no usable scope: ${(error as Error)?.message ?? String(error)}`);
       return null;
