@@ -3,7 +3,7 @@ import { Injectable, type INestApplication, type Provider } from '@nestjs/common
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type StaticWebhookSubscription, WebhookDeliveryManager, type WebhookDialect, WebhookDialectProvider, type WebhookPayloadSerializer, WebhookSubscriptionManager } from 'nest-webhooks';
+import { StandardWebhookDialect, type StaticWebhookSubscription, WebhookDeliveryManager, type WebhookDialect, WebhookDialectProvider, type WebhookPayloadSerializer, WebhookSubscriptionManager } from 'nest-webhooks';
 import { WebhookDialectRegistry, type WebhookPayloadSource, type WebhookSerializationContext } from 'nest-webhooks/extensions';
 import { type ReceivedRequest, TestReceiver } from '../support/receiver.js';
 import {
@@ -11,7 +11,6 @@ import {
   Employee,
   ExternalizableEmployee,
   externalizeEmployee,
-  TimestampPolicyDialect,
 } from '../support/seed-b-payloads.js';
 import { seedSecret } from '../support/seed-b-security.js';
 import type { TestDatabase } from '../support/databases.js';
@@ -190,7 +189,7 @@ describe.each(STORES)('seed: payload customization (scenarios 37–47) (%s store
 
   it('scenario 43: a custom dialect `webhook-testing` with its own serializer; setting the subscription\'s dialect changes the body to {"Class": "Employee", "Name": "Bob"}', async () => {
     const { subscriptions, delivery, receiver } = await boot({
-      dialects: { 'webhook-testing': new TimestampPolicyDialect() },
+      dialects: { 'webhook-testing': new StandardWebhookDialect({ timestamps: 'iso-seconds' }) },
       serializers: [{ type: Employee, dialect: 'webhook-testing', serialize: externalizeEmployee }],
       subscription: { events: ['nothing.here'] },
     });
@@ -210,9 +209,9 @@ describe.each(STORES)('seed: payload customization (scenarios 37–47) (%s store
     expect(latest).toMatchObject({ dialect: 'webhook-testing', status: 'successful' });
   });
 
-  it('scenario 44: with Last Modified 123456789, a dialect with the ISO timestamp policy sends "1973-11-29T21:33:09Z" (the library\'s standard dialect renders Dates with JSON\'s ISO form, with milliseconds)', async () => {
+  it('scenario 44: with Last Modified 123456789, a standard dialect with timestamps iso-seconds sends "1973-11-29T21:33:09Z" (the library\'s standard dialect renders Dates with JSON\'s ISO form, with milliseconds)', async () => {
     await boot({
-      dialects: { 'webhook-testing': new TimestampPolicyDialect() },
+      dialects: { 'webhook-testing': new StandardWebhookDialect({ timestamps: 'iso-seconds' }) },
       serializers: [{ type: Employee, dialect: 'webhook-testing', serialize: externalizeEmployee }],
       subscription: { dialect: 'webhook-testing' },
       extraSubscriptions: (url) => [{ id: 'standard', url: `${url}/standard`, events: ['employee.*'], payloadType: Employee, secret: seedSecret() }],
@@ -225,8 +224,8 @@ describe.each(STORES)('seed: payload customization (scenarios 37–47) (%s store
     expect(byPath['/standard']).toEqual({ name: 'Bob', lastModified: '1973-11-29T21:33:09.000Z' });
   });
 
-  it('scenario 45: with the timestamp policy unset (seed: policy name null), Last Modified is the number 123456789; the headers are the standard dialect\'s (Standard Webhooks instead of the seed\'s HTTP-library defaults) with a matching Content-Length', async () => {
-    const dialect = new TimestampPolicyDialect();
+  it('scenario 45: with timestamps unix-seconds (nti.webhooks policy name null), Last Modified is the number 123456789; the headers are the standard dialect\'s (Standard Webhooks instead of the seed\'s HTTP-library defaults) with a matching Content-Length', async () => {
+    const dialect = new StandardWebhookDialect({ timestamps: 'iso-seconds' });
     const { secret, delivery } = await boot({
       dialects: { 'webhook-testing': dialect },
       serializers: [{ type: Employee, dialect: 'webhook-testing', serialize: externalizeEmployee }],
@@ -235,7 +234,7 @@ describe.each(STORES)('seed: payload customization (scenarios 37–47) (%s store
     expect(await dataOf('employee.created', new Employee('Bob', LAST_MODIFIED))).toMatchObject({ 'Last Modified': '1973-11-29T21:33:09Z' });
 
     // Changed on the live dialect; the next delivery uses it.
-    dialect.timestampPolicy = null;
+    dialect.timestamps = 'unix-seconds';
     const { request, data } = await sendOne('employee.created', new Employee('Bob', LAST_MODIFIED));
     expect(data).toEqual({ Class: 'Employee', Name: 'Bob', 'Last Modified': 123456789 });
     expect(request.method).toBe('POST');
@@ -253,7 +252,7 @@ describe.each(STORES)('seed: payload customization (scenarios 37–47) (%s store
   });
 
   it('scenario 46: a dialect whose method is PUT and user agent "doctests" sends PUT with User-Agent doctests', async () => {
-    const dialect = new TimestampPolicyDialect();
+    const dialect = new StandardWebhookDialect({ timestamps: 'iso-seconds' });
     const { delivery } = await boot({
       dialects: { 'webhook-testing': dialect },
       serializers: [{ type: Employee, dialect: 'webhook-testing', serialize: externalizeEmployee }],
@@ -272,11 +271,11 @@ describe.each(STORES)('seed: payload customization (scenarios 37–47) (%s store
     expect(attempt).toMatchObject({ status: 'successful', request: { method: 'PUT', headers: { 'user-agent': 'doctests' } } });
   });
 
-  it('scenario 47: a dialect declared as a provider with @WebhookDialectProvider (seed: ZCML webhookDialect zcml-dialect: webhook-testing externalizer, default policy, PUT, zcml-tests) used by a static subscription — numeric timestamp, PUT, User-Agent zcml-tests', async () => {
+  it('scenario 47: a dialect declared as a provider with @WebhookDialectProvider (seed: ZCML webhookDialect zcml-dialect: webhook-testing externalizer, default policy, PUT, zcml-tests) used by a static subscription — timestamps unix-seconds, PUT, User-Agent zcml-tests', async () => {
     @Injectable()
     @WebhookDialectProvider('zcml-dialect')
-    class ZcmlDialect extends TimestampPolicyDialect {
-      override timestampPolicy = null;
+    class ZcmlDialect extends StandardWebhookDialect {
+      override timestamps = 'unix-seconds' as const;
       override method = 'PUT';
       override userAgent = 'zcml-tests';
     }

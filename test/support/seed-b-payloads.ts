@@ -1,5 +1,4 @@
-import { StandardWebhookDialect, WebhookPayload } from 'nest-webhooks';
-import type { WebhookExternalizeContext } from 'nest-webhooks/extensions';
+import { WebhookPayload } from 'nest-webhooks';
 
 /** Seed `employees.Employee`; `lastModified` is the seed's `LastModified` Unix timestamp, as a Date. */
 @WebhookPayload('seedB.Employee')
@@ -20,40 +19,8 @@ export class Contractor {
 
 /**
  * The seed's `webhook-testing` externalizer: `{"Class": "Employee", "Name": …, "Last Modified": …}`. The
- * timestamp stays a Date here; rendering it is the dialect's timestamp policy (seed: externalizer policy).
+ * timestamp stays a Date here; the dialect's `timestamps` option writes it (`nti.webhooks`: the externalizer policy).
  */
 export function externalizeEmployee(employee: Employee): Record<string, unknown> {
   return { Class: 'Employee', Name: employee.name, 'Last Modified': employee.lastModified };
-}
-
-/**
- * How a dialect renders Dates in the payload (seed `externalizer_policy_name`): `iso` is the seed's
- * `webhook-delivery` policy (`1973-11-29T21:33:09Z`, second precision, UTC); `null` is the seed's library
- * default, which keeps Unix timestamps as numbers (seconds since the epoch).
- */
-export type TimestampPolicy = 'iso' | null;
-
-function render(value: unknown, policy: TimestampPolicy): unknown {
-  if (value instanceof Date) {
-    return policy === 'iso' ? value.toISOString().replace(/\.\d{3}Z$/, 'Z') : value.getTime() / 1000;
-  }
-  if (Array.isArray(value)) return value.map((item) => render(item, policy));
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, render(item, policy)]));
-  }
-  return value;
-}
-
-/**
- * A dialect with a timestamp policy, built the documented way: extend the standard dialect and override its
- * `envelope`. Method and user agent are plain fields, so they can be changed on a live instance (seed: doctests
- * change dialect class attributes and the next delivery uses them).
- */
-export class TimestampPolicyDialect extends StandardWebhookDialect {
-  timestampPolicy: TimestampPolicy = 'iso';
-
-  override envelope(context: WebhookExternalizeContext): unknown {
-    const envelope = super.envelope(context) as Record<string, unknown>;
-    return { ...envelope, data: render(envelope['data'], this.timestampPolicy) };
-  }
 }

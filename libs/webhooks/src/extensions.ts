@@ -53,6 +53,7 @@ export { redactUrl, redactHeaders } from './send/redaction.js';
 // Dialects and payloads
 export { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';
 export type { WebhookExternalizeContext, WebhookRequestContext, PreparedWebhookRequest } from './dialects/webhook-dialect.js';
+export type { StandardWebhookDialectOptions, WebhookTimestampFormat } from './dialects/standard.dialect.js';
 export type { WebhookPayloadSource, WebhookSerializationContext } from './payloads/webhook-payload-serializer.js';
 
 // Scopes and resources
