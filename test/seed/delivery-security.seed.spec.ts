@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookAuthorizer, WebhookDeliveryManager, WebhookEvents, WebhookMessages, WebhookPreconditionFailureLimitReachedEvent, WebhookSubscriptionDeactivatedEvent, WebhookSubscriptionManager } from 'nest-webhooks';
 import { type ResolvedWebhooksOptions, WEBHOOKS_OPTIONS } from 'nest-webhooks/extensions';
 import { TestReceiver } from '../support/receiver.js';
-import { deliverSome, Folder, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
+import { deliverSome, Folder, interaction, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
@@ -39,6 +39,8 @@ describe.each(STORES)('seed: delivery security (scenarios 23–32) (%s store)', 
       database,
       authorizer: SeedAuthorizer,
       webhooks: {
+        // The application passes its request context's acting user to the library.
+        authorization: { actingPrincipal: () => interaction.getStore() ?? null },
         subscriptions: [
           {
             url: `${receiver.url}/hooks`,
@@ -148,6 +150,7 @@ describe.each(STORES)('seed: delivery security (scenarios 23–32) (%s store)', 
 
     expect(await subscriptions.isApplicable(STATIC_ID, EVENT, folder)).toBe(true);
     expect(await authorizer.actAs('some.one.else', () => subscriptions.isApplicable(STATIC_ID, EVENT, folder))).toBe(false);
+    expect(authorizer.requests.at(-1)).toMatchObject({ actingPrincipal: 'some.one.else', ownerId: 'some.one' });
     // The acting user reaches the authorizer through an emitted event as well.
     await authorizer.actAs('some.one.else', () => deliver(1));
     expect(await attempts()).toEqual([]);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookAccessPolicy, type WebhookAttempt, WebhookAuthorizer, WebhookDeliveryManager, type WebhookPrincipal, type WebhookSubscription, WebhookSubscriptionManager } from 'nest-webhooks';
 import { OwnerWebhookAccessPolicy, type WebhookAccessAction } from 'nest-webhooks/extensions';
 import { TestReceiver } from '../support/receiver.js';
-import { Folder, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
+import { Folder, interaction, SeedAuthorizer, seedSecret } from '../support/seed-b-security.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createWebhooksApp, STORES, storeFor } from '../support/webhooks-app.js';
 
@@ -59,6 +59,8 @@ describe.each(STORES)('seed: subscription security (scenarios 33–36) (%s store
       database,
       authorizer: SeedAuthorizer,
       webhooks: {
+        // The application passes its request context's acting user to the library.
+        authorization: { actingPrincipal: () => interaction.getStore() ?? null },
         subscriptions: [
           { url: `${receiver.url}/hooks`, events: ['content.created'], payloadType: Folder, ownerId: ALICE.id, secret: seedSecret() },
         ],

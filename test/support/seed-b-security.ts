@@ -22,6 +22,9 @@ export class Folder implements SecuredContent {
   ) {}
 }
 
+/** The application's request context: who is acting (a nestjs-cls or AsyncLocalStorage value in a real app). */
+export const interaction = new AsyncLocalStorage<string>();
+
 /**
  * A test authorizer that models the seed's zope security for owner/permission checks (§7.1), the way an
  * application would implement `WebhookAuthorizer`:
@@ -30,8 +33,8 @@ export class Folder implements SecuredContent {
  * - registered permission ids: an unknown one cannot be resolved;
  * - grants and denials per principal, and for the anonymous role (which every principal has); a principal's own
  *   setting wins over the role's, and local grants on the event's object add to them;
- * - the acting user (the seed's interaction), carried in an AsyncLocalStorage like a request context; the owner
- *   AND the acting user must both hold the permission;
+ * - the acting user (the seed's interaction), which the library reads from the application's request context
+ *   (`authorization.actingPrincipal`) and passes in; the owner AND the acting user must both hold the permission;
  * - an explicit, opt-in anonymous fallback (`fallbackToAnonymous`): the library itself has none.
  *
  * Unresolvable owner or permission → `PreconditionFailed` (counted by the library); otherwise Allowed/Denied.
@@ -42,7 +45,6 @@ export class SeedAuthorizer extends WebhookAuthorizer {
   readonly permissions = new Set<string>(['webhooks.view']);
   private readonly principalSettings = new Map<string, Map<string, Setting>>();
   private readonly anonymousRole = new Map<string, Setting>();
-  private readonly interaction = new AsyncLocalStorage<string>();
   /** Seed `fallback_to_unauthenticated_principal`, made an explicit choice of the application. */
   fallbackToAnonymous = false;
   /** Every request the library made, to show what it passes in. */
@@ -80,7 +82,7 @@ export class SeedAuthorizer extends WebhookAuthorizer {
 
   /** Runs `work` inside an interaction of `principal` (the acting user); async work started inside keeps it. */
   actAs<T>(principal: string, work: () => T): T {
-    return this.interaction.run(principal, work);
+    return interaction.run(principal, work);
   }
 
   authorize(request: WebhookAuthorizationRequest): WebhookAuthorization {
@@ -91,8 +93,8 @@ export class SeedAuthorizer extends WebhookAuthorizer {
     if (owner === null && this.fallbackToAnonymous) owner = ANONYMOUS;
     if (owner === null) return WebhookAuthorization.PreconditionFailed;
     const participants = [owner];
-    const acting = this.interaction.getStore();
-    if (acting !== undefined) participants.push(acting);
+    // The library passes the acting user it read from the application's request context.
+    if (request.actingPrincipal !== null) participants.push(request.actingPrincipal);
     return participants.every((principal) => this.holds(principal, permission, payload))
       ? WebhookAuthorization.Allowed
       : WebhookAuthorization.Denied;

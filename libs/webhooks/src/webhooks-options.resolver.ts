@@ -65,6 +65,7 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
   if (!['all', 'lineage'].includes(resolved.ownerRemoval.reach)) {
     throw new WebhooksConfigurationError(`ownerRemoval.reach must be 'all' or 'lineage'; got ${String(resolved.ownerRemoval.reach)}`);
   }
+  if (typeof resolved.authorization.actingPrincipal !== 'function') throw new WebhooksConfigurationError('authorization.actingPrincipal must be a function');
   for (const key of ['resolve', 'current'] as const) {
     if (typeof resolved.scopes[key] !== 'function') throw new WebhooksConfigurationError(`scopes.${key} must be a function`);
   }

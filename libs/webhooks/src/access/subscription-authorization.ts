@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { WebhookAuthorization, WebhookAuthorizer } from './webhook-authorizer.js';
 
@@ -7,7 +9,10 @@ import { WebhookAuthorization, WebhookAuthorizer } from './webhook-authorizer.js
 export class SubscriptionAuthorization {
   private readonly logger = new Logger('WebhookAuthorization');
 
-  constructor(private readonly authorizer: WebhookAuthorizer) {}
+  constructor(
+    private readonly authorizer: WebhookAuthorizer,
+    @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+  ) {}
 
   /**
    * Whether the subscription's owner may receive the payload. Subscriptions with neither owner nor permission are
@@ -24,6 +29,7 @@ export class SubscriptionAuthorization {
         payload,
         ownerId: subscription.ownerId,
         permission: subscription.permission,
+        actingPrincipal: this.actingPrincipal(),
         payloadScope: scopes?.payload ?? null,
         currentScope: scopes?.current ?? null,
       });
@@ -31,6 +37,17 @@ export class SubscriptionAuthorization {
     } catch (error) {
       this.logger.warn(`Authorizer failed for subscription ${subscription.id}: ${(error as Error)?.message ?? String(error)}`);
       return WebhookAuthorization.PreconditionFailed;
+    }
+  }
+
+  /** The acting principal in the caller's async context; a throw counts as none. */
+  private actingPrincipal(): string | null {
+    try {
+      const principal = this.options.authorization.actingPrincipal();
+      return typeof principal === 'string' && principal.length > 0 ? principal : null;
+    } catch (error) {
+      this.logger.warn(`authorization.actingPrincipal failed: ${(error as Error)?.message ?? String(error)}`);
+      return null;
     }
   }
 }

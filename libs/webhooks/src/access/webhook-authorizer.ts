@@ -23,6 +23,8 @@ export interface WebhookAuthorizationRequest {
   /** The permission to check (the subscription's; `authorization.defaultPermission` is applied at creation). */
   permission: string | null;
   ownerId: string | null;
+  /** Who published the event (`authorization.actingPrincipal`), or `null` outside a request. */
+  actingPrincipal: string | null;
   /** The scope the payload lives in (`WebhookScopeResolver`), or `null`. */
   payloadScope: string | null;
   /** The scope current when the event was published, or `null`. */

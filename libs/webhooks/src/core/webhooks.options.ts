@@ -112,6 +112,13 @@ export class WebhookAuthorizationOptions {
   permissions: string[] = ['webhooks.view'];
   /** Permission applied when a subscription has an owner but no permission (`nti.webhooks`' documented default). @default 'webhooks.view' */
   defaultPermission: string | null = 'webhooks.view';
+  /**
+   * The principal acting when an event is published (the request's user), read in the async context of each
+   * `emit()` and passed to the authorizer as `actingPrincipal`: plug in the application's request context (a
+   * nestjs-cls value, say). `nti.webhooks` required both the acting user and the owner to hold the permission.
+   * @default () => null
+   */
+  actingPrincipal: () => string | null | undefined = () => null;
 }
 
 /** Signing secrets. */
