@@ -43,9 +43,11 @@ describe.each(STORES)('seed: subscription security (scenarios 33–36) (%s store
     return Object.fromEntries(ACTIONS.map((action) => [action, policy.can(principal, action, subscription)])) as Record<WebhookAccessAction, boolean>;
   }
 
-  /** An attempt has the grants of the subscription it belongs to, looked up by id; none once it is detached. */
+  /** An attempt's rights, as the library's access rule for attempts gives them (its subscription's, none once detached). */
   async function attemptRights(principal: WebhookPrincipal, attempt: WebhookAttempt) {
-    return rights(principal, await app!.get(WebhookSubscriptionManager).get(attempt.subscriptionId));
+    const delivery = app!.get(WebhookDeliveryManager);
+    const entries = await Promise.all(ACTIONS.map(async (action) => [action, await delivery.mayAccessAttempt(principal, action, attempt)] as const));
+    return Object.fromEntries(entries) as Record<WebhookAccessAction, boolean>;
   }
 
   const ALL = { view: true, update: true, delete: true, manage: true };

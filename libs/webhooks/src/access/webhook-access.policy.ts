@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { WebhookAttempt } from '../core/webhook-attempt.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 
 /**
@@ -22,6 +23,14 @@ export interface WebhookPrincipal {
 export abstract class WebhookAccessPolicy {
   /** `subscription` is null for an attempt whose subscription no longer exists. */
   abstract can(principal: WebhookPrincipal, action: WebhookAccessAction, subscription: WebhookSubscription | null): boolean;
+
+  /**
+   * Access to an attempt. By default it has its subscription's grants; `subscription` is null once the attempt is
+   * detached from it (the subscription is gone), and then only what `can` allows without one (administrators).
+   */
+  canAttempt(principal: WebhookPrincipal, action: WebhookAccessAction, attempt: WebhookAttempt, subscription: WebhookSubscription | null): boolean {
+    return this.can(principal, action, subscription !== null && subscription.id === attempt.subscriptionId ? subscription : null);
+  }
 }
 
 /**

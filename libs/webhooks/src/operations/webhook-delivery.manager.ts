@@ -1,4 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { type WebhookAccessAction, WebhookAccessPolicy, type WebhookPrincipal } from '../access/webhook-access.policy.js';
 import { WebhookAttemptNotFoundError, WebhookDeliveryTimeoutError } from '../core/delivery.errors.js';
 import type { WebhookAttempt } from '../core/webhook-attempt.js';
 import type { WebhookDelivery, WebhookShipment } from '../core/webhook-shipment.js';
@@ -33,6 +34,7 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     private readonly worker: WebhookDeliveryWorker,
     private readonly queue: WebhookDeliveryQueue,
     private readonly health: SubscriptionHealth,
+    private readonly access: WebhookAccessPolicy,
   ) {}
 
   /** This process's identity in attempt leases. */
@@ -67,6 +69,11 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
 
   getAttempt(id: string): Promise<WebhookAttempt | null> {
     return this.store.findAttempt(id);
+  }
+
+  /** Whether `principal` may do `action` with an attempt (`WebhookAccessPolicy.canAttempt`, with its subscription as it is now). */
+  async mayAccessAttempt(principal: WebhookPrincipal, action: WebhookAccessAction, attempt: WebhookAttempt): Promise<boolean> {
+    return this.access.canAttempt(principal, action, attempt, await this.subscriptions.get(attempt.subscriptionId));
   }
 
   /** Deletes a subscription's attempt history (`nti.webhooks`' `clear()`). */
