@@ -242,7 +242,7 @@ function storedSubscription(id: string, now: Date): WebhookSubscription {
   return {
     id, source: 'persistent', url: `http://127.0.0.1:9/stored/${id}`, events: ['order.*'], payloadType: null, scope: null, ownerId: null,
     permission: null, dialect: null, active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [],
-    retrySchedule: null, preconditionFailures: 0, failingSince: null, createdAt: now, updatedAt: now, revision: 0,
+    retrySchedule: null, attemptLimit: null, preconditionFailureLimit: null, preconditionFailures: 0, failingSince: null, createdAt: now, updatedAt: now, revision: 0,
   };
 }
 

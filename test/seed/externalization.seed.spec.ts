@@ -87,6 +87,9 @@ describe.each(DATABASE_STORES)('seed scenarios 69–72: externalization, princip
       metadata: {},
       headerNames: [],
       retrySchedule: null,
+      // The module's limits apply (`attemptLimit` 50), unless a subscription sets its own.
+      attemptLimit: null,
+      preconditionFailureLimit: null,
       preconditionFailures: 0,
       failingSince: null,
       createdAt: '2026-01-01T00:00:00.000Z',

@@ -8,7 +8,7 @@ function sub(id: string, scope: string | null, events = ['**']): WebhookSubscrip
   const now = new Date(0);
   return {
     id, source: 'persistent', url: 'https://example.com', events, payloadType: null, scope, ownerId: null, permission: null, dialect: null,
-    active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [], retrySchedule: null, preconditionFailures: 0,
+    active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [], retrySchedule: null, attemptLimit: null, preconditionFailureLimit: null, preconditionFailures: 0,
     failingSince: null, createdAt: now, updatedAt: now, revision: 0,
   };
 }

@@ -19,8 +19,9 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 function setUp() {
   const store = new MemoryWebhookStore();
   const deactivated: string[] = [];
-  // The only collaborator the history rules call: deactivation when every stored attempt failed.
-  const subscriptions = { deactivate: async (id: string) => void deactivated.push(id) } as unknown as WebhookSubscriptionManager;
+  // The collaborators the history rules call: the subscription's own limit (none here), and deactivation when every
+  // stored attempt failed.
+  const subscriptions = { get: async () => null, deactivate: async (id: string) => void deactivated.push(id) } as unknown as WebhookSubscriptionManager;
   const registry = { active: () => undefined } as unknown as SubscriptionRegistry;
   return { store, deactivated, health: new SubscriptionHealth(options, store, subscriptions, registry, new WebhookClock()) };
 }

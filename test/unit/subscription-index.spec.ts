@@ -14,7 +14,7 @@ function sub(events: string[], payloadType: WebhookSubscription['payloadType'] =
   const now = new Date(0);
   return {
     id, source: 'persistent', url: 'https://example.com', events, payloadType, scope: null, ownerId: null, permission: null, dialect: null,
-    active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [], retrySchedule: null, preconditionFailures: 0,
+    active: true, statusMessage: 'Active', description: null, metadata: {}, headerNames: [], retrySchedule: null, attemptLimit: null, preconditionFailureLimit: null, preconditionFailures: 0,
     failingSince: null, createdAt: now, updatedAt: now, revision: 0,
   };
 }

@@ -20,6 +20,10 @@ export interface CreateWebhookSubscriptionInput {
   headers?: Record<string, string>;
   /** Delays between tries in milliseconds. @default null (the module's schedule) */
   retrySchedule?: number[] | null;
+  /** Attempts kept in its history (1–10,000). @default null (`limits.attemptLimit`) */
+  attemptLimit?: number | null;
+  /** Precondition failures before deactivation (1–10,000). @default null (`limits.preconditionFailureLimit`) */
+  preconditionFailureLimit?: number | null;
   /** A `whsec_` secret to use instead of a generated one (for migrations from another sender). */
   secret?: string;
 }
@@ -28,7 +32,17 @@ export interface CreateWebhookSubscriptionInput {
 export type UpdateWebhookSubscriptionInput = Partial<
   Pick<
     CreateWebhookSubscriptionInput,
-    'url' | 'events' | 'payloadType' | 'permission' | 'dialect' | 'description' | 'metadata' | 'headers' | 'retrySchedule'
+    | 'url'
+    | 'events'
+    | 'payloadType'
+    | 'permission'
+    | 'dialect'
+    | 'description'
+    | 'metadata'
+    | 'headers'
+    | 'retrySchedule'
+    | 'attemptLimit'
+    | 'preconditionFailureLimit'
   >
 >;
 

@@ -45,10 +45,25 @@ export class WebhookOwnerRemovalFailedEvent {
   ) {}
 }
 
-/** Payload of `webhooks.subscription.precondition-failure-limit-reached`. */
+/**
+ * Payload of `webhooks.subscription.precondition-failure-limit-reached`. By default the subscription is then
+ * deactivated; a listener may decide otherwise, synchronously: `keepActive()` (alert instead of suspending) or
+ * `resetCounter()` (keep it active and count from 0).
+ */
 export class WebhookPreconditionFailureLimitReachedEvent {
+  /** What happens next: `deactivate` unless a listener chose otherwise. */
+  decision: 'deactivate' | 'keep-active' | 'reset-counter' = 'deactivate';
+
   constructor(
     readonly subscription: WebhookSubscription,
     readonly failures: number,
   ) {}
+
+  keepActive(): void {
+    this.decision = 'keep-active';
+  }
+
+  resetCounter(): void {
+    this.decision = 'reset-counter';
+  }
 }

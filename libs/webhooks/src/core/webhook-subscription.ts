@@ -46,6 +46,10 @@ export interface WebhookSubscription {
   readonly headerNames: readonly string[];
   /** Per-subscription retry schedule in milliseconds; `null` uses the module's schedule. */
   readonly retrySchedule: readonly number[] | null;
+  /** Attempts kept in its history, and the all-failed deactivation threshold; `null` uses `limits.attemptLimit`. */
+  readonly attemptLimit: number | null;
+  /** Precondition failures before it is deactivated; `null` uses `limits.preconditionFailureLimit`. */
+  readonly preconditionFailureLimit: number | null;
   /** Precondition failures counted since the last activation (`nti.webhooks`' `applicable_precondition_failure_limit`). */
   readonly preconditionFailures: number;
   /** When every delivery started failing (cleared by a success); drives the time-based disable rule. */

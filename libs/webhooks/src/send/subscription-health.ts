@@ -132,7 +132,8 @@ export class SubscriptionHealth {
   }
 
   private async checkHistory(subscriptionId: string, failed: boolean): Promise<void> {
-    const limit = this.options.limits.attemptLimit;
+    const subscription = this.registry.active(subscriptionId) ?? (await this.subscriptions.get(subscriptionId));
+    const limit = subscription?.attemptLimit ?? this.options.limits.attemptLimit;
     const counts = await this.store.trimHistory(subscriptionId, limit);
     if (failed && counts.total >= limit && counts.failed === counts.total) {
       await this.subscriptions.deactivate(subscriptionId, 'delivery-failures', SubscriptionStatusMessages.TooManyDeliveryFailures);

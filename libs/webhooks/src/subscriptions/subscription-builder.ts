@@ -17,6 +17,7 @@ import {
   checkDialect,
   checkEvents,
   checkHeaders,
+  checkLimit,
   checkMetadata,
   checkOwnerId,
   checkPayloadType,
@@ -72,6 +73,8 @@ export class SubscriptionBuilder {
       metadata: checkMetadata(input.metadata),
       headerNames: Object.keys(headers),
       retrySchedule: checkRetrySchedule(input.retrySchedule),
+      attemptLimit: checkLimit(input.attemptLimit, 'attemptLimit'),
+      preconditionFailureLimit: checkLimit(input.preconditionFailureLimit, 'preconditionFailureLimit'),
       preconditionFailures: 0,
       failingSince: null,
       createdAt: now,
@@ -102,6 +105,8 @@ export class SubscriptionBuilder {
     const headers = input.headers !== undefined ? checkHeaders(input.headers) : undefined;
     if (headers !== undefined) patch.headerNames = Object.keys(headers);
     if (input.retrySchedule !== undefined) patch.retrySchedule = checkRetrySchedule(input.retrySchedule);
+    if (input.attemptLimit !== undefined) patch.attemptLimit = checkLimit(input.attemptLimit, 'attemptLimit');
+    if (input.preconditionFailureLimit !== undefined) patch.preconditionFailureLimit = checkLimit(input.preconditionFailureLimit, 'preconditionFailureLimit');
     return { patch, headers };
   }
 

@@ -85,6 +85,13 @@ export function checkPayloadType(value: unknown, context: SubscriptionRuleContex
   return fail('payloadType', 'must be a registered payload type name or a class');
 }
 
+/** A per-subscription limit: a whole number from 1 to 10,000, or `null` for the module's. */
+export function checkLimit(value: unknown, field: string): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 10_000) return fail(field, 'must be a whole number from 1 to 10000, or null');
+  return value;
+}
+
 /** `nti.webhooks`' `PermissivePrincipalId`: text without whitespace (emails and plain names are fine). */
 export function checkOwnerId(value: unknown): string | null {
   if (value === undefined || value === null) return null;

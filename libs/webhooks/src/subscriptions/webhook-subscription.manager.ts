@@ -248,7 +248,10 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     return this.applicability.applies(await this.requireFound(id), eventName, payload);
   }
 
-  /** Counts a precondition failure; at `limits.preconditionFailureLimit` the subscription is deactivated. */
+  /**
+   * Counts a precondition failure; at the subscription's limit (`limits.preconditionFailureLimit` by default) it is
+   * deactivated, unless a listener of the limit event decided to keep it active or to reset the counter.
+   */
   async countPreconditionFailure(subscription: WebhookSubscription): Promise<void> {
     let failures: number;
     if (subscription.source === 'static') {
@@ -259,11 +262,12 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     } else {
       failures = await this.store.incrementPreconditionFailures(subscription.id);
     }
-    if (failures >= this.options.limits.preconditionFailureLimit) {
-      const latest = (await this.get(subscription.id)) ?? subscriptionSnapshot(subscription);
-      this.events.emit(WebhookEvents.PreconditionFailureLimitReached, new WebhookPreconditionFailureLimitReachedEvent(latest, failures));
-      await this.deactivate(subscription.id, 'precondition-failures', SubscriptionStatusMessages.TooManyPreconditionFailures);
-    }
+    if (failures < (subscription.preconditionFailureLimit ?? this.options.limits.preconditionFailureLimit)) return;
+    const latest = (await this.get(subscription.id)) ?? subscriptionSnapshot(subscription);
+    const reached = new WebhookPreconditionFailureLimitReachedEvent(latest, failures);
+    this.events.emit(WebhookEvents.PreconditionFailureLimitReached, reached);
+    if (reached.decision === 'deactivate') await this.deactivate(subscription.id, 'precondition-failures', SubscriptionStatusMessages.TooManyPreconditionFailures);
+    else if (reached.decision === 'reset-counter') await this.patch((await this.find(subscription.id)) ?? subscription, { preconditionFailures: 0 });
   }
 
   // ---------------------------------------------------------------- internals

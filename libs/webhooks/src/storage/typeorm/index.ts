@@ -7,7 +7,7 @@ import { CreateWebhookTables1764300000000 } from './migrations/1764300000000-cre
 import { PartialAttemptIndexes1764400000000 } from './migrations/1764400000000-partial-attempt-indexes.js';
 import { ResolvedAttemptIndex1764500000000 } from './migrations/1764500000000-resolved-attempt-index.js';
 import { ReplicaCoordination1764600000000 } from './migrations/1764600000000-replica-coordination.js';
-import { SubscriptionScopes1764700000000 } from './migrations/1764700000000-subscription-scopes.js';
+import { SubscriptionScopesAndLimits1764700000000 } from './migrations/1764700000000-subscription-scopes-and-limits.js';
 
 /** The library's entities: list them in your DataSource (or use `autoLoadEntities` with `TypeOrmModule.forFeature`). */
 export const WEBHOOK_ENTITIES = [
@@ -24,7 +24,7 @@ export const WEBHOOK_MIGRATIONS = [
   PartialAttemptIndexes1764400000000,
   ResolvedAttemptIndex1764500000000,
   ReplicaCoordination1764600000000,
-  SubscriptionScopes1764700000000,
+  SubscriptionScopesAndLimits1764700000000,
 ];
 
 export { WebhookAttemptEntity, WebhookSubscriptionEntity };

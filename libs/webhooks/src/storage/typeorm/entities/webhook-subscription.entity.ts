@@ -49,6 +49,12 @@ export class WebhookSubscriptionEntity {
   @Column({ name: 'retry_schedule', type: 'text', nullable: true, transformer: jsonWithDates([]) })
   retrySchedule!: number[] | null;
 
+  @Column({ name: 'attempt_limit', type: 'integer', nullable: true })
+  attemptLimit!: number | null;
+
+  @Column({ name: 'precondition_failure_limit', type: 'integer', nullable: true })
+  preconditionFailureLimit!: number | null;
+
   @Column({ name: 'precondition_failures', type: 'integer', default: 0 })
   preconditionFailures!: number;
 
