@@ -17,6 +17,7 @@ import { HealthController } from './health/health.controller.js';
 import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
 import { Order } from './orders/order.entity.js';
 import { OrderOwnerAuthorizer } from './orders/order-owner.authorizer.js';
+import { OWNER_SCOPES } from './webhooks/owner-scopes.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { AttemptsController } from './webhooks/attempts.controller.js';
@@ -110,6 +111,8 @@ export class AppModule implements NestModule {
           // An `api` process publishes only: its attempts are written unleased and the workers send them.
           delivery: { ...config.delivery, ...settings.delivery, worker: config.role !== 'api' },
           authorizer: OrderOwnerAuthorizer,
+          // An order lives in its owner's tenant scope: it reaches that scope's subscriptions and its ancestors'.
+          scopes: { resolve: (payload) => (payload instanceof Order ? (config.ownerScopes.get(payload.ownerId) ?? null) : null) },
         }),
       ],
       controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController] : [],
@@ -117,6 +120,7 @@ export class AppModule implements NestModule {
         OrdersService,
         OwnedSubscriptions,
         { provide: API_KEYS, useValue: new ApiKeys(settings.apiKeys) },
+        { provide: OWNER_SCOPES, useValue: config.ownerScopes },
         { provide: APP_FILTER, useClass: WebhookErrorsFilter },
       ],
     };

@@ -23,6 +23,8 @@ export interface AppConfig {
   redisUrl: string | null;
   /** Owner id by API key; `null` means "generate a development key". */
   apiKeys: Map<string, string> | null;
+  /** The tenant scope of each owner (`/acme/sales`): their orders live there, their subscriptions too. */
+  ownerScopes: Map<string, string>;
   allowHttp: boolean;
   allowPrivateNetworks: boolean | string[];
   tlsCa: string | null;
@@ -144,6 +146,20 @@ function parseDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
   return settings;
 }
 
+/** `WEBHOOKS_OWNER_SCOPES=alice:/acme/sales,bob:/acme`: each owner's tenant scope; owners not listed are global. */
+function parseOwnerScopes(value: string | undefined): Map<string, string> {
+  const scopes = new Map<string, string>();
+  for (const entry of (value ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const separator = entry.indexOf(':');
+    const owner = entry.slice(0, separator).trim();
+    const scope = entry.slice(separator + 1).trim();
+    if (separator <= 0 || !/^\/[^\s]*$/.test(scope)) throw new ConfigError('WEBHOOKS_OWNER_SCOPES must be a comma-separated list of owner:/absolute/path pairs');
+    if (scopes.has(owner)) throw new ConfigError(`WEBHOOKS_OWNER_SCOPES: owner "${owner}" is listed twice`);
+    scopes.set(owner, scope);
+  }
+  return scopes;
+}
+
 /** Reads and checks every variable; throws `ConfigError` with a one-line message on the first bad one. */
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
@@ -152,6 +168,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     database: parseDatabase(env.DATABASE_URL),
     redisUrl: env.REDIS_URL ? env.REDIS_URL : null,
     apiKeys: parseApiKeys(env.WEBHOOKS_API_KEYS),
+    ownerScopes: parseOwnerScopes(env.WEBHOOKS_OWNER_SCOPES),
     allowHttp: parseBoolean('WEBHOOKS_ALLOW_HTTP', env.WEBHOOKS_ALLOW_HTTP, false),
     allowPrivateNetworks: parsePrivateNetworks(env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS),
     tlsCa: parseCaFile(env.WEBHOOKS_TLS_CA_FILE),

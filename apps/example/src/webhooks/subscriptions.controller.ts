@@ -24,6 +24,7 @@ import {
 } from './dto/subscription.dto.js';
 import { OwnedSubscriptions } from './owned-subscriptions.js';
 import { attemptSummaryView, subscriptionView } from './webhook-views.js';
+import { OWNER_SCOPES } from './owner-scopes.js';
 
 export const TEST_EVENT = 'webhook.test';
 
@@ -39,13 +40,17 @@ export class SubscriptionsController {
     private readonly publisher: WebhookPublisher,
     private readonly owned: OwnedSubscriptions,
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
+    @Inject(OWNER_SCOPES) private readonly ownerScopes: Map<string, string>,
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a subscription; the response holds its signing secret, shown only here' })
+  @ApiOperation({
+    summary: 'Create a subscription; the response holds its signing secret, shown only here',
+    description: "It lives in the caller's tenant scope (WEBHOOKS_OWNER_SCOPES) and receives the orders of that scope and the scopes below it.",
+  })
   @ApiCreatedResponse({ type: CreatedSubscriptionResponse })
   async create(@CurrentOwner() ownerId: string, @Body() body: CreateSubscriptionDto): Promise<CreatedSubscriptionResponse> {
-    const { subscription, secret } = await this.subscriptions.create({ ...body, ownerId });
+    const { subscription, secret } = await this.subscriptions.create({ ...body, ownerId, scope: this.ownerScopes.get(ownerId) ?? null });
     return { ...subscriptionView(subscription), secret };
   }
 

@@ -11,6 +11,7 @@ export function subscriptionView(s: WebhookSubscription): SubscriptionResponse {
     events: [...s.events],
     payloadType: typeof s.payloadType === 'string' ? s.payloadType : null,
     dialect: s.dialect,
+    scope: s.scope,
     ownerId: s.ownerId ?? '',
     active: s.active,
     statusMessage: s.statusMessage,

@@ -194,6 +194,7 @@ export class SubscriptionResponse {
   @ApiProperty({ type: [String] }) events!: string[];
   @ApiProperty({ nullable: true, type: String }) payloadType!: string | null;
   @ApiProperty({ nullable: true, type: String }) dialect!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The owner's tenant scope (`/acme/sales`); null: global" }) scope!: string | null;
   @ApiProperty() ownerId!: string;
   @ApiProperty() active!: boolean;
   @ApiProperty({ example: 'Active' }) statusMessage!: string;
