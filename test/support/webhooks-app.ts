@@ -45,6 +45,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Entities of the test's own, with `database`. */
   entities?: Function[];
+  /** `false`: compile only; the test calls `app.init()` (to look before start-up work runs). @default true */
+  init?: boolean;
 }
 
 /** Boots a real Nest application with EventEmitterModule and WebhooksModule (no HTTP listener). */
@@ -75,6 +77,6 @@ export async function createWebhooksApp(options: TestAppOptions = {}): Promise<I
 
   const moduleRef = await Test.createTestingModule({ imports: [TestAppModule] }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  await app.init();
+  if (options.init !== false) await app.init();
   return app;
 }

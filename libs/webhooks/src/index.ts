@@ -19,6 +19,7 @@ export { WebhookPublisher, type WebhookPublishOptions } from './publish/webhook-
 export { WebhookDeliveryManager } from './operations/webhook-delivery.manager.js';
 export { WebhookDestinationValidator } from './destinations/webhook-destination.validator.js';
 export { WebhookScopes } from './matching/webhook-scopes.js';
+export { WebhookDeclaredSubscriptions } from './subscriptions/declared-subscriptions.js';
 
 // Decorators
 export { WebhookPayload } from './payloads/webhook-payload.decorator.js';
@@ -38,6 +39,7 @@ export {
   WebhookSubscriptionDeactivatedEvent,
   WebhookPreconditionFailureLimitReachedEvent,
   WebhookOwnerRemovalFailedEvent,
+  WebhookDeclarationsSyncedEvent,
 } from './core/webhook-events.js';
 
 // Errors

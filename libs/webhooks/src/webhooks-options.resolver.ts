@@ -47,6 +47,7 @@ function requirePatterns(path: string, patterns: unknown): void {
 export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env = process.env): ResolvedWebhooksOptions {
   const resolved: ResolvedWebhooksOptions = {
     subscriptions: options.subscriptions ?? [],
+    declaredSubscriptions: options.declaredSubscriptions ?? [],
     dialects: options.dialects ?? {},
     defaultDialect: options.defaultDialect ?? STANDARD_DIALECT,
     payloadTypes: options.payloadTypes ?? {},
@@ -71,6 +72,7 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
   }
 
   if (!Array.isArray(resolved.subscriptions)) throw new WebhooksConfigurationError('subscriptions must be an array');
+  if (!Array.isArray(resolved.declaredSubscriptions)) throw new WebhooksConfigurationError('declaredSubscriptions must be an array');
   requirePatterns('events.include', resolved.events.include);
   requirePatterns('events.exclude', resolved.events.exclude);
   if (!['memory', 'typeorm'].includes(resolved.storage.type)) {

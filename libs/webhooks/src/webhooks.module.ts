@@ -30,6 +30,7 @@ import { OwnClassDiscriminator, WebhookResourceDiscriminator } from './subscript
 import { SubscriptionApplicability } from './subscriptions/subscription-applicability.js';
 import { SubscriptionBuilder } from './subscriptions/subscription-builder.js';
 import { SubscriptionRegistry } from './subscriptions/subscription-registry.js';
+import { WebhookDeclaredSubscriptions } from './subscriptions/declared-subscriptions.js';
 import { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
 import { WebhookTransactions } from './publish/webhook-transactions.js';
 import { resolveWebhooksOptions } from './webhooks-options.resolver.js';
@@ -118,6 +119,7 @@ const transportProvider: Provider = {
     SubscriptionApplicability,
     { provide: WebhookResourceDiscriminator, useClass: OwnClassDiscriminator },
     WebhookSubscriptionManager,
+    WebhookDeclaredSubscriptions,
     transportProvider,
     SubscriptionHealth,
     WebhookDeliveryWorker,
@@ -145,6 +147,7 @@ const transportProvider: Provider = {
     WebhookScopes,
     WebhookScopeResolver,
     WebhookResourceDiscriminator,
+    WebhookDeclaredSubscriptions,
   ],
 })
 export class WebhooksModule extends ConfigurableWebhooksModule implements OnApplicationShutdown {

@@ -18,7 +18,7 @@ export class WebhookSubscriptionEvent {
 /**
  * Why a subscription stopped: `manual` (the manager was asked), `deleted`, `delivery-failures` (`nti.webhooks`'
  * all-failed rule), `precondition-failures`, `gone` (the endpoint answered 410), `failing-too-long` (the
- * time rule).
+ * time rule), `declaration-removed` (its declaration left the configuration).
  */
 export type WebhookDeactivationReason =
   | 'manual'
@@ -26,13 +26,27 @@ export type WebhookDeactivationReason =
   | 'delivery-failures'
   | 'precondition-failures'
   | 'gone'
-  | 'failing-too-long';
+  | 'failing-too-long'
+  | 'declaration-removed';
 
 /** Payload of `webhooks.subscription.deactivated`. */
 export class WebhookSubscriptionDeactivatedEvent {
   constructor(
     readonly subscription: WebhookSubscription,
     readonly reason: WebhookDeactivationReason,
+  ) {}
+}
+
+/** Payload of `webhooks.declared.synced`: what a sync of declared subscriptions did. */
+export class WebhookDeclarationsSyncedEvent {
+  constructor(
+    readonly generation: number,
+    /** Ids of the subscriptions created, deactivated and kept. */
+    readonly added: readonly string[],
+    readonly deactivated: readonly string[],
+    readonly kept: readonly string[],
+    /** Declarations kept since the last sync whose subscription was deleted or deactivated by hand (not recreated). */
+    readonly missing: readonly string[],
   ) {}
 }
 

@@ -1,7 +1,10 @@
 import type { Type } from '@nestjs/common';
 
-/** Where a subscription lives: declared in code (memory only) or stored through the configured store. */
-export type WebhookSubscriptionSource = 'static' | 'persistent';
+/**
+ * Where a subscription comes from: declared in code (`static`, memory only), created through the API
+ * (`persistent`, stored), or declared in configuration and kept in sync at start (`declared`, stored).
+ */
+export type WebhookSubscriptionSource = 'static' | 'persistent' | 'declared';
 
 /**
  * A payload type a subscription is for: a class (instances of it and of its subclasses match) or the name a

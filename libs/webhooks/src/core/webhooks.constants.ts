@@ -25,6 +25,8 @@ export const WebhookEvents = {
   SubscriptionDeactivated: 'webhooks.subscription.deactivated',
   /** The precondition-failure counter reached its limit. Payload: `WebhookPreconditionFailureLimitReachedEvent`. */
   PreconditionFailureLimitReached: 'webhooks.subscription.precondition-failure-limit-reached',
+  /** Declared subscriptions were synced at start. Payload: `WebhookDeclarationsSyncedEvent`. */
+  DeclarationsSynced: 'webhooks.declared.synced',
   /** An owner-removal event could not be acted on (no owner id in it). Payload: `WebhookOwnerRemovalFailedEvent`. */
   OwnerRemovalFailed: 'webhooks.owner-removal.failed',
 } as const;
@@ -37,6 +39,7 @@ export const SubscriptionStatusMessages = {
   Deactivated: 'Deactivated',
   EndpointGone: 'Delivery suspended because the endpoint answered 410 Gone.',
   FailingTooLong: 'Delivery suspended because every delivery failed for too long.',
+  DeclarationRemoved: 'Deactivated: its declaration was removed from the configuration.',
 } as const;
 
 /** Fixed texts of attempts' messages: the first three are `nti.webhooks`' own. */

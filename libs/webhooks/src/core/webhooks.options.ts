@@ -3,7 +3,7 @@ import type { LookupFunction } from 'node:net';
 import type { WebhookDialect } from '../dialects/webhook-dialect.js';
 import type { WebhookPayloadSerializer } from '../payloads/webhook-payload-serializer.js';
 import type { SecretEncryptionKey } from '../secrets/secret-cipher.js';
-import type { StaticWebhookSubscription } from './subscription-input.js';
+import type { CreateWebhookSubscriptionInput, StaticWebhookSubscription } from './subscription-input.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -181,6 +181,11 @@ export class WebhookScopeOptions {
 export interface WebhooksModuleOptions {
   /** Subscriptions declared in code (`nti.webhooks`' `staticSubscription`): in memory, never persisted. @default [] */
   subscriptions?: StaticWebhookSubscription[];
+  /**
+   * Subscriptions declared in configuration and stored: synced at every start (added ones created, removed ones
+   * deactivated with their history kept). See `WebhookDeclaredSubscriptions`. @default []
+   */
+  declaredSubscriptions?: CreateWebhookSubscriptionInput[];
   /** Extra dialects by name; classes decorated with `@WebhookDialect(name)` are found too. @default {} */
   dialects?: Record<string, WebhookDialect>;
   /** Dialect of subscriptions that name none. @default 'standard' */
@@ -204,6 +209,7 @@ export interface WebhooksModuleOptions {
 /** The options after defaults are applied; inject with `@Inject(WEBHOOKS_OPTIONS)`. */
 export interface ResolvedWebhooksOptions {
   subscriptions: StaticWebhookSubscription[];
+  declaredSubscriptions: CreateWebhookSubscriptionInput[];
   dialects: Record<string, WebhookDialect>;
   defaultDialect: string;
   payloadTypes: Record<string, Type<unknown>>;

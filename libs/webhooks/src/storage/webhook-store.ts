@@ -1,3 +1,4 @@
+import type { BuiltDeclaration, DeclarationSyncResult } from './declaration-plan.js';
 import type { WebhookEntityManager } from '../core/webhook-entity-manager.js';
 import type {
   WebhookAttempt,
@@ -281,5 +282,15 @@ export abstract class WebhookStore {
    */
   watch(_listener: (signal: StoreSignal) => void): () => void {
     return () => undefined;
+  }
+
+  /** The generation and the declaration keys of the last sync of `forRoot({ declaredSubscriptions })`. */
+  declarationState(): Promise<{ generation: number; keys: string[] }> {
+    return Promise.reject(new Error(`${this.constructor.name} does not keep declared subscriptions`));
+  }
+
+  /** Syncs the declared subscriptions with `keys` in one transaction, as `planDeclarations` says; writes nothing when nothing changes. */
+  syncDeclarations(_keys: readonly string[], _built: ReadonlyMap<string, BuiltDeclaration>, _off: { message: string; now: Date }): Promise<DeclarationSyncResult> {
+    return Promise.reject(new Error(`${this.constructor.name} does not keep declared subscriptions`));
   }
 }

@@ -109,7 +109,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
             .staticSubscriptions()
             .filter((s) => (query.ownerId === undefined || s.ownerId === query.ownerId) && (query.scope === undefined || s.scope === query.scope));
     if (query.source === 'static') return statics.map(subscriptionSnapshot);
-    const stored = await this.store.listSubscriptions(query);
+    const stored = (await this.store.listSubscriptions(query)).filter((s) => query.source === undefined || s.source === query.source);
     return [...statics, ...stored].map(subscriptionSnapshot);
   }
 
@@ -118,7 +118,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   /** Changes a stored subscription; a new URL is validated again. `ownerId` cannot change. */
   async update(id: string, input: UpdateWebhookSubscriptionInput): Promise<WebhookSubscription> {
     const current = await this.requireFound(id);
-    if (current.source === 'static') throw new WebhookSubscriptionOperationError(`Static subscription "${id}" is declared in code and cannot be updated`);
+    if (current.source !== 'persistent') throw new WebhookSubscriptionOperationError(`Subscription "${id}" is declared in ${current.source === 'static' ? 'code' : 'configuration'} and cannot be updated`);
     const { patch, headers } = await this.builder.patch(current, input);
     const updated = await this.store.updateSubscription(id, { ...patch, updatedAt: this.clock.now() }, headers !== undefined ? { headers } : {});
     if (!updated) throw new WebhookSubscriptionNotFoundError(id);

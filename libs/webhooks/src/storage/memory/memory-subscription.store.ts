@@ -1,4 +1,5 @@
 import type { WebhookEntityManager } from '../../core/webhook-entity-manager.js';
+import { type BuiltDeclaration, type DeclarationSyncResult, planDeclarations } from '../declaration-plan.js';
 import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import {
   type StoredSigningSecret,
@@ -17,6 +18,9 @@ export abstract class MemorySubscriptionStore extends WebhookStore {
   protected readonly headers = new Map<string, Record<string, string>>();
   /** The registry version: raised by every subscription change. */
   protected version = 0;
+  /** Declared subscriptions: the declaration key of each, and the last sync's generation and keys. */
+  private readonly declaredKeys = new Map<string, string>();
+  private declarations: { generation: number; keys: string[] } = { generation: 0, keys: [] };
   /** Deleted subscription ids and the version of their delete. */
   protected readonly tombstones = new Map<string, number>();
 
@@ -58,6 +62,7 @@ export abstract class MemorySubscriptionStore extends WebhookStore {
 
   async deleteSubscription(id: string): Promise<number | null> {
     if (!this.subscriptions.delete(id)) return null;
+    this.declaredKeys.delete(id);
     this.secrets.delete(id);
     this.headers.delete(id);
     await this.clearAttempts(id);
@@ -106,6 +111,33 @@ export abstract class MemorySubscriptionStore extends WebhookStore {
         headers: { ...(this.headers.get(id) ?? {}) },
       });
     }
+    return result;
+  }
+
+  override async declarationState(): Promise<{ generation: number; keys: string[] }> {
+    return { generation: this.declarations.generation, keys: [...this.declarations.keys] };
+  }
+
+  override async syncDeclarations(
+    keys: readonly string[],
+    candidates: ReadonlyMap<string, BuiltDeclaration>,
+    deactivation: { message: string; now: Date },
+  ): Promise<DeclarationSyncResult> {
+    const rows = [...this.declaredKeys].map(([id, key]) => ({ id, key, active: this.subscriptions.get(id)?.active ?? false }));
+    const plan = planDeclarations(this.declarations.keys, keys, rows);
+    const result: DeclarationSyncResult = { generation: this.declarations.generation, added: [], deactivated: [], kept: plan.kept, missing: plan.missing };
+    if (!plan.changed) return result;
+    for (const key of plan.create) {
+      const { subscription, credentials } = candidates.get(key)!;
+      result.added.push(await this.insertSubscription(subscription, credentials));
+      this.declaredKeys.set(subscription.id, key);
+    }
+    for (const id of plan.deactivate) {
+      const updated = await this.updateSubscription(id, { active: false, statusMessage: deactivation.message, updatedAt: deactivation.now }, { cancelPending: deactivation });
+      if (updated) result.deactivated.push(updated);
+    }
+    this.declarations = { generation: this.declarations.generation + 1, keys: [...keys] };
+    result.generation = this.declarations.generation;
     return result;
   }
 }

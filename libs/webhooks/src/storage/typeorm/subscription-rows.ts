@@ -1,7 +1,7 @@
 import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import type { WebhookSubscriptionEntity } from './entities/webhook-subscription.entity.js';
 
-export function toSubscriptionEntity(s: WebhookSubscription, secrets: string, revision: number): WebhookSubscriptionEntity {
+export function toSubscriptionEntity(s: WebhookSubscription, secrets: string, revision: number, declaredKey: string | null = null): WebhookSubscriptionEntity {
   if (s.payloadType !== null && typeof s.payloadType !== 'string') throw new Error('Stored subscriptions keep payload types by name');
   return {
     id: s.id,
@@ -23,6 +23,7 @@ export function toSubscriptionEntity(s: WebhookSubscription, secrets: string, re
     preconditionFailures: s.preconditionFailures,
     failingSince: s.failingSince,
     revision,
+    declaredKey,
     secrets,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
@@ -32,7 +33,7 @@ export function toSubscriptionEntity(s: WebhookSubscription, secrets: string, re
 export function toSubscription(e: WebhookSubscriptionEntity): WebhookSubscription {
   return Object.freeze({
     id: e.id,
-    source: 'persistent' as const,
+    source: e.declaredKey ? ('declared' as const) : ('persistent' as const),
     url: e.url,
     events: e.events,
     payloadType: e.payloadType,

@@ -11,7 +11,7 @@ import { POSTGRES_TRIM_HISTORY, trimmedCounts } from './postgres-attempt-writes.
 import { postgresOutboxStatement } from './postgres-outbox.js';
 import { readRegistryVersion } from './registry-sql.js';
 import { type AttemptRow, returnedRows } from './typeorm-connection.js';
-import { TypeOrmSubscriptionStore } from './typeorm-subscription.store.js';
+import { TypeOrmDeclarationStore } from './typeorm-declaration.store.js';
 
 const INSERT_CHUNK = 200;
 
@@ -19,7 +19,7 @@ const INSERT_CHUNK = 200;
  * The TypeORM store's attempts: written in the application's transaction (the outbox) or by the store's own
  * group commit, read, recorded try by try, counted and trimmed to the history limit.
  */
-export abstract class TypeOrmAttemptStore extends TypeOrmSubscriptionStore {
+export abstract class TypeOrmAttemptStore extends TypeOrmDeclarationStore {
   // ---------------------------------------------------------------- attempts
 
   async insertAttempts(attempts: readonly WebhookAttempt[], context: StoreWriteContext = {}, claim?: AttemptClaim): Promise<WebhookAttempt[]> {

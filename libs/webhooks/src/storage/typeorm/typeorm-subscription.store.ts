@@ -206,6 +206,11 @@ export abstract class TypeOrmSubscriptionStore extends TypeOrmConnection {
 
   // ---------------------------------------------------------------- mapping
 
+  /** Credentials as the `secrets` column holds them. */
+  protected sealCredentials(subscriptionId: string, credentials: SubscriptionCredentials): string {
+    return this.seal(subscriptionId, { secrets: credentials.secrets.map(toSecretRecord), headers: credentials.headers });
+  }
+
   private seal(subscriptionId: string, credentials: SealedCredentials): string {
     // The subscription id is authenticated with the ciphertext, so a value copied to another row fails.
     return this.cipher.encrypt(JSON.stringify(credentials), subscriptionId);

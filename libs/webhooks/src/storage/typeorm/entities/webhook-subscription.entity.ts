@@ -49,6 +49,11 @@ export class WebhookSubscriptionEntity {
   @Column({ name: 'retry_schedule', type: 'text', nullable: true, transformer: jsonWithDates([]) })
   retrySchedule!: number[] | null;
 
+  /** The declaration a declared subscription was created for (`forRoot({ declaredSubscriptions })`), or null. */
+  @Index('idx_webhook_subscription_declared')
+  @Column({ name: 'declared_key', type: 'varchar', length: 64, nullable: true })
+  declaredKey!: string | null;
+
   @Column({ name: 'attempt_limit', type: 'integer', nullable: true })
   attemptLimit!: number | null;
 
