@@ -109,16 +109,23 @@ describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s st
     expect(await declared.sync()).toMatchObject({ generation: 1, added: [], deactivated: [] });
   });
 
-  it('scenarios 56–58: events reach it through the current scope or the object\'s; unlocated or other scopes do not', async () => {
-    const emit = (payload: unknown) => app!.get(EventEmitter2).emit('folder.updated', payload);
-    const settle = () => app!.get(WebhookDeliveryManager).waitForPendingDeliveries();
+  const emit = (payload: unknown) => app!.get(EventEmitter2).emit('folder.updated', payload);
+  const settle = () => app!.get(WebhookDeliveryManager).waitForPendingDeliveries();
+
+  it('scenario 56: an unlocated folder\'s event published while /Application is current reaches it', async () => {
     app!.get(WebhookScopes).run('/Application', () => emit(new Folder()));
     await settle();
     expect(await attemptsOf(original.id)).toBe(1);
+  });
+
+  it('scenario 57: with no current scope, events of the container and of a folder inside it reach it (3 in all)', async () => {
     emit(new ContentContainer('/Application'));
     emit(new Folder('/Application/folder'));
     await settle();
     expect(await attemptsOf(original.id)).toBe(3);
+  });
+
+  it('scenario 58: an unlocated folder, or one in another scope, with no current scope, adds nothing', async () => {
     emit(new Folder());
     emit(new Folder('/Other'));
     await settle();
