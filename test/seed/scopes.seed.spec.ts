@@ -14,6 +14,7 @@ import {
   WebhookEvents,
   type WebhookOwnerRemovalFailedEvent,
   type WebhooksModuleOptions,
+  WebhookPublisher,
   WebhookSubscriptionManager,
 } from 'nest-webhooks';
 import { WebhookResourceDiscriminator } from 'nest-webhooks/extensions';
@@ -306,5 +307,37 @@ describe.each(STORES)('scopes: scenarios 48–52, 62–63, 74 (%s store)', (stor
       await expect(subscriptions.create({ url, scope: bad }), bad).rejects.toThrow(InvalidWebhookSubscriptionError);
     }
     expect(await subscriptions.list({ scope: '/foo/biz' })).toHaveLength(1);
+  });
+});
+
+describe.each(STORES)('scopes: where the current scope comes from (%s store)', (store) => {
+  let database: TestDatabase | undefined;
+  let app: INestApplication | undefined;
+  let receiver: TestReceiver;
+
+  afterEach(async () => {
+    await app?.close();
+    await receiver.close();
+    await database?.drop();
+  });
+
+  it("the application's own context (scopes.current), run(), and a publish's own scope, in that order of precedence", async () => {
+    database = await storeFor(store);
+    receiver = await TestReceiver.start();
+    let tenant: string | null = '/acme';
+    app = await createWebhooksApp({ database, webhooks: { scopes: { current: () => tenant } } });
+    const subscriptions = app.get(WebhookSubscriptionManager);
+    const { subscription: acme } = await subscriptions.create({ url: `${receiver.url}/acme`, scope: '/acme' });
+    const { subscription: globex } = await subscriptions.create({ url: `${receiver.url}/globex`, scope: '/globex' });
+    const reached = (payload: object) => subscriptions.activeSubscriptions('order.created', payload).map((s) => s.id);
+
+    expect(reached({})).toEqual([acme.id]);
+    expect(app.get(WebhookScopes).run('/globex', () => reached({}))).toEqual([globex.id]);
+    tenant = null;
+    expect(reached({})).toEqual([]);
+
+    const publisher = app.get(WebhookPublisher);
+    expect((await publisher.publish('order.created', { n: 1 }, { scope: '/globex/eu' })).map((a) => a.subscriptionId)).toEqual([globex.id]);
+    await expect(publisher.publish('order.created', { n: 2 }, { scope: 'relative' })).rejects.toThrow(InvalidWebhookSubscriptionError);
   });
 });
