@@ -98,7 +98,14 @@ describe.each(STORES)('scopes: scenarios 48–52, 62–63, 74 (%s store)', (stor
   ) {
     const app = await createWebhooksApp({
       database,
-      webhooks: { delivery: { retrySchedule: [] }, scopes: { resolve }, subscriptions: options.subscriptions, ownerRemoval: options.ownerRemoval },
+      webhooks: {
+        delivery: { retrySchedule: [] },
+        scopes: { resolve },
+        subscriptions: options.subscriptions,
+        ownerRemoval: options.ownerRemoval,
+        // Owned subscriptions here are about scopes and removal, not authorization: owners are trusted.
+        authorization: { trustOwners: true },
+      },
       overrides: options.discriminator ? [{ provide: WebhookResourceDiscriminator, useValue: options.discriminator }] : [],
       authorizer: options.authorizer,
     });

@@ -14,7 +14,7 @@ import { WebhookShipments } from './publish/webhook-shipments.js';
 import { WebhookDeliveryWorker } from './send/webhook-delivery.worker.js';
 import { WebhookDestinationValidator } from './destinations/webhook-destination.validator.js';
 import { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';
-import { AllowAllWebhookAuthorizer, WebhookAuthorizer } from './access/webhook-authorizer.js';
+import { DefaultWebhookAuthorizer, WebhookAuthorizer } from './access/webhook-authorizer.js';
 import { WebhookDispatcher } from './publish/webhook-dispatcher.js';
 import { OwnerRemoval } from './publish/owner-removal.js';
 import { WebhookEventListener } from './publish/webhook-event.listener.js';
@@ -110,7 +110,7 @@ const transportProvider: Provider = {
     WebhookScopes,
     WebhookPayloadSerializers,
     WebhookDestinationValidator,
-    { provide: WebhookAuthorizer, useClass: AllowAllWebhookAuthorizer },
+    { provide: WebhookAuthorizer, useClass: DefaultWebhookAuthorizer },
     { provide: WebhookAccessPolicy, useClass: OwnerWebhookAccessPolicy },
     SubscriptionAuthorization,
     DeliveryCredentials,

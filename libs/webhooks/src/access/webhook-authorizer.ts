@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
+import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 
 /**
@@ -41,12 +43,29 @@ export abstract class WebhookAuthorizer {
 }
 
 /**
- * The default: every owner may receive every event it subscribed to. Applications whose subscriptions belong
- * to tenants must provide an authorizer that checks the payload belongs to the owner.
+ * The default, when the application provides none. The library cannot tell whether an owner may see a payload, so
+ * a subscription with an owner or a permission receives nothing (`denied`, not counted), and the first such
+ * decision is logged with what to do; `authorization.trustOwners: true` lets every owner receive every event it
+ * subscribed to instead (one tenant, or development). Subscriptions with neither are never asked about.
  */
 @Injectable()
-export class AllowAllWebhookAuthorizer extends WebhookAuthorizer {
-  authorize(): WebhookAuthorization {
-    return WebhookAuthorization.Allowed;
+export class DefaultWebhookAuthorizer extends WebhookAuthorizer {
+  private readonly logger = new Logger('WebhookAuthorizer');
+  private warned = false;
+
+  constructor(@Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions) {
+    super();
+  }
+
+  authorize(request: WebhookAuthorizationRequest): WebhookAuthorization {
+    if (this.options.authorization.trustOwners) return WebhookAuthorization.Allowed;
+    if (!this.warned) {
+      this.warned = true;
+      this.logger.warn(
+        `Subscription ${request.subscription.id} has an owner, but the application provides no WebhookAuthorizer: subscriptions with an owner receive no events. ` +
+          'Provide one (WebhooksModule.forRoot extras `authorizer`), or set authorization.trustOwners to let owners receive every event they subscribe to.',
+      );
+    }
+    return WebhookAuthorization.Denied;
   }
 }

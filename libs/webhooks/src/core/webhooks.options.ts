@@ -119,6 +119,13 @@ export class WebhookAuthorizationOptions {
    * @default () => null
    */
   actingPrincipal: () => string | null | undefined = () => null;
+  /**
+   * Without an application authorizer, let every owner receive every event it subscribed to. Off, subscriptions
+   * with an owner or a permission receive nothing until the application provides a `WebhookAuthorizer` (the library
+   * cannot know who may see what). Turn it on for one-tenant applications and development only.
+   * @default false
+   */
+  trustOwners = false;
 }
 
 /** Signing secrets. */
