@@ -14,7 +14,7 @@ import {
 } from 'nest-webhooks';
 import type { TestDatabase } from '../support/databases.js';
 import { TestReceiver } from '../support/receiver.js';
-import { createWebhooksApp, DATABASE_STORES, storeFor } from '../support/webhooks-app.js';
+import { createWebhooksApp, DATABASE_STORES, STORES, storeFor } from '../support/webhooks-app.js';
 
 /**
  * `nti.webhooks`' ZCML-persistent subscriptions as subscriptions declared in configuration (scenarios 53–61): the
@@ -32,7 +32,10 @@ class Folder extends ContentContainer {}
 const resolve = (payload: unknown) => (payload as { location?: string | null }).location ?? null;
 const SECRET = `whsec_${Buffer.alloc(32, 4).toString('base64')}`;
 
-describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s store)', (store) => {
+describe.each(STORES)('declared subscriptions: scenarios 53–61 (%s store)', (store) => {
+  // The memory store keeps nothing across a restart: the steps that restart with changed declarations need a database.
+  const restarts = store !== 'memory';
+
   let database: TestDatabase | undefined;
   let receiver: TestReceiver;
   let app: INestApplication | undefined;
@@ -76,14 +79,15 @@ describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s st
 
   it('scenario 53: nothing is written before start-up, and an invalid declaration fails the start before anything is', async () => {
     await restart([declaration('/hooks')], false);
-    expect(await database!.query('SELECT id FROM webhook_subscription')).toEqual([]);
+    const stored = async () => (database ? database.query('SELECT id FROM webhook_subscription') : []);
+    expect(await stored()).toEqual([]);
     await app!.close();
     app = undefined;
     for (const bad of [{ ...declaration('/hooks'), scope: 'relative' }, { ...declaration('/hooks'), payloadType: 'no.such.Type' }, { ...declaration('/hooks'), dialect: 'nope' }]) {
       await expect(restart([bad])).rejects.toThrow();
       app = undefined;
     }
-    expect(await database!.query('SELECT id FROM webhook_subscription')).toEqual([]);
+    expect(await stored()).toEqual([]);
   });
 
   it('scenario 54: the start syncs it: one active declared subscription, generation 1, a synced event; API subscriptions are not touched', async () => {
@@ -101,7 +105,7 @@ describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s st
     await subscriptions.delete(api.id);
   });
 
-  it('scenario 55: a restart with the same declarations (another order of events) writes nothing', async () => {
+  it.runIf(restarts)('scenario 55: a restart with the same declarations (another order of events) writes nothing', async () => {
     const { declared } = await restart([declaration('/hooks', ['*.updated', '*.updated'])]);
     const [same] = await declaredSubscriptions();
     expect(same).toEqual(original);
@@ -132,7 +136,7 @@ describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s st
     expect(await attemptsOf(original.id)).toBe(3);
   });
 
-  it('scenario 59: a second declaration adds a subscription; the first keeps its id and attempts; generation 2', async () => {
+  it.runIf(restarts)('scenario 59: a second declaration adds a subscription; the first keeps its id and attempts; generation 2', async () => {
     await restart([declaration('/hooks'), declaration('/another/path')]);
     const all = await declaredSubscriptions();
     expect(all).toHaveLength(2);
@@ -142,7 +146,7 @@ describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s st
     expect(synced.at(-1)!.added).toHaveLength(1);
   });
 
-  it('scenario 60: dropping the original deactivates it (attempts kept, reason declaration-removed) and adds the new one; generation 3', async () => {
+  it.runIf(restarts)('scenario 60: dropping the original deactivates it (attempts kept, reason declaration-removed) and adds the new one; generation 3', async () => {
     await restart([declaration('/ThisIsNew'), declaration('/another/path')]);
     const all = await declaredSubscriptions();
     expect(all).toHaveLength(3);
@@ -153,7 +157,7 @@ describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s st
     expect(synced.at(-1)!.generation).toBe(3);
   });
 
-  it('scenario 61: restoring it creates a new subscription (the old one stays inactive); removing it again deactivates the active one', async () => {
+  it.runIf(restarts)('scenario 61: restoring it creates a new subscription (the old one stays inactive); removing it again deactivates the active one', async () => {
     await restart([declaration('/hooks'), declaration('/ThisIsNew'), declaration('/another/path')]);
     const restored = (await declaredSubscriptions()).find((s) => s.url === `${receiver.url}/hooks` && s.active)!;
     expect(restored.id).not.toBe(original.id);
@@ -166,7 +170,7 @@ describe.each(DATABASE_STORES)('declared subscriptions: scenarios 53–61 (%s st
     expect(synced.at(-1)).toMatchObject({ generation: 5, deactivated: [restored.id] });
   });
 
-  it('a declared subscription cannot be updated; one deleted by hand is not recreated', async () => {
+  it.runIf(restarts)('a declared subscription cannot be updated; one deleted by hand is not recreated', async () => {
     const subscriptions = app!.get(WebhookSubscriptionManager);
     const [active] = (await declaredSubscriptions()).filter((s) => s.active);
     await expect(subscriptions.update(active!.id, { description: 'x' })).rejects.toThrow(/declared in configuration/);
