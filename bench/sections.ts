@@ -172,23 +172,23 @@ export interface ScopedMatchingRow {
 }
 
 /**
- * N subscriptions spread over 1,000 tenant scopes (`/tenant-T` and `/tenant-T/dept-D`), and an event about an order
- * in `/tenant-7/dept-1`: it reaches the global subscriptions and those of `/`, `/tenant-7` and `/tenant-7/dept-1`.
+ * N subscriptions spread over 1,000 tenants and a department of each (`/tenant-T`, `/tenant-T/dept`), each for one of
+ * 100 event names, and an event about an order in `/tenant-7/dept`: it visits the indexes of `/`, `/tenant-7` and
+ * `/tenant-7/dept`, and matches what subscribed to its name there (one or two), however many subscriptions there are.
  */
 export async function scopedMatching(sizes: number[], iterations: number): Promise<ScopedMatchingRow[]> {
   const rows: ScopedMatchingRow[] = [];
-  const order = Object.assign(new BenchSpecialOrder(7), { scope: '/tenant-7/dept-1' });
+  const order = Object.assign(new BenchSpecialOrder(7), { scope: '/tenant-7/dept' });
   for (const size of sizes) {
     const lib = await startLibrary('memory', { scopes: { resolve: (payload) => (payload as { scope?: string }).scope ?? null } });
     const manager = lib.app.get(WebhookSubscriptionManager);
     const scopes = new Set<string>();
     for (let i = 0; i < size; i++) {
-      const tenant = i % 1000;
-      const scope = i % 2 === 0 ? `/tenant-${tenant}` : `/tenant-${tenant}/dept-${i % 3}`;
+      const scope = i % 2 === 0 ? `/tenant-${i % 1000}` : `/tenant-${i % 1000}/dept`;
       scopes.add(scope);
-      await manager.create({ url: 'http://127.0.0.1:9/hook', events: ['*.created'], scope });
+      await manager.create({ url: 'http://127.0.0.1:9/hook', events: [`order${Math.floor(i / 2000) % 100}.created`], scope });
     }
-    const event = 'order.created';
+    const event = 'order0.created';
     const matches = manager.activeSubscriptions(event, order).length;
     for (let i = 0; i < Math.min(iterations, 1000); i++) manager.activeSubscriptions(event, order);
     const started = process.hrtime.bigint();
