@@ -376,6 +376,7 @@ function buildCases(): BadRequest[] {
   query('before of 65 characters', 'before', `before=${'x'.repeat(65)}`);
   query('before of 5000 characters', 'before', `before=${'x'.repeat(5000)}`);
   query('before given twice', 'before', 'before=a&before=b');
+  for (const before of ['nonsense', '0', '00000000-0000-4000-8000-000000000000', 'x'.repeat(36)]) query(`before=${before} (not an attempt id)`, 'before', `before=${before}`);
   for (const name of ['foo', 'cursor', 'ownerId', 'subscriptionId']) query(`unknown parameter ${name}`, name, `${name}=x`);
   query('__proto__ parameter', '__proto__', '__proto__=x');
   query('constructor parameter', 'constructor', 'constructor=x');

@@ -99,6 +99,27 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
     expect(third.nextCursor).toBeNull();
   });
 
+  it('refuses to redeliver an attempt still being retried, and shows elapsed times in whole milliseconds', async () => {
+    const failing = await TestReceiver.start({ responder: (_request, res) => void res.writeHead(503).end() });
+    try {
+      const { id } = (await api.request('POST', '/webhooks/subscriptions', { body: { url: `${failing.url}/down`, retrySchedule: [3_600_000] } })).body;
+      expect((await api.request('POST', `/webhooks/subscriptions/${id}/test`)).status).toBe(202);
+      await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+      const [pending] = (await api.request('GET', `/webhooks/subscriptions/${id}/attempts`)).body.data;
+      expect(pending.status).toBe('pending');
+
+      const refused = await api.request('POST', `/webhooks/attempts/${pending.id}/redeliver`);
+      expect(refused.status).toBe(409);
+      expect((await api.request('GET', `/webhooks/subscriptions/${id}/attempts`)).body.data).toHaveLength(1);
+
+      const detail = (await api.request('GET', `/webhooks/attempts/${pending.id}`)).body;
+      expect(Number.isInteger(detail.response.elapsedMs)).toBe(true);
+      expect(detail.history.every((t: { elapsedMs: number }) => Number.isInteger(t.elapsedMs))).toBe(true);
+    } finally {
+      await failing.close();
+    }
+  });
+
   it('deactivate, activate, update and delete work and answer with the subscription', async () => {
     const { id } = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
     expect((await api.request('POST', `/webhooks/subscriptions/${id}/deactivate`)).body).toMatchObject({ active: false, statusMessage: 'Deactivated' });

@@ -54,9 +54,9 @@ export function attemptDetailView(a: WebhookAttempt): AttemptDetailResponse {
           headers: { ...a.response.headers },
           body: a.response.body,
           truncated: a.response.truncated,
-          elapsedMs: a.response.elapsedMs,
+          elapsedMs: Math.round(a.response.elapsedMs),
         }
       : null,
-    history: a.history.map((t) => ({ ...t })),
+    history: a.history.map((t) => ({ ...t, elapsedMs: Math.round(t.elapsedMs) })),
   };
 }

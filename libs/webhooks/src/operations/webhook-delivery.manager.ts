@@ -85,11 +85,14 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
 
   /**
    * Sends an attempt's event again as a new attempt with the same `webhook-id` and body, so the receiver can
-   * recognise the duplicate. The subscription must be active.
+   * recognise the duplicate. The attempt must be resolved (a pending one is still retried) and the subscription
+   * active; otherwise `WebhookSubscriptionOperationError`.
    */
   async redeliver(attemptId: string): Promise<WebhookAttempt> {
     const original = await this.store.findAttempt(attemptId);
     if (!original) throw new WebhookAttemptNotFoundError(attemptId);
+    // A pending attempt is still being retried: a second one would send its webhook-id twice.
+    if (original.status === 'pending') throw new WebhookSubscriptionOperationError(`Attempt "${attemptId}" is still pending; it is retried on its own schedule`);
     const subscription = await this.subscriptions.require(original.subscriptionId);
     if (!subscription.active) {
       throw new WebhookSubscriptionOperationError(`Subscription "${subscription.id}" is not active; activate it before redelivering`);

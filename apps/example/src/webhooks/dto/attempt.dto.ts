@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+/** Attempt ids are UUIDv7s. */
+const ATTEMPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 export class ListAttemptsQueryDto {
   @ApiPropertyOptional({ enum: ['pending', 'successful', 'failed'] })
@@ -16,10 +19,11 @@ export class ListAttemptsQueryDto {
   @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Cursor: the nextCursor of the previous page' })
+  @ApiPropertyOptional({ description: 'Cursor: the nextCursor of the previous page (an attempt id)', format: 'uuid' })
   @IsOptional()
   @IsString()
   @MaxLength(64)
+  @Matches(ATTEMPT_ID, { message: 'before must be the nextCursor of a previous page (an attempt id)' })
   before?: string;
 }
 
