@@ -120,6 +120,14 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
     }
   });
 
+  it('an empty PATCH changes nothing, not even updatedAt', async () => {
+    const created = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
+    const patched = await api.request('PATCH', `/webhooks/subscriptions/${created.id}`, { body: {} });
+    expect(patched.status).toBe(200);
+    expect(patched.body.updatedAt).toBe(created.updatedAt);
+    expect((await api.request('GET', `/webhooks/subscriptions/${created.id}`)).body.updatedAt).toBe(created.updatedAt);
+  });
+
   it('deactivate, activate, update and delete work and answer with the subscription', async () => {
     const { id } = (await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url } })).body;
     expect((await api.request('POST', `/webhooks/subscriptions/${id}/deactivate`)).body).toMatchObject({ active: false, statusMessage: 'Deactivated' });

@@ -120,6 +120,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     const current = await this.requireFound(id);
     if (current.source !== 'persistent') throw new WebhookSubscriptionOperationError(`Subscription "${id}" is declared in ${current.source === 'static' ? 'code' : 'configuration'} and cannot be updated`);
     const { patch, headers } = await this.builder.patch(current, input);
+    if (Object.keys(patch).length === 0 && headers === undefined) return subscriptionSnapshot(current); // nothing changes: nothing written
     const updated = await this.store.updateSubscription(id, { ...patch, updatedAt: this.clock.now() }, headers !== undefined ? { headers } : {});
     if (!updated) throw new WebhookSubscriptionNotFoundError(id);
     this.registry.applyOwn(updated);
@@ -228,7 +229,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   async setFailingSince(id: string, failingSince: Date | null): Promise<void> {
     const current = await this.find(id);
     if (!current || (current.failingSince === null) === (failingSince === null)) return;
-    await this.patch(current, { failingSince });
+    await this.patch(current, { failingSince, updatedAt: current.updatedAt }); // internal state: not an update
   }
 
   // ---------------------------------------------------------------- which subscriptions an event goes to
@@ -267,10 +268,8 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     const reached = new WebhookPreconditionFailureLimitReachedEvent(latest, failures);
     this.events.emit(WebhookEvents.PreconditionFailureLimitReached, reached);
     if (reached.decision === 'deactivate') await this.deactivate(subscription.id, 'precondition-failures', SubscriptionStatusMessages.TooManyPreconditionFailures);
-    else if (reached.decision === 'reset-counter') await this.patch((await this.find(subscription.id)) ?? subscription, { preconditionFailures: 0 });
+    else if (reached.decision === 'reset-counter') await this.patch(latest, { preconditionFailures: 0, updatedAt: latest.updatedAt });
   }
-
-  // ---------------------------------------------------------------- internals
 
   /** The subscription as the registry (static) or the store (stored) has it now, not copied. */
   private async find(id: string): Promise<WebhookSubscription | null> {
@@ -285,7 +284,7 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   }
 
   private async patch(current: WebhookSubscription, patch: SubscriptionPatch, options: SubscriptionUpdateOptions = {}): Promise<WebhookSubscription> {
-    const changes = { ...patch, updatedAt: this.clock.now() };
+    const changes = { updatedAt: this.clock.now(), ...patch };
     if (current.source === 'static') {
       const updated = registryEntry({ ...current, ...changes });
       this.registry.setStatic(updated);
