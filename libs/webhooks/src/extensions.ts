@@ -59,7 +59,7 @@ export type { WebhookPayloadSource, WebhookSerializationContext } from './payloa
 // Scopes and resources
 export { WebhookScopeResolver } from './matching/webhook-scopes.js';
 export { WebhookResourceDiscriminator } from './subscriptions/resource-subscriptions.js';
-export type { PublishedEventScopes } from './core/webhook-shipment.js';
+export type { EventScopes } from './core/webhook-shipment.js';
 
 // Access and authorization
 export { OwnerWebhookAccessPolicy, type WebhookAccessAction } from './access/webhook-access.policy.js';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
+import type { EventScopes } from '../core/webhook-shipment.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { WebhookAuthorization, WebhookAuthorizer } from './webhook-authorizer.js';
 
@@ -20,7 +21,7 @@ export class SubscriptionAuthorization {
    * dispatcher calls this inside `emit()`, where the acting user's request context is). Never rejects: an
    * authorizer that throws, or answers something else, gives `precondition-failed`.
    */
-  async authorize(subscription: WebhookSubscription, eventName: string, payload: unknown, scopes?: { current: string | null; payload: string | null }): Promise<WebhookAuthorization> {
+  async authorize(subscription: WebhookSubscription, eventName: string, payload: unknown, scopes?: EventScopes): Promise<WebhookAuthorization> {
     if (subscription.ownerId === null && subscription.permission === null) return WebhookAuthorization.Allowed;
     try {
       const decision = await this.authorizer.authorize({

@@ -2,7 +2,7 @@ import type { WebhookAttempt } from './webhook-attempt.js';
 import type { WebhookSubscription } from './webhook-subscription.js';
 
 /** Where an event happens: the scope current when it was published, and the scope of its object. */
-export interface PublishedEventScopes {
+export interface EventScopes {
   readonly current: string | null;
   readonly payload: string | null;
 }
@@ -20,7 +20,7 @@ export interface PublishedWebhookEvent {
    */
   idempotencyKey?: string | null;
   /** Where it happened; unscoped when absent. */
-  scopes?: PublishedEventScopes;
+  scopes?: EventScopes;
 }
 
 /** One (subscription, event) pair to create an attempt for (`nti.webhooks`: `(subscription, attempt)` pairs). */

@@ -1,8 +1,4 @@
-/** Where an event happens: the scope current when it was published, and the scope of the object it is about. */
-export interface EventScopes {
-  readonly current: string | null;
-  readonly payload: string | null;
-}
+import type { EventScopes } from '../core/webhook-shipment.js';
 
 export const NO_SCOPES: EventScopes = Object.freeze({ current: null, payload: null });
 

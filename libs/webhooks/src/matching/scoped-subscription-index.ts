@@ -1,6 +1,7 @@
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import type { PayloadTypeChain } from '../payloads/payload-type-chain.js';
-import { type EventScopes, NO_SCOPES, scopesReached } from './scope-lineage.js';
+import type { EventScopes } from '../core/webhook-shipment.js';
+import { NO_SCOPES, scopesReached } from './scope-lineage.js';
 import { SubscriptionIndex } from './subscription-index.js';
 
 /**

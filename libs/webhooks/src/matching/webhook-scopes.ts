@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
 import { normaliseScope } from '../core/scope-path.js';
-import type { EventScopes } from './scope-lineage.js';
+import type { EventScopes } from '../core/webhook-shipment.js';
 
 const MAX_REMEMBERED_SCOPES = 10_000;
 

@@ -5,7 +5,7 @@ import { WebhookClock } from '../core/clock.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
 import { WebhookTransactions } from './webhook-transactions.js';
-import type { PublishedEventScopes } from '../core/webhook-shipment.js';
+import type { EventScopes } from '../core/webhook-shipment.js';
 import { WebhookScopes } from '../matching/webhook-scopes.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
@@ -82,7 +82,7 @@ export class WebhookPublisher {
       return Promise.reject(new TypeError('publish(eventName, payload): eventName must be a non-empty string'));
     }
     let idempotencyKey: string | null;
-    let scopes: PublishedEventScopes;
+    let scopes: EventScopes;
     try {
       idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
       scopes = this.scopes.ofEvent(payload, options.scope);

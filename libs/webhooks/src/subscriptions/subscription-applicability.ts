@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SubscriptionAuthorization } from '../access/subscription-authorization.js';
 import { WebhookAuthorization } from '../access/webhook-authorizer.js';
+import type { EventScopes } from '../core/webhook-shipment.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { SubscriptionIndex } from '../matching/subscription-index.js';
 import { WebhookScopes } from '../matching/webhook-scopes.js';
@@ -19,15 +20,15 @@ export class SubscriptionApplicability {
   ) {}
 
   /** Active subscriptions whose events, payload type and scope match, as copies. */
-  active(eventName: string, payload: unknown): WebhookSubscription[] {
-    return this.registry.match(eventName, payload, this.scopes.ofEvent(payload)).map(subscriptionSnapshot);
+  active(eventName: string, payload: unknown, scopes: EventScopes = this.scopes.ofEvent(payload)): WebhookSubscription[] {
+    return this.registry.match(eventName, payload, scopes).map(subscriptionSnapshot);
   }
 
   /** `active` ones the authorizer allows, in order; `countFailure` gets those it could not decide about. */
   async toDeliver(eventName: string, payload: unknown, countFailure: (subscription: WebhookSubscription) => Promise<void>): Promise<WebhookSubscription[]> {
     const scopes = this.scopes.ofEvent(payload);
     const result: WebhookSubscription[] = [];
-    for (const subscription of this.active(eventName, payload)) {
+    for (const subscription of this.active(eventName, payload, scopes)) {
       const decision = await this.authorization.authorize(subscription, eventName, payload, scopes);
       if (decision === WebhookAuthorization.Allowed) result.push(subscription);
       else if (decision === WebhookAuthorization.PreconditionFailed) await countFailure(subscription);

@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
-import type { EventScopes } from '../matching/scope-lineage.js';
+import type { EventScopes } from '../core/webhook-shipment.js';
 import { ScopedSubscriptionIndex } from '../matching/scoped-subscription-index.js';
 import { WebhookPayloadTypes } from '../payloads/webhook-payload-types.js';
 import { type StoreWriteContext, type SubscriptionChanges, WebhookStore } from '../storage/webhook-store.js';
