@@ -35,6 +35,7 @@ export type { WebhookPayloadSerializer } from './payloads/webhook-payload-serial
 // Events
 export {
   WebhookAttemptResolvedEvent,
+  WebhookAttemptTriedEvent,
   WebhookSubscriptionEvent,
   WebhookSubscriptionDeactivatedEvent,
   WebhookPreconditionFailureLimitReachedEvent,

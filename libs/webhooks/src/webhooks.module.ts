@@ -135,6 +135,7 @@ const transportProvider: Provider = {
   exports: [
     WEBHOOKS_OPTIONS,
     WebhookClock,
+    WebhookEventPublisher,
     WebhookStore,
     WebhookDialectRegistry,
     WebhookPayloadSerializers,

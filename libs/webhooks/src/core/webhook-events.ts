@@ -1,4 +1,4 @@
-import type { WebhookAttempt } from './webhook-attempt.js';
+import type { WebhookAttempt, WebhookAttemptTry } from './webhook-attempt.js';
 import type { WebhookSubscription } from './webhook-subscription.js';
 
 /** Payload of `webhooks.attempt.succeeded` and `webhooks.attempt.failed`. */
@@ -7,6 +7,20 @@ export class WebhookAttemptResolvedEvent {
     readonly attempt: WebhookAttempt,
     readonly subscription: WebhookSubscription,
     readonly succeeded: boolean,
+  ) {}
+}
+
+/**
+ * Payload of `webhooks.attempt.tried`: one try ended. `outcome` says what follows: `successful` and `failed`
+ * resolve the attempt, `retrying` schedules another try at `attempt.nextAttemptAt`.
+ */
+export class WebhookAttemptTriedEvent {
+  constructor(
+    /** The attempt as stored after the try. */
+    readonly attempt: WebhookAttempt,
+    readonly tried: WebhookAttemptTry,
+    readonly subscription: WebhookSubscription,
+    readonly outcome: 'successful' | 'retrying' | 'failed',
   ) {}
 }
 

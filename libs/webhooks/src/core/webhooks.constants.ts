@@ -13,6 +13,8 @@ export const WebhookEvents = {
   AttemptSucceeded: 'webhooks.attempt.succeeded',
   /** An attempt resolved as `failed` (after its last try). Payload: `WebhookAttemptResolvedEvent`. */
   AttemptFailed: 'webhooks.attempt.failed',
+  /** One try of an attempt ended (sent or not), whatever comes next. Payload: `WebhookAttemptTriedEvent`. */
+  AttemptTried: 'webhooks.attempt.tried',
   /** A subscription was created. Payload: `WebhookSubscriptionEvent`. */
   SubscriptionCreated: 'webhooks.subscription.created',
   /** A subscription was changed through `update`. Payload: `WebhookSubscriptionEvent`. */

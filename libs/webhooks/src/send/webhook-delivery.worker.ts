@@ -8,7 +8,7 @@ import type { PreparedWebhookRequest } from '../dialects/webhook-dialect.js';
 import { WebhookDestinationError } from '../destinations/destination.errors.js';
 import { WebhookDestinationValidator } from '../destinations/webhook-destination.validator.js';
 import { WebhookEventPublisher } from '../core/webhook-event-publisher.js';
-import { WebhookAttemptResolvedEvent } from '../core/webhook-events.js';
+import { WebhookAttemptResolvedEvent, WebhookAttemptTriedEvent } from '../core/webhook-events.js';
 import { type AttemptTryResult, WebhookStore } from '../storage/webhook-store.js';
 import { DeliveryCredentials } from '../subscriptions/delivery-credentials.js';
 import { SubscriptionRegistry } from '../subscriptions/subscription-registry.js';
@@ -65,7 +65,7 @@ export class WebhookDeliveryWorker {
       // A static subscription inactive here may be active in another process sharing the store: leave it to that one
       // (the claim runs out; this process's claims leave it out).
       if (subscription?.source === 'static' && !subscription.active && this.store.shared) return null;
-      if (!subscription || !subscription.active) return await this.cancel(attempt, AttemptMessages.Cancelled, 'cancelled');
+      if (!subscription || !subscription.active) return await this.cancel(attempt, AttemptMessages.Cancelled, 'cancelled', null, subscription ?? undefined);
       return await this.sendTry(attempt, subscription, signal, requestDone);
     } catch (error) {
       this.logger.error(`Delivery bookkeeping of attempt ${attempt.id} failed: ${describeError(error)}`);
@@ -95,6 +95,7 @@ export class WebhookDeliveryWorker {
           unreadable ? AttemptMessages.SigningSecretUnreadable : AttemptMessages.NoSigningSecret,
           unreadable ? 'secret-unreadable' : 'no-signing-secret',
           unreadable ?? null,
+          subscription,
         );
         if (cancelled) this.announceResolved(cancelled, subscription);
         return cancelled;
@@ -196,6 +197,7 @@ export class WebhookDeliveryWorker {
     };
     const updated = await this.store.recordTry(attempt, result, now);
     if (!updated) return null;
+    this.announceTried(updated, result, subscription);
 
     // A success with no failure streak to clear is the common case and needs no bookkeeping.
     if (!succeeded || subscription.failingSince !== null) await this.health.afterTry(subscription, succeeded);
@@ -210,6 +212,11 @@ export class WebhookDeliveryWorker {
   /** Announces a resolved attempt and applies the history rules. */
   async resolved(attempt: WebhookAttempt, subscription: WebhookSubscription): Promise<void> {
     this.announceResolved(attempt, this.registry.active(subscription.id) ?? (await this.latest(subscription)));
+  }
+
+  private announceTried(attempt: WebhookAttempt, result: AttemptTryResult, subscription: WebhookSubscription): void {
+    const outcome = result.status === 'successful' ? 'successful' : result.status === 'pending' ? 'retrying' : 'failed';
+    this.events.emit(WebhookEvents.AttemptTried, new WebhookAttemptTriedEvent(attempt, result.try, subscription, outcome));
   }
 
   private announceResolved(attempt: WebhookAttempt, subscription: WebhookSubscription): void {
@@ -227,20 +234,19 @@ export class WebhookDeliveryWorker {
   }
 
   /** Resolves the attempt as failed without sending anything. */
-  private async cancel(attempt: WebhookAttempt, message: string, errorCode: string, exception: string | null = null): Promise<WebhookAttempt | null> {
+  private async cancel(attempt: WebhookAttempt, message: string, errorCode: string, exception: string | null = null, subscription?: WebhookSubscription): Promise<WebhookAttempt | null> {
     const now = this.clock.now();
-    return this.store.recordTry(
-      attempt,
-      {
-        status: 'failed',
-        message,
-        request: null,
-        response: null,
-        try: { number: attempt.tries + 1, startedAt: now, elapsedMs: 0, statusCode: null, message, errorCode },
-        nextAttemptAt: null,
-        exception,
-      },
-      now,
-    );
+    const result: AttemptTryResult = {
+      status: 'failed',
+      message,
+      request: null,
+      response: null,
+      try: { number: attempt.tries + 1, startedAt: now, elapsedMs: 0, statusCode: null, message, errorCode },
+      nextAttemptAt: null,
+      exception,
+    };
+    const updated = await this.store.recordTry(attempt, result, now);
+    if (updated && subscription) this.announceTried(updated, result, subscription);
+    return updated;
   }
 }
