@@ -10,7 +10,7 @@ import { WebhookShipments } from '../publish/webhook-shipments.js';
 import { WebhookDeliveryQueue } from '../send/queue/webhook-delivery.queue.js';
 import { SubscriptionHealth } from '../send/subscription-health.js';
 import { WebhookDeliveryWorker } from '../send/webhook-delivery.worker.js';
-import { type AttemptQuery, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
+import { type AttemptQuery, type AttemptSearch, type OutboxStats, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 
 /**
@@ -65,6 +65,19 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   /** Attempts of a subscription, newest first (`status` filters; `before` pages by attempt id). */
   listAttempts(subscriptionId: string, query: AttemptQuery = {}): Promise<WebhookAttempt[]> {
     return this.store.listAttempts(subscriptionId, query);
+  }
+
+  /**
+   * Attempts across subscriptions, newest first: filter by subscriptions, status, event name and creation time;
+   * page with `before` (an attempt id). Pass `subscriptionIds` to keep to what a principal may see.
+   */
+  searchAttempts(query: AttemptSearch = {}): Promise<WebhookAttempt[]> {
+    return this.store.searchAttempts(query);
+  }
+
+  /** The outbox across subscriptions: how many attempts are pending and when the oldest was created. */
+  outboxStats(): Promise<OutboxStats> {
+    return this.store.outboxStats();
   }
 
   getAttempt(id: string): Promise<WebhookAttempt | null> {

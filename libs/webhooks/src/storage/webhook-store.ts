@@ -8,6 +8,9 @@ import type {
   WebhookAttemptTry,
 } from '../core/webhook-attempt.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import type { AttemptCounts, AttemptQuery, AttemptSearch, OutboxStats } from './attempt-queries.js';
+
+export type { AttemptCounts, AttemptQuery, AttemptSearch, OutboxStats } from './attempt-queries.js';
 
 /** A stored signing secret of a subscription. `expiresAt` is set on old secrets during a rotation overlap. */
 export interface StoredSigningSecret {
@@ -92,14 +95,6 @@ export interface SubscriptionQuery {
   offset?: number;
 }
 
-/** Which attempts of a subscription to list, newest first. */
-export interface AttemptQuery {
-  status?: WebhookAttemptStatus;
-  limit?: number;
-  /** Only attempts older than this attempt id (ids sort by creation time). */
-  before?: string;
-}
-
 /** The outcome of one try, written back by the delivery worker. */
 export interface AttemptTryResult {
   /** New status; `pending` means another try is scheduled at `nextAttemptAt`. */
@@ -110,14 +105,6 @@ export interface AttemptTryResult {
   try: WebhookAttemptTry;
   nextAttemptAt: Date | null;
   exception: string | null;
-}
-
-/** How many attempts a subscription has, by status. */
-export interface AttemptCounts {
-  total: number;
-  pending: number;
-  failed: number;
-  successful: number;
 }
 
 /**
@@ -232,6 +219,10 @@ export abstract class WebhookStore {
    */
   abstract recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null>;
   abstract countAttempts(subscriptionId: string): Promise<AttemptCounts>;
+  /** Attempts across subscriptions, newest first (recent deliveries, filtered). */
+  abstract searchAttempts(query: AttemptSearch): Promise<WebhookAttempt[]>;
+  /** How many attempts wait to be sent, and since when the oldest has waited. */
+  abstract outboxStats(): Promise<OutboxStats>;
   /** Deletes the oldest resolved attempts until at most `keep` attempts remain; pending ones are never pruned. */
   abstract pruneAttempts(subscriptionId: string, keep: number): Promise<number>;
   /**

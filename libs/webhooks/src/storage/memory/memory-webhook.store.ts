@@ -1,6 +1,6 @@
 import { applyTry } from '../../core/apply-try.js';
 import type { WebhookAttempt } from '../../core/webhook-attempt.js';
-import type { AttemptClaim, AttemptCounts, AttemptQuery, AttemptTryResult, ClaimOptions } from '../webhook-store.js';
+import type { AttemptClaim, AttemptCounts, AttemptQuery, AttemptSearch, AttemptTryResult, ClaimOptions, OutboxStats } from '../webhook-store.js';
 import { type History, insertSorted } from './attempt-history.js';
 import { type DuePlace, DueLine } from './due-line.js';
 import { MemorySubscriptionStore } from './memory-subscription.store.js';
@@ -89,6 +89,32 @@ export class MemoryWebhookStore extends MemorySubscriptionStore {
     if (attempt.status !== 'pending') this.resolve(attempt);
     else this.makeClaimable(entry);
     return attempt;
+  }
+
+  async searchAttempts(query: AttemptSearch): Promise<WebhookAttempt[]> {
+    const only = query.subscriptionIds ? new Set(query.subscriptionIds) : null;
+    const result: WebhookAttempt[] = [];
+    // Insertion order is creation order (ids sort by creation time), so newest first is the map read backwards.
+    for (const { attempt } of [...this.attempts.values()].reverse()) {
+      if (query.limit !== undefined && result.length >= query.limit) break;
+      if (query.before !== undefined && attempt.id >= query.before) continue;
+      if (only && !only.has(attempt.subscriptionId)) continue;
+      if (query.status && attempt.status !== query.status) continue;
+      if (query.eventName !== undefined && attempt.eventName !== query.eventName) continue;
+      if (query.since && attempt.createdAt < query.since) continue;
+      if (query.until && attempt.createdAt >= query.until) continue;
+      result.push(attempt);
+    }
+    return result;
+  }
+
+  async outboxStats(): Promise<OutboxStats> {
+    let oldest: Date | null = null;
+    for (const id of this.pending) {
+      const createdAt = this.attempts.get(id)!.attempt.createdAt;
+      if (!oldest || createdAt < oldest) oldest = createdAt;
+    }
+    return { pending: this.pending.size, oldestPendingAt: oldest };
   }
 
   async countAttempts(subscriptionId: string): Promise<AttemptCounts> {

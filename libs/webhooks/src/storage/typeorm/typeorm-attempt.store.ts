@@ -1,8 +1,8 @@
-import { type EntityManager, In, LessThan } from 'typeorm';
+import { Between, type EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
 import { toEntityManager } from '../../core/to-entity-manager.js';
 import { applyTry } from '../../core/apply-try.js';
 import type { WebhookAttempt } from '../../core/webhook-attempt.js';
-import type { AttemptClaim, AttemptCounts, AttemptQuery, AttemptTryResult, OutboxWrite, OutboxWriteResult, StoreWriteContext } from '../webhook-store.js';
+import type { AttemptClaim, AttemptCounts, AttemptQuery, AttemptSearch, AttemptTryResult, OutboxStats, OutboxWrite, OutboxWriteResult, StoreWriteContext } from '../webhook-store.js';
 import { attemptJson } from './attempt-json-columns.js';
 import { statusIs } from './attempt-status-condition.js';
 import { attemptEntity, attemptInsertValues, toAttempt, withoutPayloadBody } from './attempt-rows.js';
@@ -143,6 +143,38 @@ export abstract class TypeOrmAttemptStore extends TypeOrmDeclarationStore {
       }),
     );
     return entities.map((e) => toAttempt(e));
+  }
+
+  async searchAttempts(query: AttemptSearch): Promise<WebhookAttempt[]> {
+    if (query.subscriptionIds?.length === 0) return [];
+    const created = query.since && query.until ? Between(query.since, new Date(query.until.getTime() - 1)) : query.since ? MoreThanOrEqual(query.since) : query.until ? LessThan(query.until) : undefined;
+    const entities = await this.run((ds) =>
+      this.attempts(ds).find({
+        where: {
+          ...(query.subscriptionIds ? { subscriptionId: In([...query.subscriptionIds]) } : {}),
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.eventName !== undefined ? { eventName: query.eventName } : {}),
+          ...(created ? { createdAt: created } : {}),
+          ...(query.before !== undefined ? { id: LessThan(query.before) } : {}),
+        },
+        order: { id: 'DESC' },
+        take: query.limit,
+      }),
+    );
+    return entities.map((e) => toAttempt(e));
+  }
+
+  async outboxStats(): Promise<OutboxStats> {
+    const row = await this.run((ds) =>
+      this.attempts(ds)
+        .createQueryBuilder('a')
+        .select('COUNT(*)', 'pending')
+        .addSelect('MIN(a.created_at)', 'oldest')
+        .where("a.status = 'pending'")
+        .getRawOne<{ pending: string | number; oldest: string | number | null }>(),
+    );
+    const oldest = row?.oldest ?? null;
+    return { pending: Number(row?.pending ?? 0), oldestPendingAt: oldest === null ? null : new Date(Number(oldest)) };
   }
 
   async recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {

@@ -1,0 +1,90 @@
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
+import { MemoryWebhookStore } from '../../libs/webhooks/src/storage/memory/memory-webhook.store.js';
+import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
+import type { WebhookStore } from '../../libs/webhooks/src/storage/webhook-store.js';
+import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
+import type { WebhookAttempt } from '../../libs/webhooks/src/core/webhook-attempt.js';
+import { pendingAttempt } from '../support/attempts.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
+import { TEST_SECRET_KEY } from '../support/sqlite.js';
+
+const T0 = new Date('2026-12-01T00:00:00.000Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+/** Twelve attempts a minute apart over three subscriptions and two events; every third one failed, every fourth still pending. */
+function history(): WebhookAttempt[] {
+  return Array.from({ length: 12 }, (_, i) =>
+    pendingAttempt(at(i), {
+      subscriptionId: `sub_${i % 3}`,
+      eventName: i % 2 === 0 ? 'order.created' : 'order.paid',
+      status: i % 4 === 0 ? 'pending' : i % 3 === 0 ? 'failed' : 'successful',
+      nextAttemptAt: i % 4 === 0 ? at(i) : null,
+    }),
+  );
+}
+
+const STORES = ['memory', ...DATABASES] as const;
+
+describe.each(STORES)('attempts across subscriptions (%s store)', (kind) => {
+  let store: WebhookStore;
+  let database: TestDatabase | undefined;
+  let dataSource: DataSource | undefined;
+  let attempts: WebhookAttempt[];
+
+  beforeAll(async () => {
+    if (kind === 'memory') store = new MemoryWebhookStore();
+    else {
+      database = await createTestDatabase(kind);
+      dataSource = await new DataSource({ ...database.connection, entities: WEBHOOK_ENTITIES, migrations: WEBHOOK_MIGRATIONS, migrationsRun: true }).initialize();
+      store = new TypeOrmWebhookStore(() => dataSource!, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
+      await store.initialize();
+    }
+    attempts = [];
+    // One at a time, so ids (which sort by creation) follow the creation times.
+    for (const attempt of history()) {
+      attempts.push(attempt);
+      await store.insertAttempts([attempt]);
+    }
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const ids = (list: WebhookAttempt[]) => list.map((a) => a.id);
+  const expected = (keep: (a: WebhookAttempt, i: number) => boolean) => ids(attempts.filter(keep).reverse());
+
+  it('lists every attempt newest first, and pages by attempt id', async () => {
+    expect(ids(await store.searchAttempts({}))).toEqual(expected(() => true));
+    const first = await store.searchAttempts({ limit: 5 });
+    const second = await store.searchAttempts({ limit: 5, before: first.at(-1)!.id });
+    expect([...ids(first), ...ids(second)]).toEqual(expected(() => true).slice(0, 10));
+  });
+
+  it('filters by status, event, subscriptions and creation time, together', async () => {
+    expect(ids(await store.searchAttempts({ status: 'failed' }))).toEqual(expected((a) => a.status === 'failed'));
+    expect(ids(await store.searchAttempts({ eventName: 'order.paid' }))).toEqual(expected((a) => a.eventName === 'order.paid'));
+    expect(ids(await store.searchAttempts({ subscriptionIds: ['sub_0', 'sub_2'] }))).toEqual(expected((a) => a.subscriptionId !== 'sub_1'));
+    expect(await store.searchAttempts({ subscriptionIds: [] })).toEqual([]);
+    expect(ids(await store.searchAttempts({ since: at(3), until: at(7) }))).toEqual(expected((_, i) => i >= 3 && i < 7));
+    expect(ids(await store.searchAttempts({ since: at(9) }))).toEqual(expected((_, i) => i >= 9));
+    expect(ids(await store.searchAttempts({ until: at(2) }))).toEqual(expected((_, i) => i < 2));
+    expect(ids(await store.searchAttempts({ status: 'successful', eventName: 'order.created', subscriptionIds: ['sub_1'], since: at(1) }))).toEqual(
+      expected((a, i) => a.status === 'successful' && a.eventName === 'order.created' && a.subscriptionId === 'sub_1' && i >= 1),
+    );
+  });
+
+  it('returns attempts exactly as findAttempt reads them', async () => {
+    const [newest] = await store.searchAttempts({ limit: 1 });
+    expect(newest).toEqual(await store.findAttempt(newest!.id));
+    expect(newest!.createdAt).toEqual(at(11));
+  });
+
+  it('counts the outbox: pending attempts and the oldest one', async () => {
+    expect(await store.outboxStats()).toEqual({ pending: 3, oldestPendingAt: at(0) });
+  });
+});
