@@ -108,8 +108,9 @@ export class AppModule implements NestModule {
             allowPrivateNetworks: config.allowPrivateNetworks,
             tls: config.tlsCa ? { ca: config.tlsCa } : undefined,
           },
-          // An `api` process publishes only: its attempts are written unleased and the workers send them.
-          delivery: { ...config.delivery, ...settings.delivery, worker: config.role !== 'api' },
+          // An `api` process publishes only: its attempts are written unleased and the workers send them. So do the
+          // operator commands, which ask for `worker: false`.
+          delivery: { ...config.delivery, ...settings.delivery, worker: config.role !== 'api' && settings.delivery?.worker !== false },
           authorizer: OrderOwnerAuthorizer,
           // An order lives in its owner's tenant scope: it reaches that scope's subscriptions and its ancestors'.
           scopes: { resolve: (payload) => (payload instanceof Order ? (config.ownerScopes.get(payload.ownerId) ?? null) : null) },

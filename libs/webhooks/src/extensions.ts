@@ -10,6 +10,7 @@ export { WEBHOOKS_OPTIONS, STANDARD_DIALECT } from './core/webhooks.constants.js
 export type { ResolvedWebhooksOptions } from './core/webhooks.options.js';
 export type { WebhooksModuleExtras } from './webhooks.module-definition.js';
 export { WebhookClock } from './core/clock.js';
+export type { WebhookOperationProgress, WebhookProgressListener } from './core/operation-progress.js';
 export { WebhookEventPublisher, type WebhookEventObserver } from './core/webhook-event-publisher.js';
 
 // Storage

@@ -3,11 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { WebhookStore } from 'nest-webhooks/extensions';
 import { AppModule } from '../app.module.js';
 import { ConfigError, loadAppConfig } from '../config/app-config.js';
+import { ProgressReporter } from './progress-reporter.js';
 
 /**
  * `npm run secrets:reencrypt`: after setting a new WEBHOOKS_SECRET_KEY and moving the old one to
- * WEBHOOKS_PREVIOUS_SECRET_KEYS, re-encrypts every stored signing secret with the new key. Afterwards the old
- * key can be removed. Deliveries keep working throughout (both keys decrypt).
+ * WEBHOOKS_PREVIOUS_SECRET_KEYS, re-encrypts every stored signing secret with the new key, printing progress.
+ * Afterwards the old key can be removed. Deliveries keep working throughout (both keys decrypt).
  */
 async function main(): Promise<void> {
   const config = loadAppConfig();
@@ -17,7 +18,13 @@ async function main(): Promise<void> {
     { logger: ['error', 'warn'] },
   );
   try {
-    const changed = await context.get(WebhookStore).reencryptSecrets();
+    const progress = new ProgressReporter('Subscriptions checked');
+    let last = { done: 0, total: 0 };
+    const changed = await context.get(WebhookStore).reencryptSecrets((p) => {
+      last = p;
+      progress.update(p.done, p.total);
+    });
+    progress.finish(last.done, last.total);
     console.log(`Re-encrypted the signing secrets of ${changed} subscription(s) with the current key.`);
   } finally {
     await context.close();

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { type WebhookAccessAction, WebhookAccessPolicy, type WebhookPrincipal } from '../access/webhook-access.policy.js';
+import type { WebhookProgressListener } from '../core/operation-progress.js';
 import { WebhookAttemptNotFoundError, WebhookDeliveryTimeoutError } from '../core/delivery.errors.js';
 import type { WebhookAttempt } from '../core/webhook-attempt.js';
 import type { WebhookDelivery, WebhookShipment } from '../core/webhook-shipment.js';
@@ -12,6 +13,8 @@ import { SubscriptionHealth } from '../send/subscription-health.js';
 import { WebhookDeliveryWorker } from '../send/webhook-delivery.worker.js';
 import { type AttemptQuery, type AttemptSearch, type OutboxStats, type StoreWriteContext, WebhookStore } from '../storage/webhook-store.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
+
+const RECOVERY_BATCH = 500;
 
 /**
  * Deliveries as an operator and the application see them: the attempt history, redelivery and recovery, waiting
@@ -118,9 +121,10 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
    * Redelivers every attempt of a subscription that failed at or after `since` (Svix's "recover"): after an
    * outage, one call sends everything the endpoint missed, oldest first, each with its original `webhook-id`.
    * "Failed at" is when the attempt resolved (its last try), so an event created before `since` whose retries
-   * ran out during the outage is included. Returns the new attempts.
+   * ran out during the outage is included. Returns the new attempts. They are written in batches of 500;
+   * `onProgress` hears how many of them are written.
    */
-  async recoverFailedAttempts(subscriptionId: string, since: Date): Promise<WebhookAttempt[]> {
+  async recoverFailedAttempts(subscriptionId: string, since: Date, options: { onProgress?: WebhookProgressListener } = {}): Promise<WebhookAttempt[]> {
     const subscription = await this.subscriptions.require(subscriptionId);
     if (!subscription.active) {
       throw new WebhookSubscriptionOperationError(`Subscription "${subscriptionId}" is not active; activate it before recovering`);
@@ -128,12 +132,19 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     const failed: WebhookAttempt[] = [];
     // The history is bounded by limits.attemptLimit, so reading all failed attempts is cheap.
     for (let before: string | undefined; ; ) {
-      const page = await this.store.listAttempts(subscriptionId, { status: 'failed', before, limit: 500 });
+      const page = await this.store.listAttempts(subscriptionId, { status: 'failed', before, limit: RECOVERY_BATCH });
       failed.push(...page.filter((a) => a.updatedAt >= since));
-      if (page.length < 500) break;
+      if (page.length < RECOVERY_BATCH) break;
       before = page.at(-1)!.id;
     }
-    return failed.length === 0 ? [] : this.shipments.resend(failed.reverse(), `recovery since ${since.toISOString()}`);
+    failed.reverse();
+    const recovered: WebhookAttempt[] = [];
+    for (let done = 0; done < failed.length; done += RECOVERY_BATCH) {
+      options.onProgress?.({ done, total: failed.length });
+      recovered.push(...(await this.shipments.resend(failed.slice(done, done + RECOVERY_BATCH), `recovery since ${since.toISOString()}`)));
+    }
+    options.onProgress?.({ done: failed.length, total: failed.length });
+    return recovered;
   }
 
   // ---------------------------------------------------------------- waiting and the loop

@@ -8,6 +8,7 @@ import type {
   WebhookAttemptTry,
 } from '../core/webhook-attempt.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import type { WebhookProgressListener } from '../core/operation-progress.js';
 import type { AttemptCounts, AttemptQuery, AttemptSearch, OutboxStats } from './attempt-queries.js';
 
 export type { AttemptCounts, AttemptQuery, AttemptSearch, OutboxStats } from './attempt-queries.js';
@@ -145,8 +146,9 @@ export abstract class WebhookStore {
   /**
    * Re-encrypts every stored signing secret with the current encryption key (after adding a new key first in
    * `secrets.encryptionKeys`); returns how many subscriptions changed. Stores without encryption return 0.
+   * `onProgress` hears how many subscriptions were looked at, of all.
    */
-  reencryptSecrets(): Promise<number> {
+  reencryptSecrets(_onProgress?: WebhookProgressListener): Promise<number> {
     return Promise.resolve(0);
   }
 

@@ -14,6 +14,7 @@ import { WebhookSubscriptionEntity } from './entities/webhook-subscription.entit
 import { addTombstone, readRegistryVersion, readSubscriptionChanges } from './registry-sql.js';
 import { toSubscription, toSubscriptionEntity } from './subscription-rows.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
+import type { WebhookProgressListener } from '../../core/operation-progress.js';
 
 interface SecretRecord {
   id: string;
@@ -181,15 +182,17 @@ export abstract class TypeOrmSubscriptionStore extends TypeOrmConnection {
   }
 
   /** Re-encrypts every stored credential with the current (first) key; returns how many rows changed. */
-  override async reencryptSecrets(): Promise<number> {
+  override async reencryptSecrets(onProgress?: WebhookProgressListener): Promise<number> {
     const rows = await this.run((ds) => this.subscriptions(ds).find({ select: { id: true, secrets: true } }));
     let changed = 0;
-    for (const row of rows) {
+    for (const [index, row] of rows.entries()) {
+      onProgress?.({ done: index, total: rows.length });
       if (this.cipher.keyIdOf(row.secrets) === this.cipher.currentKeyId) continue;
       const next = this.seal(row.id, this.unseal(row.id, row.secrets));
       const result = await this.run((ds) => this.subscriptions(ds).update({ id: row.id, secrets: row.secrets }, { secrets: next }));
       changed += result.affected ?? 0;
     }
+    onProgress?.({ done: rows.length, total: rows.length });
     return changed;
   }
 
