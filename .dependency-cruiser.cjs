@@ -16,6 +16,7 @@ const LAYERS = [
   ['publish', 'events in: listener, dispatcher, publisher, transactions, shipments'],
   ['operations', 'the delivery manager: history, redelivery, recovery, the delivery loop'],
   ['metrics', 'Prometheus metrics (prom-client): WebhooksMetricsModule, WebhookMetrics'],
+  ['health', 'the @nestjs/terminus health indicator'],
 ];
 
 const below = (index) => LAYERS.slice(0, index + 1).map(([name]) => name);
