@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import { register as globalRegistry, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,6 +102,20 @@ describe('WebhooksMetricsModule in an application', () => {
     await app.init();
     await deliver(app, url, 1);
     expect(sumOf(await scrape(app), 'webhooks_tries_total', { outcome: 'successful', status_class: '2xx' })).toBe(1);
+  });
+
+  it('takes its options from forRootAsync, and serves them at its path with the Prometheus content type', async () => {
+    const app = await createWebhooksApp({
+      imports: [WebhooksMetricsModule.forRootAsync({ useFactory: async () => ({ prefix: 'shop_webhooks_' }), path: '/internal/metrics' }) as never],
+    });
+    cleanups.push(() => app.close());
+    await app.listen(0, '127.0.0.1');
+    const response = await fetch(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/internal/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const samples = parsePrometheusText(await response.text());
+    expect(sumOf(samples, 'shop_webhooks_store_up')).toBe(1);
+    expect(samples.some((s) => s.name.startsWith('webhooks_'))).toBe(false);
   });
 
   it('says what is missing without WebhooksModule, and refuses a bad prefix or path', async () => {
