@@ -15,6 +15,8 @@ const LAYERS = [
   ['send', 'the queue, the try sender, transports, retries and health'],
   ['publish', 'events in: listener, dispatcher, publisher, transactions, shipments'],
   ['operations', 'the delivery manager: history, redelivery, recovery, the delivery loop'],
+  ['metrics', 'Prometheus metrics (prom-client): WebhooksMetricsModule, WebhookMetrics'],
+  ['health', 'the @nestjs/terminus health indicator'],
 ];
 
 const below = (index) => LAYERS.slice(0, index + 1).map(([name]) => name);

@@ -148,7 +148,10 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
     expect((await api.request('GET', '/webhooks/subscriptions', { key: null })).status).toBe(401);
     expect((await api.request('GET', '/webhooks/subscriptions', { key: 'wrong-key-0123456789' })).status).toBe(401);
     const health = await api.request('GET', '/health', { key: null });
-    expect(health).toMatchObject({ status: 200, body: { status: 'ok', database: 'up', deliveryQueue: { queued: 0, active: 0 } } });
+    expect(health).toMatchObject({
+      status: 200,
+      body: { status: 'ok', info: { database: { status: 'up' }, webhooks: { status: 'up', pending: 0, worker: true, queued: 0, active: 0 } } },
+    });
     const doc = await api.request('GET', '/docs-json', { key: null });
     expect(doc.status).toBe(200);
     const paths = Object.keys(doc.body.paths);
@@ -166,6 +169,7 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
         '/orders',
         '/orders/{id}',
         '/health',
+        '/metrics',
       ]),
     );
     expect(doc.body.paths['/webhooks/subscriptions'].post.security).toEqual([{ bearer: [] }]);

@@ -84,7 +84,24 @@ describe.each(STORES)('attempts across subscriptions (%s store)', (kind) => {
     expect(newest!.createdAt).toEqual(at(11));
   });
 
-  it('counts the outbox: pending attempts and the oldest one', async () => {
-    expect(await store.outboxStats()).toEqual({ pending: 3, oldestPendingAt: at(0) });
+  it('counts the outbox: pending attempts, the oldest one, and the earliest due', async () => {
+    expect(await store.outboxStats()).toEqual({ pending: 3, oldestPendingAt: at(0), oldestDueAt: at(0) });
+    // The oldest one failed a try and waits for its retry: it is still the oldest pending, but no longer due first.
+    const oldest = attempts[0]!;
+    const retried = await store.recordTry(
+      oldest,
+      {
+        status: 'pending',
+        message: '500 Internal Server Error',
+        request: null,
+        response: null,
+        try: { number: 1, startedAt: at(20), elapsedMs: 12, statusCode: 500, message: '500 Internal Server Error', errorCode: null },
+        nextAttemptAt: at(60),
+        exception: null,
+      },
+      at(20),
+    );
+    expect(retried?.nextAttemptAt).toEqual(at(60));
+    expect(await store.outboxStats()).toEqual({ pending: 3, oldestPendingAt: at(0), oldestDueAt: at(4) });
   });
 });

@@ -61,6 +61,7 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
     bodyParser: false,
   });
   warnAboutRedis(config);
+  if (!config.metricsToken) new Logger('ExampleApp').log('GET /metrics is open: set WEBHOOKS_METRICS_TOKEN to require a bearer token');
   app.useBodyParser('json', { limit: '100kb', verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
   app.useGlobalPipes(
     new ValidationPipe({
@@ -79,6 +80,7 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
       .setDescription('Management API for webhook subscriptions and their delivery attempts, plus a demo order domain.')
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from WEBHOOKS_API_KEYS' })
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'WEBHOOKS_METRICS_TOKEN, when it is set' }, 'metrics')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

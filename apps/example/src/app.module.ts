@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
@@ -9,11 +10,15 @@ import type { Database } from 'better-sqlite3';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import { WebhooksModule } from 'nest-webhooks';
+import { WebhooksHealthIndicator } from 'nest-webhooks/health';
+import { WebhooksMetricsModule } from 'nest-webhooks/metrics';
 import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { API_KEYS, ApiKeys } from './auth/api-keys.js';
 import { QueryKeyGuard } from './common/json-body-guard.js';
 import type { AppConfig } from './config/app-config.js';
-import { HealthController } from './health/health.controller.js';
+import { HEALTH_SETTINGS, HealthController } from './health/health.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { METRICS_TOKEN } from './metrics/metrics-token.guard.js';
 import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
 import { Order } from './orders/order.entity.js';
 import { OrderOwnerAuthorizer } from './orders/order-owner.authorizer.js';
@@ -72,7 +77,7 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
       };
 }
 
-/** The example application: management API, demo orders, health and OpenAPI (a `worker` has only delivery). */
+/** The example application: management API, demo orders, health, metrics and OpenAPI (a `worker` has only delivery). */
 @Module({})
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
@@ -115,9 +120,14 @@ export class AppModule implements NestModule {
           // An order lives in its owner's tenant scope: it reaches that scope's subscriptions and its ancestors'.
           scopes: { resolve: (payload) => (payload instanceof Order ? (config.ownerScopes.get(payload.ownerId) ?? null) : null) },
         }),
+        // Health and metrics are served over HTTP, so only by processes that have a server.
+        ...(serves ? [TerminusModule.forRoot(), WebhooksMetricsModule.forRoot({})] : []),
       ],
-      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController] : [],
+      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController, MetricsController] : [],
       providers: [
+        ...(serves ? [WebhooksHealthIndicator] : []),
+        { provide: HEALTH_SETTINGS, useValue: { maxOutboxLagMs: config.healthMaxOutboxLagMs } },
+        { provide: METRICS_TOKEN, useValue: config.metricsToken },
         OrdersService,
         OwnedSubscriptions,
         { provide: API_KEYS, useValue: new ApiKeys(settings.apiKeys) },

@@ -32,6 +32,10 @@ export interface AppConfig {
   /** Earlier values of WEBHOOKS_SECRET_KEY, still able to decrypt while secrets are re-encrypted. */
   previousSecretKeys: string[];
   delivery: DeliverySettings;
+  /** The bearer token `GET /metrics` requires; `null` leaves it open (development, or a network only Prometheus reaches). */
+  metricsToken: string | null;
+  /** `GET /health` reports down when a due delivery has waited longer than this for a worker. */
+  healthMaxOutboxLagMs: number;
 }
 
 /** A configuration value is wrong; the message is one line naming the variable. */
@@ -146,6 +150,12 @@ function parseDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
   return settings;
 }
 
+function parseMetricsToken(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (value.length < 16 || /\s/.test(value)) throw new ConfigError('WEBHOOKS_METRICS_TOKEN must be at least 16 characters, without whitespace');
+  return value;
+}
+
 /** `WEBHOOKS_OWNER_SCOPES=alice:/acme/sales,bob:/acme`: each owner's tenant scope; owners not listed are global. */
 function parseOwnerScopes(value: string | undefined): Map<string, string> {
   const scopes = new Map<string, string>();
@@ -179,5 +189,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean)
       .map((k) => parseSecretKey(k, 'WEBHOOKS_PREVIOUS_SECRET_KEYS')!),
     delivery: parseDeliverySettings(env),
+    metricsToken: parseMetricsToken(env.WEBHOOKS_METRICS_TOKEN),
+    healthMaxOutboxLagMs: env.WEBHOOKS_HEALTH_MAX_OUTBOX_LAG ? parseDuration('WEBHOOKS_HEALTH_MAX_OUTBOX_LAG', env.WEBHOOKS_HEALTH_MAX_OUTBOX_LAG, { min: 1 }) : 5 * 60_000,
   };
 }

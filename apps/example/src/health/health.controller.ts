@@ -1,34 +1,37 @@
-import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { DataSource } from 'typeorm';
-import { WebhookDeliveryManager } from 'nest-webhooks';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { WebhooksHealthIndicator } from 'nest-webhooks/health';
 
-/** Liveness and readiness: the database answers, and how much delivery work this process holds. */
+/** Injection token of the health settings from the environment. */
+export const HEALTH_SETTINGS = Symbol('HEALTH_SETTINGS');
+
+/** What `GET /health` tolerates (`WEBHOOKS_HEALTH_MAX_OUTBOX_LAG`). */
+export interface HealthSettings {
+  maxOutboxLagMs: number;
+}
+
+/**
+ * Readiness: the database answers, due deliveries do not wait too long for a worker, and this process keeps
+ * claiming them when it is a worker. Terminus' shape: `{ status, info, error, details }`, 503 when anything is down.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly delivery: WebhookDeliveryManager,
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly webhooks: WebhooksHealthIndicator,
+    @Inject(HEALTH_SETTINGS) private readonly settings: HealthSettings,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Database and delivery-queue state' })
-  @ApiOkResponse({ description: 'Everything works' })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
-  async health(@Res({ passthrough: true }) res: Response) {
-    let database: 'up' | 'down' = 'up';
-    try {
-      await this.dataSource.query('SELECT 1');
-    } catch {
-      database = 'down';
-    }
-    if (database === 'down') res.status(HttpStatus.SERVICE_UNAVAILABLE);
-    return {
-      status: database === 'up' ? 'ok' : 'error',
-      database,
-      deliveryQueue: { ...this.delivery.stats, worker: this.delivery.workerId },
-    };
+  @HealthCheck()
+  @ApiOperation({ summary: 'Database, outbox and delivery-worker state' })
+  check() {
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: 3000 }),
+      () => this.webhooks.isHealthy('webhooks', { maxOutboxLagMs: this.settings.maxOutboxLagMs }),
+    ]);
   }
 }

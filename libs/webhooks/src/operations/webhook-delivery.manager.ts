@@ -175,10 +175,14 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
     this.shipments.track(work);
   }
 
-  /** Work this process holds: attempts waiting for a slot, requests in flight, outcomes being recorded, and background tasks. */
-  get stats(): { queued: number; active: number; recording: number; background: number } {
-    const { queued, active, recording = 0 } = this.queue.stats;
-    return { queued, active, recording, background: this.shipments.backgroundTasks };
+  /**
+   * Work this process holds: attempts waiting for a slot, requests in flight, outcomes being recorded, and background
+   * tasks; and when its queue last asked the store for due attempts (`null` before the first; `undefined` when the
+   * queue does not say).
+   */
+  get stats(): { queued: number; active: number; recording: number; background: number; lastClaimAt: Date | null | undefined } {
+    const { queued, active, recording = 0, lastClaimAt } = this.queue.stats;
+    return { queued, active, recording, background: this.shipments.backgroundTasks, lastClaimAt };
   }
 
   onApplicationBootstrap(): void {

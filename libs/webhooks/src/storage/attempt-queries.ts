@@ -33,4 +33,9 @@ export interface OutboxStats {
   pending: number;
   /** When the oldest pending attempt was created; `null` when none is pending. */
   oldestPendingAt: Date | null;
+  /**
+   * The earliest time a pending attempt is due (its first try, or its next retry): once it is past, how long work
+   * has waited for a worker. Retries scheduled for later do not count. `null` when none is pending.
+   */
+  oldestDueAt: Date | null;
 }

@@ -37,6 +37,8 @@ export class DueClaims {
    * so these claims are spaced to take at most a fifth of the time, and run at least once per poll interval.
    */
   private nextClaimLeavingOut = 0;
+  /** When the store was last asked for due attempts (the clock's time), for health checks. */
+  lastClaimAt: Date | null = null;
 
   constructor(
     private readonly target: ClaimTarget,
@@ -103,6 +105,7 @@ export class DueClaims {
         }
         const started = performance.now();
         attempts = await store.claimDue(this.target.workerId, now, new Date(now.getTime() + leaseMs), room, { excludeSubscriptions });
+        this.lastClaimAt = now;
         if (leavesOut) this.nextClaimLeavingOut = performance.now() + Math.min(pollIntervalMs, 4 * (performance.now() - started));
       } finally {
         spill.endClaim(handedBack);

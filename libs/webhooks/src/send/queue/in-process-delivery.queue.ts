@@ -97,7 +97,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   }
 
   get stats(): WebhookDeliveryQueueStats {
-    return { queued: this.scheduler.queued, active: this.scheduler.active, recording: this.scheduler.finishing };
+    return { queued: this.scheduler.queued, active: this.scheduler.active, recording: this.scheduler.finishing, lastClaimAt: this.claims.lastClaimAt };
   }
 
   start(consume: WebhookDeliveryConsumer): void {

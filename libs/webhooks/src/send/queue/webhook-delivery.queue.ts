@@ -8,6 +8,8 @@ export interface WebhookDeliveryQueueStats {
   active: number;
   /** Tries whose request is over and whose outcome is being recorded. */
   recording?: number;
+  /** When this process last asked the store for due attempts (whether or not it found any); `null` before the first. */
+  lastClaimAt?: Date | null;
 }
 
 /** Sends one try of an attempt and records it; never throws. Returns the attempt as stored afterwards. */

@@ -110,11 +110,13 @@ export class MemoryWebhookStore extends MemorySubscriptionStore {
 
   async outboxStats(): Promise<OutboxStats> {
     let oldest: Date | null = null;
+    let due: Date | null = null;
     for (const id of this.pending) {
-      const createdAt = this.attempts.get(id)!.attempt.createdAt;
+      const { createdAt, nextAttemptAt } = this.attempts.get(id)!.attempt;
       if (!oldest || createdAt < oldest) oldest = createdAt;
+      if (nextAttemptAt && (!due || nextAttemptAt < due)) due = nextAttemptAt;
     }
-    return { pending: this.pending.size, oldestPendingAt: oldest };
+    return { pending: this.pending.size, oldestPendingAt: oldest, oldestDueAt: due };
   }
 
   async countAttempts(subscriptionId: string): Promise<AttemptCounts> {

@@ -170,11 +170,12 @@ export abstract class TypeOrmAttemptStore extends TypeOrmDeclarationStore {
         .createQueryBuilder('a')
         .select('COUNT(*)', 'pending')
         .addSelect('MIN(a.created_at)', 'oldest')
+        .addSelect('MIN(a.next_attempt_at)', 'due')
         .where("a.status = 'pending'")
-        .getRawOne<{ pending: string | number; oldest: string | number | null }>(),
+        .getRawOne<{ pending: string | number; oldest: string | number | null; due: string | number | null }>(),
     );
-    const oldest = row?.oldest ?? null;
-    return { pending: Number(row?.pending ?? 0), oldestPendingAt: oldest === null ? null : new Date(Number(oldest)) };
+    const time = (value: string | number | null | undefined) => (value === null || value === undefined ? null : new Date(Number(value)));
+    return { pending: Number(row?.pending ?? 0), oldestPendingAt: time(row?.oldest), oldestDueAt: time(row?.due) };
   }
 
   async recordTry(current: WebhookAttempt, result: AttemptTryResult, now: Date): Promise<WebhookAttempt | null> {

@@ -1,0 +1,64 @@
+import type { WebhookAttemptResolvedEvent, WebhookAttemptTriedEvent, WebhookSubscriptionDeactivatedEvent } from '../core/webhook-events.js';
+import { WebhookEvents } from '../core/webhooks.constants.js';
+import type { WebhookTransportErrorCode } from '../send/transport/webhook-transport.js';
+import type { WebhookMetricSet } from './webhook-metric-set.js';
+
+// Tries ending with one of these went out as a request and got no answer; every other code ends a try before any
+// request (a cancelled attempt, no signing secret, a refused URL), which has no duration worth a histogram.
+const NO_ANSWER: Record<WebhookTransportErrorCode, true> = {
+  timeout: true,
+  'connect-timeout': true,
+  'connection-refused': true,
+  'connection-reset': true,
+  unresolvable: true,
+  'blocked-address': true,
+  tls: true,
+  aborted: true,
+  protocol: true,
+  unknown: true,
+};
+
+/** `2xx` … `5xx` for an HTTP answer, `none` without one. */
+export function statusClass(statusCode: number | null): string {
+  if (statusCode === null) return 'none';
+  return statusCode >= 100 && statusCode < 600 ? `${Math.floor(statusCode / 100)}xx` : 'other';
+}
+
+/** Turns the library's events (`WebhookEventPublisher.observe`) into metric updates. */
+export class DeliveryRecorder {
+  constructor(
+    private readonly metrics: WebhookMetricSet,
+    private readonly eventLabel: boolean,
+  ) {}
+
+  record(name: string, event: object): void {
+    switch (name) {
+      case WebhookEvents.AttemptTried:
+        return this.tried(event as WebhookAttemptTriedEvent);
+      case WebhookEvents.AttemptSucceeded:
+      case WebhookEvents.AttemptFailed:
+        return this.resolved(event as WebhookAttemptResolvedEvent);
+      case WebhookEvents.SubscriptionDeactivated:
+        this.metrics.deactivations.inc({ reason: (event as WebhookSubscriptionDeactivatedEvent).reason });
+    }
+  }
+
+  private tried({ attempt, tried, outcome }: WebhookAttemptTriedEvent): void {
+    const status_class = statusClass(tried.statusCode);
+    const eventName = this.eventOf(attempt.eventName);
+    this.metrics.tries.inc({ outcome, status_class, error_code: tried.errorCode ?? 'none', ...eventName });
+    if (tried.statusCode !== null || (tried.errorCode !== null && Object.hasOwn(NO_ANSWER, tried.errorCode))) {
+      this.metrics.tryDuration.observe({ status_class, ...eventName }, Math.max(0, tried.elapsedMs) / 1000);
+    }
+  }
+
+  private resolved({ attempt, succeeded }: WebhookAttemptResolvedEvent): void {
+    const eventName = this.eventOf(attempt.eventName);
+    this.metrics.resolved.inc({ status: succeeded ? 'successful' : 'failed', ...eventName });
+    if (succeeded) this.metrics.deliveryLatency.observe(eventName, Math.max(0, attempt.updatedAt.getTime() - attempt.createdAt.getTime()) / 1000);
+  }
+
+  private eventOf(eventName: string): { event?: string } {
+    return this.eventLabel ? { event: eventName } : {};
+  }
+}

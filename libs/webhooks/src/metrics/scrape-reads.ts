@@ -1,0 +1,66 @@
+import { Logger } from '@nestjs/common';
+import { describeError } from '../core/describe-error.js';
+import type { WebhookSubscription } from '../core/webhook-subscription.js';
+import type { WebhookServices } from '../operations/webhook-services.js';
+import type { OutboxStats } from '../storage/webhook-store.js';
+
+/** A subscription's state as the metrics count it: `failing` is active with every delivery failing lately. */
+export type SubscriptionState = 'active' | 'failing' | 'inactive';
+
+/** What one scrape reads from the store; a part that could not be read is `null`. */
+export interface ScrapeSnapshot {
+  outbox: OutboxStats | null;
+  subscriptions: Record<SubscriptionState, number> | null;
+  /** The library clock's time of the read. */
+  now: Date;
+}
+
+const PAGE = 1000;
+
+/** The state a subscription is counted in. */
+export function subscriptionState(subscription: WebhookSubscription): SubscriptionState {
+  if (!subscription.active) return 'inactive';
+  return subscription.failingSince === null ? 'active' : 'failing';
+}
+
+/**
+ * The store reads behind the scrape-time gauges. Every gauge of one scrape shares one read (prom-client collects
+ * them concurrently), so a scrape costs one outbox query and one pass over the subscriptions.
+ */
+export class ScrapeReads {
+  private readonly logger = new Logger('WebhookMetrics');
+  private current: Promise<ScrapeSnapshot> | null = null;
+
+  constructor(private readonly services: WebhookServices) {}
+
+  read(): Promise<ScrapeSnapshot> {
+    this.current ??= this.load().finally(() => {
+      this.current = null;
+    });
+    return this.current;
+  }
+
+  private async load(): Promise<ScrapeSnapshot> {
+    const [outbox, subscriptions] = await Promise.all([
+      this.services.delivery.outboxStats().catch((error: unknown) => this.failed('the outbox', error)),
+      this.countSubscriptions().catch((error: unknown) => this.failed('the subscriptions', error)),
+    ]);
+    return { outbox, subscriptions, now: this.services.clock.now() };
+  }
+
+  /** Static subscriptions from memory, stored ones page by page (the store is read, not this process's registry). */
+  private async countSubscriptions(): Promise<Record<SubscriptionState, number>> {
+    const counts: Record<SubscriptionState, number> = { active: 0, failing: 0, inactive: 0 };
+    for (const subscription of await this.services.subscriptions.list({ source: 'static' })) counts[subscriptionState(subscription)]++;
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.services.store.listSubscriptions({ limit: PAGE, offset });
+      for (const subscription of page) counts[subscriptionState(subscription)]++;
+      if (page.length < PAGE) return counts;
+    }
+  }
+
+  private failed(what: string, error: unknown): null {
+    this.logger.warn(`Reading ${what} for the metrics failed: ${describeError(error)}`);
+    return null;
+  }
+}

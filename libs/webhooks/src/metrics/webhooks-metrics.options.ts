@@ -1,0 +1,52 @@
+import type { Registry } from 'prom-client';
+
+/** Injection token of the options given to `WebhooksMetricsModule.forRoot`. */
+export const WEBHOOKS_METRICS_OPTIONS = Symbol('WEBHOOKS_METRICS_OPTIONS');
+
+/** Options of `WebhooksMetricsModule.forRoot`. */
+export interface WebhooksMetricsOptions {
+  /**
+   * The prom-client registry to register the metrics in. By default each application gets a registry of its own
+   * (never prom-client's global one), so two applications in one process do not clash.
+   */
+  registry?: Registry;
+  /** Prefix of every metric name. @default 'webhooks_' */
+  prefix?: string;
+  /** Histogram buckets, in seconds. */
+  buckets?: {
+    /** Of `<prefix>try_duration_seconds`. @default 5 ms to 30 s */
+    tryDuration?: number[];
+    /** Of `<prefix>delivery_latency_seconds`. @default 50 ms to 1 day */
+    deliveryLatency?: number[];
+  };
+  /**
+   * Label deliveries with the event name (`event`). Off by default: only when the application's event names are a
+   * small fixed set, as every name is a time series of its own. @default false
+   */
+  eventLabel?: boolean;
+}
+
+/** The options with their defaults. */
+export type ResolvedWebhooksMetricsOptions = Required<Omit<WebhooksMetricsOptions, 'registry' | 'buckets'>> & {
+  registry: Registry | undefined;
+  buckets: { tryDuration: number[]; deliveryLatency: number[] };
+};
+
+const TRY_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30];
+// A delivery waits through its retries: from a first try that succeeds to the last retry of the schedule, a day later.
+const DELIVERY_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400];
+
+/** Fills in the defaults and refuses a prefix Prometheus would not accept. */
+export function resolveMetricsOptions(options: WebhooksMetricsOptions): ResolvedWebhooksMetricsOptions {
+  const prefix = options.prefix ?? 'webhooks_';
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new Error(`WebhooksMetricsModule: prefix "${prefix}" is not a valid start of a Prometheus metric name`);
+  return {
+    registry: options.registry,
+    prefix,
+    buckets: {
+      tryDuration: options.buckets?.tryDuration ?? TRY_DURATION_BUCKETS,
+      deliveryLatency: options.buckets?.deliveryLatency ?? DELIVERY_LATENCY_BUCKETS,
+    },
+    eventLabel: options.eventLabel ?? false,
+  };
+}

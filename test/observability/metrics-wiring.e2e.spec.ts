@@ -1,0 +1,129 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import type { AddressInfo } from 'node:net';
+import { Test } from '@nestjs/testing';
+import { register as globalRegistry, Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebhookDeliveryManager, WebhookPublisher, WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookMetrics, WebhooksMetricsModule } from 'nest-webhooks/metrics';
+import { parsePrometheusText, sumOf } from '../support/prometheus.js';
+import { TestReceiver } from '../support/receiver.js';
+import { createWebhooksApp, loopbackDestinations } from '../support/webhooks-app.js';
+
+describe('WebhooksMetricsModule in an application', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function receiver(): Promise<TestReceiver> {
+    const started = await TestReceiver.start();
+    cleanups.push(() => started.close());
+    return started;
+  }
+
+  async function appWith(metrics: Parameters<typeof WebhooksMetricsModule.forRoot>[0]): Promise<INestApplication> {
+    const app = await createWebhooksApp({ imports: [WebhooksMetricsModule.forRoot(metrics) as never] });
+    cleanups.push(() => app.close());
+    return app;
+  }
+
+  /** Publishes `count` events to a fresh subscription and waits until they are delivered. */
+  async function deliver(app: INestApplication, url: string, count: number): Promise<void> {
+    await app.get(WebhookSubscriptionManager).create({ url, events: ['order.*'] });
+    for (let i = 0; i < count; i++) await app.get(WebhookPublisher).publish('order.created', { i });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+  }
+
+  const scrape = async (app: INestApplication) => parsePrometheusText(await app.get(WebhookMetrics).metrics());
+
+  it('two applications in one process each count their own deliveries, in registries of their own', async () => {
+    const { url } = await receiver();
+    const shop = await appWith({});
+    const warehouse = await appWith({});
+    await deliver(shop, `${url}/shop`, 2);
+    await deliver(warehouse, `${url}/warehouse`, 1);
+
+    expect(shop.get(WebhookMetrics).registry).not.toBe(warehouse.get(WebhookMetrics).registry);
+    expect(sumOf(await scrape(shop), 'webhooks_tries_total', { outcome: 'successful' })).toBe(2);
+    expect(sumOf(await scrape(warehouse), 'webhooks_tries_total', { outcome: 'successful' })).toBe(1);
+    expect(sumOf(await scrape(shop), 'webhooks_subscriptions', { state: 'active' })).toBe(1);
+    // prom-client's global registry is left alone.
+    expect(globalRegistry.getMetricsAsArray().filter((m) => String((m as { name?: string }).name).startsWith('webhooks_'))).toEqual([]);
+  });
+
+  it('a shared registry takes a second application only under another prefix, and is left clean when they close', async () => {
+    const registry = new Registry();
+    const shop = await appWith({ registry });
+    await expect(createWebhooksApp({ imports: [WebhooksMetricsModule.forRoot({ registry }) as never] })).rejects.toThrow(
+      /the registry already has a metric "webhooks_tries_total"; give each application its own registry \(the default\) or its own prefix/,
+    );
+    const billing = await appWith({ registry, prefix: 'billing_webhooks_' });
+    const { url } = await receiver();
+    await deliver(billing, url, 1);
+    const samples = parsePrometheusText(await registry.metrics());
+    expect(sumOf(samples, 'billing_webhooks_tries_total')).toBe(1);
+    expect(sumOf(samples, 'webhooks_tries_total')).toBe(0);
+    expect(shop.get(WebhookMetrics).registry).toBe(registry);
+
+    await shop.close();
+    await billing.close();
+    expect(registry.getMetricsAsArray()).toEqual([]);
+  });
+
+  it('labels deliveries with the event name only when asked to', async () => {
+    const { url } = await receiver();
+    const app = await appWith({ eventLabel: true });
+    await deliver(app, url, 1);
+    const samples = await scrape(app);
+    expect(sumOf(samples, 'webhooks_tries_total', { event: 'order.created', outcome: 'successful' })).toBe(1);
+    expect(sumOf(samples, 'webhooks_delivery_latency_seconds_count', { event: 'order.created' })).toBe(1);
+    const plain = await appWith({});
+    await deliver(plain, url, 1);
+    expect((await scrape(plain)).filter((s) => s.name === 'webhooks_tries_total').map((s) => Object.keys(s.labels).sort())).toEqual([
+      ['error_code', 'outcome', 'status_class'],
+    ]);
+  });
+
+  it('finds the services of a WebhooksModule that is not global, imported beside it', async () => {
+    const { url } = await receiver();
+    @Module({
+      imports: [
+        EventEmitterModule.forRoot({ wildcard: true }),
+        WebhooksModule.forRoot({ destinations: loopbackDestinations(), isGlobal: false }),
+        WebhooksMetricsModule.forRoot({ isGlobal: false }),
+      ],
+    })
+    class SiblingsModule {}
+    const app = (await Test.createTestingModule({ imports: [SiblingsModule] }).compile()).createNestApplication({ logger: false });
+    cleanups.push(() => app.close());
+    await app.init();
+    await deliver(app, url, 1);
+    expect(sumOf(await scrape(app), 'webhooks_tries_total', { outcome: 'successful', status_class: '2xx' })).toBe(1);
+  });
+
+  it('takes its options from forRootAsync, and serves them at its path with the Prometheus content type', async () => {
+    const app = await createWebhooksApp({
+      imports: [WebhooksMetricsModule.forRootAsync({ useFactory: async () => ({ prefix: 'shop_webhooks_' }), path: '/internal/metrics' }) as never],
+    });
+    cleanups.push(() => app.close());
+    await app.listen(0, '127.0.0.1');
+    const response = await fetch(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/internal/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const samples = parsePrometheusText(await response.text());
+    expect(sumOf(samples, 'shop_webhooks_store_up')).toBe(1);
+    expect(samples.some((s) => s.name.startsWith('webhooks_'))).toBe(false);
+  });
+
+  it('says what is missing without WebhooksModule, and refuses a bad prefix or path', async () => {
+    const alone = (await Test.createTestingModule({ imports: [WebhooksMetricsModule.forRoot({})] }).compile()).createNestApplication({ logger: false });
+    await expect(alone.init()).rejects.toThrow(/WebhooksMetricsModule needs WebhooksModule\.forRoot\(\.\.\.\) in the same application/);
+    await expect(createWebhooksApp({ imports: [WebhooksMetricsModule.forRoot({ prefix: 'web-hooks' }) as never] })).rejects.toThrow(
+      /prefix "web-hooks" is not a valid start of a Prometheus metric name/,
+    );
+    expect(() => WebhooksMetricsModule.forRoot({ path: 'metrics?x=1' })).toThrow(/path "metrics\?x=1" is not a route path/);
+  });
+});
