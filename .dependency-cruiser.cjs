@@ -4,6 +4,7 @@
 const SRC = 'libs/webhooks/src/';
 const LAYERS = [
   ['core', 'the domain: attempts, subscriptions, errors, messages, options, clock'],
+  ['tracing', 'OpenTelemetry spans of publishing and tries, through the optional @opentelemetry/api'],
   ['secrets', 'signing secrets and their encryption at rest'],
   ['payloads', '@WebhookPayload and the serializers that turn payloads into data'],
   ['dialects', 'how a payload becomes a signed HTTP request'],
@@ -15,6 +16,7 @@ const LAYERS = [
   ['send', 'the queue, the try sender, transports, retries and health'],
   ['publish', 'events in: listener, dispatcher, publisher, transactions, shipments'],
   ['operations', 'the delivery manager: history, redelivery, recovery, the delivery loop'],
+  ['testing', 'the kit for applications\' tests (nest-webhooks/testing): receiver, matchers, clock'],
 ];
 
 const below = (index) => LAYERS.slice(0, index + 1).map(([name]) => name);
