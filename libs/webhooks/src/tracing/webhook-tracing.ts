@@ -36,7 +36,7 @@ export class WebhookTracing {
     return new WebhookTracing(await loadOpenTelemetryApi(), options);
   }
 
-  /** An SDK is registered, so spans may record. Without one this is two property reads and a comparison. */
+  /** An SDK is registered, so spans may record. Without one this is a few property reads and a comparison. */
   get active(): boolean {
     if (!this.api) return false;
     const provider = this.api.trace.getTracerProvider();
