@@ -10,7 +10,7 @@ import { WebhookClock } from 'nest-webhooks/extensions';
 import { FakeClock } from '../support/fake-clock.js';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { sequence, TestReceiver } from '../support/receiver.js';
-import { createWebhooksApp } from '../support/webhooks-app.js';
+import { createWebhooksApp, STORES, type StoreKind, storeFor } from '../support/webhooks-app.js';
 
 /**
  * OpenTelemetry spans with a real SDK (`BasicTracerProvider` into an in-memory exporter) and a real HTTPS receiver:
@@ -37,12 +37,15 @@ describe('tracing through @opentelemetry/api', () => {
   });
 
   /** An app with one subscription on a receiver answering 503 then 200; one retry, a minute later on the clock. */
-  async function start(webhooks: WebhooksModuleOptions = {}) {
+  async function start(webhooks: WebhooksModuleOptions = {}, store: StoreKind = 'memory') {
+    const database = await storeFor(store);
+    if (database) cleanups.push(() => database.drop());
     const receiver = await TestReceiver.start({ responder: sequence(503, 200) });
     cleanups.push(() => receiver.close());
     const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
     const resolver = new FakeResolver().set('receiver.test', ['127.0.0.1']);
     const app = await createWebhooksApp({
+      database,
       webhooks: {
         ...webhooks,
         destinations: { lookup: resolver.lookup },
@@ -75,8 +78,8 @@ describe('tracing through @opentelemetry/api', () => {
     });
   }
 
-  it('a publish span under the publishing request, a try span per try linked to it, ERROR on the failed try', async () => {
-    const { app, subscription, delivery, retry } = await start();
+  it.each(STORES)('a publish span under the publishing request, a try span per try linked to it, ERROR on the failed try (%s store)', async (store) => {
+    const { app, subscription, delivery, retry } = await start({}, store);
     const request = await publishInRequest(app);
     await delivery.waitForPendingDeliveries();
     await retry();
