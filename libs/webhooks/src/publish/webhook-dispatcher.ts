@@ -212,14 +212,15 @@ export class WebhookDispatcher {
   private async phase1(batch: readonly QueuedEvent[], manager: WebhookEntityManager | undefined, strict: boolean): Promise<Phase1> {
     const spans = this.tracing.startPublish(batch);
     if (!spans) return this.matchAndWrite(batch, manager, strict);
+    let phase1: Phase1;
     try {
-      const phase1 = await this.matchAndWrite(batch, manager, strict);
-      spans.written(phase1.deliveries, phase1.created, phase1.shipment);
-      return phase1;
+      phase1 = await this.matchAndWrite(batch, manager, strict);
     } catch (error) {
       spans.failed(error);
       throw error;
     }
+    spans.written(phase1.deliveries, phase1.created, phase1.shipment);
+    return phase1;
   }
 
   /**

@@ -80,14 +80,15 @@ export class WebhookDeliveryWorker {
   private async sendTry(attempt: WebhookAttempt, subscription: WebhookSubscription, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     const span = this.tracing.startTry(attempt);
     if (!span) return this.trySend(attempt, subscription, null, signal, requestDone);
+    let updated: WebhookAttempt | null;
     try {
-      const updated = await this.trySend(attempt, subscription, span, signal, requestDone);
-      span.end(updated);
-      return updated;
+      updated = await this.trySend(attempt, subscription, span, signal, requestDone);
     } catch (error) {
       span.end(null, error);
       throw error;
     }
+    span.end(updated);
+    return updated;
   }
 
   private async trySend(attempt: WebhookAttempt, subscription: WebhookSubscription, span: TrySpan | null, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
