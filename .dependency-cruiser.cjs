@@ -4,6 +4,7 @@
 const SRC = 'libs/webhooks/src/';
 const LAYERS = [
   ['core', 'the domain: attempts, subscriptions, errors, messages, options, clock'],
+  ['tracing', 'OpenTelemetry spans of publishing and tries, through the optional @opentelemetry/api'],
   ['secrets', 'signing secrets and their encryption at rest'],
   ['payloads', '@WebhookPayload and the serializers that turn payloads into data'],
   ['dialects', 'how a payload becomes a signed HTTP request'],
@@ -17,6 +18,7 @@ const LAYERS = [
   ['operations', 'the delivery manager: history, redelivery, recovery, the delivery loop'],
   ['metrics', 'Prometheus metrics (prom-client): WebhooksMetricsModule, WebhookMetrics'],
   ['health', 'the @nestjs/terminus health indicator'],
+  ['testing', 'the kit for applications\' tests (nest-webhooks/testing): receiver, matchers, clock'],
 ];
 
 const below = (index) => LAYERS.slice(0, index + 1).map(([name]) => name);

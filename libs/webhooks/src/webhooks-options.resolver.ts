@@ -11,6 +11,7 @@ import {
   type WebhooksModuleOptions,
   WebhookStorageOptions,
   WebhookScopeOptions,
+  WebhookTracingOptions,
   WebhookTransactionOptions,
 } from './core/webhooks.options.js';
 import { STANDARD_DIALECT } from './core/webhooks.constants.js';
@@ -62,6 +63,7 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
     ownerRemoval: merged(new WebhookOwnerRemovalOptions(), options.ownerRemoval),
     transactions: merged(new WebhookTransactionOptions(), options.transactions),
     scopes: merged(new WebhookScopeOptions(), options.scopes),
+    tracing: merged(new WebhookTracingOptions(), options.tracing),
   };
   if (!['all', 'lineage'].includes(resolved.ownerRemoval.reach)) {
     throw new WebhooksConfigurationError(`ownerRemoval.reach must be 'all' or 'lineage'; got ${String(resolved.ownerRemoval.reach)}`);
@@ -128,5 +130,8 @@ export function resolveWebhooksOptions(options: WebhooksModuleOptions = {}, env 
     secrets.encryptionKeys = [{ id: 'env', key: env.WEBHOOKS_SECRET_KEY }];
   }
   requireNumber('secrets.rotationOverlapMs', secrets.rotationOverlapMs);
+  if (typeof resolved.tracing.propagate !== 'boolean') {
+    throw new WebhooksConfigurationError(`tracing.propagate must be a boolean; got ${String(resolved.tracing.propagate)}`);
+  }
   return resolved;
 }

@@ -34,6 +34,7 @@ import { WebhookDeclaredSubscriptions } from './subscriptions/declared-subscript
 import { WebhookSubscriptionManager } from './subscriptions/webhook-subscription.manager.js';
 import { WebhookTransactions } from './publish/webhook-transactions.js';
 import { resolveWebhooksOptions } from './webhooks-options.resolver.js';
+import { WebhookTracing } from './tracing/webhook-tracing.js';
 import { WEBHOOKS_OPTIONS } from './core/webhooks.constants.js';
 import { ConfigurableWebhooksModule, WEBHOOKS_MODULE_OPTIONS } from './webhooks.module-definition.js';
 import type { ResolvedWebhooksOptions, WebhooksModuleOptions } from './core/webhooks.options.js';
@@ -71,6 +72,13 @@ const storeProvider: Provider = {
   },
 };
 
+// `@opentelemetry/api` is an optional peer: loaded here, when the module starts; without it tracing is off.
+const tracingProvider: Provider = {
+  provide: WebhookTracing,
+  inject: [WEBHOOKS_OPTIONS],
+  useFactory: (options: ResolvedWebhooksOptions) => WebhookTracing.create(options),
+};
+
 const transportProvider: Provider = {
   provide: WebhookTransport,
   inject: [WEBHOOKS_OPTIONS, ModuleRef],
@@ -104,6 +112,7 @@ const transportProvider: Provider = {
     WebhookClock,
     storeProvider,
     WebhookEventPublisher,
+    tracingProvider,
     WebhookDialectRegistry,
     WebhookPayloadTypes,
     { provide: WebhookScopeResolver, useClass: OptionsScopeResolver },

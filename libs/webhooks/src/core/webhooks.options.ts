@@ -184,6 +184,17 @@ export class WebhookScopeOptions {
   current: () => string | null = () => null;
 }
 
+/** OpenTelemetry tracing (through `@opentelemetry/api`, when the application installs it and registers an SDK). */
+export class WebhookTracingOptions {
+  /**
+   * Send the W3C trace context of each try (`traceparent`, and `tracestate` when there is one) to the receiver, so
+   * its spans join the try's trace. Added after signing (Standard Webhooks signs the id, timestamp and body only)
+   * and kept in the recorded request. Off by default: it tells every receiver your trace ids.
+   * @default false
+   */
+  propagate = false;
+}
+
 /** Options of `WebhooksModule.forRoot()` / `forRootAsync()`. Every field is optional. */
 export interface WebhooksModuleOptions {
   /** Subscriptions declared in code (`nti.webhooks`' `staticSubscription`): in memory, never persisted. @default [] */
@@ -211,6 +222,7 @@ export interface WebhooksModuleOptions {
   ownerRemoval?: Partial<WebhookOwnerRemovalOptions>;
   transactions?: Partial<WebhookTransactionOptions>;
   scopes?: Partial<WebhookScopeOptions>;
+  tracing?: Partial<WebhookTracingOptions>;
 }
 
 /** The options after defaults are applied; inject with `@Inject(WEBHOOKS_OPTIONS)`. */
@@ -231,4 +243,5 @@ export interface ResolvedWebhooksOptions {
   ownerRemoval: WebhookOwnerRemovalOptions;
   transactions: WebhookTransactionOptions;
   scopes: WebhookScopeOptions;
+  tracing: WebhookTracingOptions;
 }

@@ -7,7 +7,7 @@ import { DeliverableEvents } from './deliverable-events.js';
 import { WebhookShipments } from './webhook-shipments.js';
 import { EMPTY_SHIPMENT, type PublishedWebhookEvent, type WebhookDelivery, type WebhookShipment } from '../core/webhook-shipment.js';
 import { WebhookStore } from '../storage/webhook-store.js';
-import { WebhookRegistryConflictError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
+import { WebhookRegistryConflictError } from '../core/subscription.errors.js';
 import { SubscriptionAuthorization } from '../access/subscription-authorization.js';
 import { WebhookScopes } from '../matching/webhook-scopes.js';
 import { SubscriptionRegistry } from '../subscriptions/subscription-registry.js';
@@ -16,7 +16,8 @@ import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import { WebhookTransactions } from './webhook-transactions.js';
 import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
-import { WebhookAuthorization } from '../access/webhook-authorizer.js';
+import { WebhookTracing } from '../tracing/webhook-tracing.js';
+import { EventRecipients, type QueuedEvent } from './event-recipients.js';
 
 /** Rounds of matching before phase 1 gives up: each one follows a subscription change committed meanwhile. */
 const MAX_MATCH_ROUNDS = 20;
@@ -24,22 +25,13 @@ const MAX_MATCH_ROUNDS = 20;
 const MAX_BATCH = 1000;
 const COMMIT_BATCH = Symbol('nest-webhooks:commit-batch');
 
-/** An event on its way to phase 1. */
-interface QueuedEvent {
-  event: PublishedWebhookEvent;
-  /**
-   * Authorizations started inside `emit()`, in its async context (where the acting user is), by subscription id,
-   * with the revision they were asked for.
-   */
-  authorized?: Map<string, { revision: number; decision: Promise<WebhookAuthorization> }>;
-  /** `publishTo`: this subscription only, without matching or the authorizer. */
-  target?: string;
-}
-
 interface Phase1 {
   shipment: WebhookShipment;
   /** Subscriptions whose authorization could not be decided: counted once the write has committed. */
   preconditionFailures: WebhookSubscription[];
+  /** What was matched, and the attempts built for it in the same order (for the publish spans). */
+  deliveries: readonly WebhookDelivery[];
+  created: readonly WebhookAttempt[];
 }
 
 /**
@@ -62,6 +54,7 @@ interface Phase1 {
 export class WebhookDispatcher {
   private readonly logger = new Logger('WebhookDispatcher');
   private readonly deliverable: DeliverableEvents;
+  private readonly recipients: EventRecipients;
   private soon: QueuedEvent[] = [];
   /** The batch of events being written (outside transactions); the next one starts when it is done. */
   private writing: Promise<void> = Promise.resolve();
@@ -70,14 +63,16 @@ export class WebhookDispatcher {
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     private readonly subscriptions: WebhookSubscriptionManager,
     private readonly registry: SubscriptionRegistry,
-    private readonly authorization: SubscriptionAuthorization,
+    authorization: SubscriptionAuthorization,
     private readonly shipments: WebhookShipments,
     private readonly transactions: WebhookTransactions,
     private readonly store: WebhookStore,
     private readonly clock: WebhookClock,
     private readonly scopes: WebhookScopes,
+    private readonly tracing: WebhookTracing,
   ) {
     this.deliverable = new DeliverableEvents(options.events);
+    this.recipients = new EventRecipients(registry, store, authorization);
   }
 
   /**
@@ -92,8 +87,9 @@ export class WebhookDispatcher {
       const scopes = this.scopes.ofEvent(payload);
       const candidates = this.registry.match(eventName, payload, scopes);
       if (candidates.length === 0 && !this.store.shared) return;
-      const queued: QueuedEvent = { event: { name: eventName, payload, occurredAt: this.clock.now(), scopes } };
-      this.authorizeNow(queued, candidates);
+      const event = { name: eventName, payload, occurredAt: this.clock.now(), scopes };
+      const queued: QueuedEvent = { event, traceParent: this.tracing.captureParent() };
+      this.recipients.authorizeNow(queued, candidates);
       const manager = this.transactions.current();
       if (manager && this.enlist(manager, queued)) return;
       this.dispatchSoon(queued);
@@ -111,8 +107,8 @@ export class WebhookDispatcher {
     if (!this.deliverable.has(event.name)) return [];
     const candidates = this.registry.match(event.name, event.payload, event.scopes);
     if (candidates.length === 0 && !this.store.shared) return [];
-    const queued: QueuedEvent = { event };
-    this.authorizeNow(queued, candidates);
+    const queued: QueuedEvent = { event, traceParent: this.tracing.captureParent() };
+    this.recipients.authorizeNow(queued, candidates);
     return this.write(queued, manager);
   }
 
@@ -121,7 +117,7 @@ export class WebhookDispatcher {
    * Throws when the subscription is not active in the registry at the version the write commits at.
    */
   async publishTo(subscriptionId: string, event: PublishedWebhookEvent): Promise<WebhookAttempt> {
-    const [attempt] = await this.write({ event, target: subscriptionId }, undefined);
+    const [attempt] = await this.write({ event, target: subscriptionId, traceParent: this.tracing.captureParent() }, undefined);
     return attempt!;
   }
 
@@ -212,20 +208,35 @@ export class WebhookDispatcher {
     this.countFailures(preconditionFailures);
   }
 
+  /** Phase 1 in the publish spans of its events (when something traces). */
+  private async phase1(batch: readonly QueuedEvent[], manager: WebhookEntityManager | undefined, strict: boolean): Promise<Phase1> {
+    const spans = this.tracing.startPublish(batch);
+    if (!spans) return this.matchAndWrite(batch, manager, strict);
+    let phase1: Phase1;
+    try {
+      phase1 = await this.matchAndWrite(batch, manager, strict);
+    } catch (error) {
+      spans.failed(error);
+      throw error;
+    }
+    spans.written(phase1.deliveries, phase1.created, phase1.shipment);
+    return phase1;
+  }
+
   /**
    * Matches, authorizes and writes, again while the store says the registry has moved on (its changes are read
    * through `manager`, inside the transaction, which from then on keeps the version where it is).
    */
-  private async phase1(batch: readonly QueuedEvent[], manager: WebhookEntityManager | undefined, strict: boolean): Promise<Phase1> {
+  private async matchAndWrite(batch: readonly QueuedEvent[], manager: WebhookEntityManager | undefined, strict: boolean): Promise<Phase1> {
     const shared = this.store.shared;
     for (let round = 1; ; round++) {
       const registryVersion = this.registry.version;
       const deliveries: WebhookDelivery[] = [];
       const preconditionFailures: WebhookSubscription[] = [];
       for (const queued of batch) {
-        for (const subscription of await this.applicable(queued, preconditionFailures)) deliveries.push({ subscription, event: queued.event });
+        for (const subscription of await this.recipients.of(queued, preconditionFailures)) deliveries.push({ subscription, event: queued.event });
       }
-      if (deliveries.length === 0 && !shared) return { shipment: EMPTY_SHIPMENT, preconditionFailures };
+      if (deliveries.length === 0 && !shared) return { shipment: EMPTY_SHIPMENT, preconditionFailures, deliveries, created: [] };
       const written = await this.shipments.write(deliveries, { manager }, { strict, registryVersion: shared ? registryVersion : undefined });
       if (written.stale) {
         // Behind this process's registry: reading changes cannot help (SQLite, a transaction that has only read).
@@ -235,50 +246,7 @@ export class WebhookDispatcher {
         await this.registry.refresh({ manager });
         continue;
       }
-      return { shipment: written.shipment, preconditionFailures };
-    }
-  }
-
-  /** The event's subscriptions that may receive it, in the registry's order; precondition failures are collected. */
-  private async applicable(queued: QueuedEvent, preconditionFailures: WebhookSubscription[]): Promise<WebhookSubscription[]> {
-    const { event } = queued;
-    if (queued.target !== undefined) {
-      const target = this.registry.active(queued.target);
-      // Known to the registry at this version or not active: the write's check tells which.
-      if (target) return [target];
-      if (!this.store.shared || (await this.store.registryVersion()) === this.registry.version) {
-        throw new WebhookSubscriptionOperationError(`Subscription "${queued.target}" is not active`);
-      }
-      await this.registry.refresh();
-      return this.applicable(queued, preconditionFailures);
-    }
-    const candidates = this.registry.match(event.name, event.payload, event.scopes);
-    if (candidates.every((s) => s.ownerId === null && s.permission === null)) return candidates;
-    const allowed: WebhookSubscription[] = [];
-    for (const subscription of candidates) {
-      const early = queued.authorized?.get(subscription.id);
-      const decision = await (early && early.revision === subscription.revision
-        ? early.decision
-        : this.authorization.authorize(subscription, event.name, event.payload, event.scopes));
-      if (decision === WebhookAuthorization.Allowed) allowed.push(subscription);
-      else if (decision === WebhookAuthorization.PreconditionFailed) preconditionFailures.push(subscription);
-    }
-    return allowed;
-  }
-
-  /**
-   * Starts the authorizer for the subscriptions that need it now, inside `emit()`: it runs in the emitting code's
-   * async context, so an authorizer that reads the acting user from its request context (nestjs-cls,
-   * AsyncLocalStorage) sees that event's user even when several events are written together later.
-   */
-  private authorizeNow(queued: QueuedEvent, candidates: readonly WebhookSubscription[]): void {
-    for (const subscription of candidates) {
-      if (subscription.ownerId === null && subscription.permission === null) continue;
-      queued.authorized ??= new Map();
-      queued.authorized.set(subscription.id, {
-        revision: subscription.revision,
-        decision: this.authorization.authorize(subscription, queued.event.name, queued.event.payload, queued.event.scopes),
-      });
+      return { shipment: written.shipment, preconditionFailures, deliveries, created: written.created };
     }
   }
 

@@ -52,14 +52,15 @@ export class WebhookShipments {
    * Phase 1, for deliveries matched against the registry at `registryVersion`: when the store's registry is no
    * longer at that version nothing is written and `stale` is true (the dispatcher reads the changes and matches
    * again). A payload the dialect cannot externalize, or one over `delivery.maxPayloadBytes`, gives a `failed`
-   * attempt instead of an exception (with `strict`, the error is thrown and nothing is written).
+   * attempt instead of an exception (with `strict`, the error is thrown and nothing is written). `created` are the
+   * attempts built, in the order of `deliveries` (the shipment holds those written).
    */
   async write(
     deliveries: readonly WebhookDelivery[],
     context: StoreWriteContext,
     options: { strict?: boolean; registryVersion?: number },
-  ): Promise<{ shipment: WebhookShipment; stale: boolean; registryVersion: number }> {
-    if (deliveries.length === 0 && options.registryVersion === undefined) return { shipment: EMPTY_SHIPMENT, stale: false, registryVersion: -1 };
+  ): Promise<{ shipment: WebhookShipment; stale: boolean; registryVersion: number; created: readonly WebhookAttempt[] }> {
+    if (deliveries.length === 0 && options.registryVersion === undefined) return { shipment: EMPTY_SHIPMENT, stale: false, registryVersion: -1, created: [] };
     const now = this.clock.now();
     const bodies = new Map<unknown, Map<string, { body?: string; error?: unknown }>>();
     const attempts: WebhookAttempt[] = [];
@@ -103,13 +104,14 @@ export class WebhookShipments {
     const { registryVersion } = options;
     const written = await this.store.writeOutbox({ attempts, context, claim: this.claimFor(now), registryVersion });
     if (registryVersion !== undefined && written.registryVersion !== registryVersion) {
-      return { shipment: EMPTY_SHIPMENT, stale: true, registryVersion: written.registryVersion };
+      return { shipment: EMPTY_SHIPMENT, stale: true, registryVersion: written.registryVersion, created: [] };
     }
     const { inserted } = written;
     return {
       shipment: { pending: inserted.filter((a) => a.status === 'pending'), failed: inserted.filter((a) => a.status === 'failed') },
       stale: false,
       registryVersion: written.registryVersion,
+      created: attempts,
     };
   }
 

@@ -21,6 +21,8 @@ import { redactHeaders, redactUrl } from './redaction.js';
 import { decideRetry, type TryOutcome } from './retry-policy.js';
 import { SubscriptionHealth } from './subscription-health.js';
 import { WebhookTransport, WebhookTransportError, type WebhookTransportResponse } from './transport/webhook-transport.js';
+import { WebhookTracing } from '../tracing/webhook-tracing.js';
+import type { TrySpan } from '../tracing/webhook-spans.js';
 
 /** A dialect produced a header that may not be sent (framing, routing, proxy headers). */
 function checkDialectHeaders(headers: Record<string, string>): void {
@@ -52,6 +54,7 @@ export class WebhookDeliveryWorker {
     private readonly health: SubscriptionHealth,
     private readonly events: WebhookEventPublisher,
     private readonly clock: WebhookClock,
+    private readonly tracing: WebhookTracing,
   ) {}
 
   /**
@@ -73,7 +76,22 @@ export class WebhookDeliveryWorker {
     }
   }
 
+  /** A try in its span (when something traces). */
   private async sendTry(attempt: WebhookAttempt, subscription: WebhookSubscription, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
+    const span = this.tracing.startTry(attempt);
+    if (!span) return this.trySend(attempt, subscription, null, signal, requestDone);
+    let updated: WebhookAttempt | null;
+    try {
+      updated = await this.trySend(attempt, subscription, span, signal, requestDone);
+    } catch (error) {
+      span.end(null, error);
+      throw error;
+    }
+    span.end(updated);
+    return updated;
+  }
+
+  private async trySend(attempt: WebhookAttempt, subscription: WebhookSubscription, span: TrySpan | null, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     const startedAt = this.clock.now();
     const started = performance.now();
     const number = attempt.tries + 1;
@@ -113,6 +131,8 @@ export class WebhookDeliveryWorker {
       });
       // The standard dialect's own headers are fixed and a subscription's were checked when it was saved.
       if (dialect.constructor !== StandardWebhookDialect) checkDialectHeaders(request.headers);
+      // After signing: the trace context headers are not part of what Standard Webhooks signs.
+      if (span) request = span.sending(request);
       recordedRequest = {
         url: redactUrl(request.url),
         method: request.method,
