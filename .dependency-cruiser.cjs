@@ -15,6 +15,7 @@ const LAYERS = [
   ['send', 'the queue, the try sender, transports, retries and health'],
   ['publish', 'events in: listener, dispatcher, publisher, transactions, shipments'],
   ['operations', 'the delivery manager: history, redelivery, recovery, the delivery loop'],
+  ['dashboard', 'the deliveries dashboard: server-rendered pages and actions (nest-webhooks/dashboard)'],
 ];
 
 const below = (index) => LAYERS.slice(0, index + 1).map(([name]) => name);
