@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { type CanActivate, type ExecutionContext, Inject, Injectable, type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
@@ -121,6 +122,10 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(refused.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(refused.text).toContain('<h1>Not allowed</h1>');
     expect((await stranger.send('/assets/dashboard.css')).status).toBe(200);
+
+    // Pages are not API: an OpenAPI document of the application leaves them out.
+    const document = SwaggerModule.createDocument(app!, new DocumentBuilder().build());
+    expect(Object.keys(document.paths).filter((path) => path.includes('ops/webhooks'))).toEqual([]);
   });
 
   it('pages the overview 50 subscriptions at a time', async () => {

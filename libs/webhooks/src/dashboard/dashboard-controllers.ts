@@ -1,4 +1,4 @@
-import { type CanActivate, Controller, type Type, UseFilters, UseGuards } from '@nestjs/common';
+import { type CanActivate, Controller, SetMetadata, type Type, UseFilters, UseGuards } from '@nestjs/common';
 import { DashboardActionsRoutes } from './dashboard-actions.controller.js';
 import { DashboardAssetsRoutes } from './dashboard-assets.controller.js';
 import { DashboardErrorsFilter } from './dashboard-errors.filter.js';
@@ -13,20 +13,29 @@ import { DashboardPagesRoutes } from './dashboard-pages.controller.js';
  * subclass per `forRoot` keeps the path and the guard with the rest of the options, and two dashboards (or two
  * applications in one process) do not share one.
  */
+/**
+ * Pages are not an API: `@nestjs/swagger` leaves controllers with this metadata out of its documents. It is what
+ * `@ApiExcludeController()` sets, written here so that the library does not need the package.
+ */
+const NotInApiDocuments = SetMetadata('swagger/apiExcludeController', [true]);
+
 export function dashboardControllers(path: string, guard: Type<CanActivate> | undefined): Type[] {
   const guards = guard ? [guard] : [];
 
   @Controller(path)
+  @NotInApiDocuments
   @UseGuards(...guards)
   @UseFilters(DashboardErrorsFilter)
   class WebhooksDashboardPagesController extends DashboardPagesRoutes {}
 
   @Controller(path)
+  @NotInApiDocuments
   @UseGuards(...guards)
   @UseFilters(DashboardErrorsFilter)
   class WebhooksDashboardActionsController extends DashboardActionsRoutes {}
 
   @Controller(path)
+  @NotInApiDocuments
   @UseFilters(DashboardErrorsFilter)
   class WebhooksDashboardAssetsController extends DashboardAssetsRoutes {}
 
