@@ -9,10 +9,15 @@ import type { Database } from 'better-sqlite3';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import { WebhooksModule } from 'nest-webhooks';
+import { WebhooksDashboardModule } from 'nest-webhooks/dashboard';
 import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
-import { API_KEYS, ApiKeys } from './auth/api-keys.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { ApiKeysModule } from './auth/api-keys.module.js';
 import { QueryKeyGuard } from './common/json-body-guard.js';
 import type { AppConfig } from './config/app-config.js';
+import { DashboardLoginController } from './dashboard/dashboard-login.controller.js';
+import { DASHBOARD_PATH } from './dashboard/dashboard-session.js';
+import { dashboardPrincipal, DashboardSessionGuard } from './dashboard/dashboard-session.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
 import { Order } from './orders/order.entity.js';
@@ -114,12 +119,25 @@ export class AppModule implements NestModule {
           // An order lives in its owner's tenant scope: it reaches that scope's subscriptions and its ancestors'.
           scopes: { resolve: (payload) => (payload instanceof Order ? (config.ownerScopes.get(payload.ownerId) ?? null) : null) },
         }),
+        ApiKeysModule.register(new ApiKeys(settings.apiKeys)),
+        // The deliveries dashboard (docs/dashboard.md), signed in with an API key at /login: each owner sees their own.
+        ...(serves
+          ? [
+              WebhooksDashboardModule.forRoot({
+                path: DASHBOARD_PATH,
+                guard: DashboardSessionGuard,
+                principal: dashboardPrincipal,
+                title: 'nest-webhooks example',
+                loginUrl: '/login',
+                logoutUrl: '/logout',
+              }),
+            ]
+          : []),
       ],
-      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController] : [],
+      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController, DashboardLoginController] : [],
       providers: [
         OrdersService,
         OwnedSubscriptions,
-        { provide: API_KEYS, useValue: new ApiKeys(settings.apiKeys) },
         { provide: OWNER_SCOPES, useValue: config.ownerScopes },
         { provide: APP_FILTER, useClass: WebhookErrorsFilter },
       ],
