@@ -94,6 +94,7 @@ input, select { font: inherit; padding: 0.4rem 0.5rem; border: 1px solid #6e7781
   .details div { grid-template-columns: 1fr; gap: 0; }
   .bar { gap: 0.25rem 1rem; }
   .id-line { display: none; }
+  th, td { padding: 0.5rem; }
 }
 @media (prefers-reduced-motion: reduce) { * { scroll-behavior: auto; } }
 `;

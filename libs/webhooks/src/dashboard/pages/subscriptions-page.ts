@@ -24,10 +24,10 @@ function row(context: PageContext, { subscription: s, health }: SubscriptionRow)
   return html`<tr>
   <th scope="row"><a href="${href}">${subscriptionName(s)}</a><span class="id-line"><br><span class="small mono">${s.id}</span></span></th>
   <td>${subscriptionStatus(s)}</td>
-  <td>${s.events.join(', ')}</td>
   <td>${successRate(health)}</td>
   <td>${time(health.lastSuccessAt)}</td>
   <td>${time(s.failingSince, 'Not failing')}</td>
+  <td>${s.events.join(', ')}</td>
 </tr>`;
 }
 
@@ -62,7 +62,8 @@ export function subscriptionsPage(context: PageContext, data: SubscriptionsPageD
   const table = tableRegion(
     'subscriptions-caption',
     'Subscriptions and their delivery health',
-    ['Subscription', 'Status', 'Events', 'Success rate', 'Last success', 'Failing since'],
+    // Health first: on a narrow screen the table scrolls, and what matters most stays in view.
+    ['Subscription', 'Status', 'Success rate', 'Last success', 'Failing since', 'Events'],
     data.rows.map((r) => row(context, r)),
     all.length === 0 ? 'There are no subscriptions you can see.' : 'No subscriptions on this page.',
   );
