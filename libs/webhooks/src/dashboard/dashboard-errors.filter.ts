@@ -39,7 +39,7 @@ export class DashboardErrorsFilter implements ExceptionFilter {
     }
     const exchange = this.requests.exchange(http.getRequest<DashboardIncoming>(), response);
     const { status, message } = describe(error);
-    if (status >= 500) this.logger.error(`Dashboard page ${exchange.request.method} ${exchange.base} failed: ${(error as Error)?.stack ?? String(error)}`);
+    if (status >= 500) this.logger.error(`Dashboard page ${exchange.request.method} ${exchange.url} failed: ${(error as Error)?.stack ?? String(error)}`);
     const loginUrl = this.requests.loginUrl;
     if (status === 401 && loginUrl && exchange.request.method === 'GET') {
       exchange.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(exchange.url)}`);

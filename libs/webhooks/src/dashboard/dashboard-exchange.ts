@@ -134,16 +134,23 @@ export class DashboardExchange {
     response.setHeader('Referrer-Policy', 'same-origin');
     response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     response.setHeader('Cache-Control', cacheControl);
-    if (this.outgoingCookies.length > 0) response.setHeader('Set-Cookie', this.outgoingCookies);
+    if (this.outgoingCookies.length > 0) {
+      // Added to what the application's middleware may have set already, never in its place.
+      const earlier = response.getHeader('Set-Cookie');
+      response.setHeader('Set-Cookie', [...(earlier === undefined ? [] : Array.isArray(earlier) ? earlier : [String(earlier)]), ...this.outgoingCookies]);
+    }
   }
 }
 
+/** The first segment of every dashboard route below its mount path. */
+const ROUTE_TAIL = String.raw`(?:/(?:subscriptions|deliveries|assets)(?:/.*)?)?$`;
+
 /**
- * The dashboard's URL path for a request: the registered route (global prefix included) up to the mount path.
- * Falls back to `/<path>` when the router did not say.
+ * The dashboard's URL path for a request: the registered route (global prefix included) up to the mount path,
+ * whatever the prefix holds (even the mount path itself). Falls back to `/<path>` when the router did not say.
  */
 export function dashboardBase(request: DashboardIncoming, path: string): string {
   const route = typeof request.route?.path === 'string' ? request.route.path : '';
-  const at = route.indexOf(`/${path}`);
-  return at >= 0 ? route.slice(0, at + path.length + 1) : `/${path}`;
+  const mount = new RegExp(`^(.*/${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})${ROUTE_TAIL}`).exec(route);
+  return mount ? mount[1]! : `/${path}`;
 }
