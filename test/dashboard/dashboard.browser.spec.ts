@@ -2,19 +2,20 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL } from '../support/databases.js';
 import { ALICE_KEY, BOB_KEY, eventually } from '../support/example-app.js';
-import { CHROMIUM, DESKTOP, NO_CHROMIUM_MESSAGE, overflowsHorizontally, PHONE, type Page, screenshot, tabUntil, unnamedControls } from '../support/browser.js';
+import { CHROMIUM, DESKTOP, lowContrastTexts, NO_CHROMIUM_MESSAGE, overflowsHorizontally, PHONE, type Page, screenshot, tabUntil, unnamedControls } from '../support/browser.js';
 import { DASHBOARD, DashboardWorld, dateTimeInput } from './dashboard-world.js';
 
 /** Every row of the page's (first) table body. */
 const rows = (page: Page) => page.locator('main table tbody tr');
 const flash = (page: Page) => page.locator('.flash');
 
-/** Accessibility basics the browser can check: language, one h1, named controls, scoped header cells. */
+/** Accessibility basics the browser can check: language, one h1, named controls, scoped header cells, AA contrast. */
 async function expectAccessible(page: Page): Promise<void> {
   expect(await page.getAttribute('html', 'lang')).toBe('en');
   expect(await page.locator('h1').count()).toBe(1);
   expect(await unnamedControls(page)).toEqual([]);
   expect(await page.locator('th:not([scope])').count()).toBe(0);
+  expect(await lowContrastTexts(page)).toEqual([]);
   // Every input and select the user fills has a <label> (not only a placeholder).
   const unlabelled = await page.locator('main input:not([type=hidden]), main select').evaluateAll((els) => els.filter((el) => (el as unknown as { labels: { length: number } }).labels.length === 0).length);
   expect(unlabelled).toBe(0);
@@ -48,6 +49,7 @@ describe.skipIf(!CHROMIUM)('deliveries dashboard in Chromium: the example app, s
     expect(page.url()).toBe(`${world.baseUrl}/login?next=${encodeURIComponent(`${DASHBOARD}/subscriptions/${world.orders.id}`)}`);
     const refused = await context.request.post(`${world.baseUrl}${DASHBOARD}/subscriptions/${world.orders.id}/deactivate`, { form: { _csrf: 'x' }, maxRedirects: 0 });
     expect(refused.status()).toBe(401);
+    await expectAccessible(page);
 
     await page.getByLabel('API key').fill('not-a-key-0123456789');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -264,6 +266,7 @@ describe.skipIf(!CHROMIUM)('deliveries dashboard in Chromium: the example app, s
       expect(response!.status(), path).toBe(404);
       expect(await page.locator('h1').innerText()).toBe('Not found');
     }
+    await expectAccessible(page);
     const aliceAttempt = (await world.api.request('GET', `/webhooks/subscriptions/${world.orders.id}/attempts`)).body.data[0].id;
     expect((await open(page, `/deliveries/${aliceAttempt}`))!.status()).toBe(404);
     await open(page, '/deliveries');

@@ -37,6 +37,29 @@ export async function unnamedControls(page: Page): Promise<string[]> {
   return snapshot.split('\n').filter((line) => /^\s*- (textbox|combobox|button|link|checkbox|radio|spinbutton|searchbox)(\s*\[[^\]]*\])*\s*:?\s*$/.test(line));
 }
 
+/**
+ * Visible text whose colour against its background is under WCAG AA's 4.5:1, as "text: ratio". The background is
+ * the nearest opaque one up the tree (the dashboard uses no translucent or image backgrounds).
+ */
+export function lowContrastTexts(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const parse = (c) => { const m = /rgba?\\(([^)]+)\\)/.exec(c); if (!m) return null; const [r, g, b, a = 1] = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return { r, g, b, a }; };
+    const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    const luminance = ({ r, g, b }) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a === 1) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+    const low = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!node.textContent.trim() || !el.checkVisibility() || el.closest('option')) continue;
+      const [high, lowL] = [luminance(parse(getComputedStyle(el).color)), luminance(background(el))].sort((p, q) => q - p);
+      const ratio = (high + 0.05) / (lowL + 0.05);
+      if (ratio < 4.5) low.push(node.textContent.trim().slice(0, 40) + ': ' + ratio.toFixed(2));
+    }
+    return low;
+  })()`);
+}
+
 /** Whether the page is wider than the screen (a horizontal scrollbar on the page itself). */
 export function overflowsHorizontally(page: Page): Promise<boolean> {
   return page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
