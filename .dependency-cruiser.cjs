@@ -19,6 +19,7 @@ const LAYERS = [
   ['metrics', 'Prometheus metrics (prom-client): WebhooksMetricsModule, WebhookMetrics'],
   ['health', 'the @nestjs/terminus health indicator'],
   ['testing', 'the kit for applications\' tests (nest-webhooks/testing): receiver, matchers, clock'],
+  ['dashboard', 'the deliveries dashboard: server-rendered pages and actions (nest-webhooks/dashboard)'],
 ];
 
 const below = (index) => LAYERS.slice(0, index + 1).map(([name]) => name);

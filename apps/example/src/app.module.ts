@@ -12,13 +12,18 @@ import { DataSource } from 'typeorm';
 import { WebhooksModule } from 'nest-webhooks';
 import { WebhooksHealthIndicator } from 'nest-webhooks/health';
 import { WebhooksMetricsModule } from 'nest-webhooks/metrics';
+import { WebhooksDashboardModule } from 'nest-webhooks/dashboard';
 import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
-import { API_KEYS, ApiKeys } from './auth/api-keys.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { ApiKeysModule } from './auth/api-keys.module.js';
 import { QueryKeyGuard } from './common/json-body-guard.js';
 import type { AppConfig } from './config/app-config.js';
-import { HEALTH_SETTINGS, HealthController } from './health/health.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { METRICS_TOKEN } from './metrics/metrics-token.guard.js';
+import { DashboardLoginController } from './dashboard/dashboard-login.controller.js';
+import { DASHBOARD_PATH } from './dashboard/dashboard-session.js';
+import { dashboardPrincipal, DashboardSessionGuard } from './dashboard/dashboard-session.guard.js';
+import { HEALTH_SETTINGS, HealthController } from './health/health.controller.js';
 import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
 import { Order } from './orders/order.entity.js';
 import { OrderOwnerAuthorizer } from './orders/order-owner.authorizer.js';
@@ -122,15 +127,28 @@ export class AppModule implements NestModule {
         }),
         // Health and metrics are served over HTTP, so only by processes that have a server.
         ...(serves ? [TerminusModule.forRoot(), WebhooksMetricsModule.forRoot({})] : []),
+        ApiKeysModule.register(new ApiKeys(settings.apiKeys)),
+        // The deliveries dashboard (docs/dashboard.md), signed in with an API key at /login: each owner sees their own.
+        ...(serves
+          ? [
+              WebhooksDashboardModule.forRoot({
+                path: DASHBOARD_PATH,
+                guard: DashboardSessionGuard,
+                principal: dashboardPrincipal,
+                title: 'nest-webhooks example',
+                loginUrl: '/login',
+                logoutUrl: '/logout',
+              }),
+            ]
+          : []),
       ],
-      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController, MetricsController] : [],
+      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController, MetricsController, DashboardLoginController] : [],
       providers: [
         ...(serves ? [WebhooksHealthIndicator] : []),
         { provide: HEALTH_SETTINGS, useValue: { maxOutboxLagMs: config.healthMaxOutboxLagMs } },
         { provide: METRICS_TOKEN, useValue: config.metricsToken },
         OrdersService,
         OwnedSubscriptions,
-        { provide: API_KEYS, useValue: new ApiKeys(settings.apiKeys) },
         { provide: OWNER_SCOPES, useValue: config.ownerScopes },
         { provide: APP_FILTER, useClass: WebhookErrorsFilter },
       ],

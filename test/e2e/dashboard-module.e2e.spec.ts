@@ -1,0 +1,161 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, type INestApplication, Module, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhooksDashboardModule } from 'nest-webhooks/dashboard';
+import { loopbackDestinations } from '../support/webhooks-app.js';
+
+/** The guard's own dependency, from a module that is not global: the dashboard gets it through `imports`. */
+const VIEWERS = Symbol('VIEWERS');
+
+@Module({ providers: [{ provide: VIEWERS, useValue: new Map([['admin-token', { id: 'root', admin: true }], ['carol-token', { id: 'carol' }]]) }], exports: [VIEWERS] })
+class ViewersModule {}
+
+@Injectable()
+class HeaderGuard implements CanActivate {
+  constructor(@Inject(VIEWERS) private readonly viewers: Map<string, { id: string; admin?: boolean }>) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string>; viewer?: unknown }>();
+    request.viewer = this.viewers.get(request.headers['x-viewer'] ?? '');
+    return request.viewer !== undefined;
+  }
+}
+
+/** fetch with the cookies a browser would keep for this app. */
+class Client {
+  private readonly cookies = new Map<string, string>();
+  constructor(
+    private readonly base: string,
+    private readonly viewer: string,
+  ) {}
+
+  async send(path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ status: number; headers: Headers; text: string }> {
+    const headers: Record<string, string> = { 'x-viewer': this.viewer, cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+    if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await fetch(this.base + path, { method: init.method ?? 'GET', headers, body: init.form ? new URLSearchParams(init.form).toString() : undefined, redirect: 'manual' });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const at = pair!.indexOf('=');
+      this.cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
+    }
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+}
+
+const token = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+
+describe('WebhooksDashboardModule in an application of its own', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  async function start(dashboard: ReturnType<typeof WebhooksDashboardModule.forRoot>, prefix?: string): Promise<string> {
+    @Module({
+      imports: [
+        EventEmitterModule.forRoot(),
+        WebhooksModule.forRoot({
+          destinations: loopbackDestinations(),
+          delivery: { worker: false },
+          subscriptions: [{ id: 'static-hooks', url: 'https://user:pw@127.0.0.1:9/static?token=abc', events: ['order.*'], secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}` }],
+        }),
+        dashboard,
+      ],
+    })
+    class AppModule {}
+    // Nest's default body parsers: the dashboard reads forms the application already parsed.
+    app = await NestFactory.create(AppModule as Type, { logger: false, abortOnError: false });
+    if (prefix) app.setGlobalPrefix(prefix);
+    await app.listen(0, '127.0.0.1');
+    return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  }
+
+  it('forRootAsync: mounted at its path under the global prefix, guarded, acting for the principal', async () => {
+    const base = await start(
+      WebhooksDashboardModule.forRootAsync({
+        path: '/ops/webhooks/',
+        guard: HeaderGuard,
+        imports: [ViewersModule],
+        inject: [VIEWERS],
+        useFactory: (viewers: Map<string, unknown>) => ({ principal: (request: { viewer?: { id: string } }) => request.viewer ?? null, title: `Ops (${viewers.size} viewers)` }),
+      }),
+      'api',
+    );
+    const carol = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol', description: 'Carol’s hooks' });
+
+    const admin = new Client(`${base}/api/ops/webhooks`, 'admin-token');
+    const overview = await admin.send('');
+    expect(overview.status).toBe(200);
+    expect(overview.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(overview.text).toContain('<title>Subscriptions · Ops (2 viewers)</title>');
+    expect(overview.text).toContain('href="/api/ops/webhooks/subscriptions/static-hooks"');
+    expect(overview.text).toContain('href="/api/ops/webhooks/assets/dashboard.css"');
+    expect(overview.text).toContain('Carol’s hooks');
+    const page = await admin.send('/subscriptions/static-hooks');
+    expect(page.text).toContain('https://%5Bredacted%5D:%5Bredacted%5D@127.0.0.1:9/static?token=%5Bredacted%5D');
+    expect(page.text).not.toContain('user:pw');
+
+    const deactivated = await admin.send('/subscriptions/static-hooks/deactivate', { method: 'POST', form: { _csrf: token(page.text) } });
+    expect(deactivated.status).toBe(303);
+    expect(deactivated.headers.get('location')).toBe('/api/ops/webhooks/subscriptions/static-hooks');
+    expect((await app!.get(WebhookSubscriptionManager).get('static-hooks'))!.active).toBe(false);
+    expect((await admin.send('/subscriptions/static-hooks')).text).toContain('The subscription is inactive');
+
+    // Carol sees her subscription only; the static one (no owner) answers 404.
+    const asCarol = new Client(`${base}/api/ops/webhooks`, 'carol-token');
+    const hers = await asCarol.send('');
+    expect(hers.text).toContain('Carol’s hooks');
+    expect(hers.text).not.toContain('static-hooks');
+    expect((await asCarol.send('/subscriptions/static-hooks')).status).toBe(404);
+    expect((await asCarol.send(`/subscriptions/${carol.subscription.id}`)).status).toBe(200);
+
+    // The guard refuses a stranger on every route but the stylesheet; the page says so in HTML.
+    const stranger = new Client(`${base}/api/ops/webhooks`, 'nobody');
+    const refused = await stranger.send('');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(refused.text).toContain('<h1>Not allowed</h1>');
+    expect((await stranger.send('/assets/dashboard.css')).status).toBe(200);
+
+    // Pages are not API: an OpenAPI document of the application leaves them out.
+    const document = SwaggerModule.createDocument(app!, new DocumentBuilder().build());
+    expect(Object.keys(document.paths).filter((path) => path.includes('ops/webhooks'))).toEqual([]);
+  });
+
+  it('pages the overview 50 subscriptions at a time', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }));
+    const manager = app!.get(WebhookSubscriptionManager);
+    for (let i = 1; i <= 51; i++) await manager.create({ url: `https://127.0.0.1:9/carol/${i}`, ownerId: 'carol', description: `Carol ${String(i).padStart(2, '0')}` });
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const rowsOf = (html: string) => [...html.matchAll(/<th scope="row"><a [^>]*>(Carol \d+)<\/a>/g)].map((m) => m[1]);
+    const first = await carol.send('');
+    expect(first.text).toContain('51 subscriptions: 51 active, 0 inactive, 0 failing.');
+    expect(rowsOf(first.text)).toHaveLength(50);
+    expect(first.text).toContain('Page 1 of 2');
+    expect(first.text).toContain('href="/webhooks/dashboard?page=2" rel="next">More subscriptions</a>');
+    const second = await carol.send('?page=2');
+    expect(rowsOf(second.text)).toEqual(['Carol 51']);
+    expect(second.text).toContain('href="/webhooks/dashboard" rel="prev">Previous subscriptions</a>');
+    const bad = await carol.send('?page=0');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('page must be a whole number from 1');
+  });
+
+  it('forRoot: a principal of null is refused with 403, and the default path is webhooks/dashboard', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ principal: () => null }));
+    const response = await new Client(base, '').send('/webhooks/dashboard/deliveries');
+    expect(response.status).toBe(403);
+    expect(response.text).toContain('You may not see the webhook dashboard.');
+  });
+
+  it('refuses options it cannot work with, naming them', async () => {
+    expect(() => WebhooksDashboardModule.forRoot({ path: '/', principal: () => null })).toThrow("path must be a URL path such as 'webhooks/dashboard', got \"/\"");
+    await expect(start(WebhooksDashboardModule.forRoot({} as never))).rejects.toThrow('principal must be a function');
+  });
+});
