@@ -31,6 +31,7 @@ export {
   type SubscriptionChanges,
   type SubscriptionCredentials,
   type SubscriptionPatch,
+  type SubscriptionPosition,
   type SubscriptionQuery,
   type SubscriptionUpdateOptions,
 } from './storage/webhook-store.js';
