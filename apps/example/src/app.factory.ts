@@ -4,7 +4,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type ExampleAppSettings } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { isJsonBody } from './common/json-content-type.js';
 import { verifyJsonBody } from './common/json-body-guard.js';
+import { validationException } from './common/validation-errors.js';
 import { developmentCredentials } from './config/development-credentials.js';
 
 export interface ExampleApp {
@@ -61,7 +63,8 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
     bodyParser: false,
   });
   warnAboutRedis(config);
-  app.useBodyParser('json', { limit: '100kb', verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
+  // JSON bodies of POST, PUT and PATCH only; any other body is refused with 415 (JsonContentTypeGuard) or never read.
+  app.useBodyParser('json', { limit: '100kb', type: isJsonBody, verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -69,6 +72,7 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
       forbidUnknownValues: true,
       transform: true,
       stopAtFirstError: false,
+      exceptionFactory: validationException,
     }),
   );
   app.enableShutdownHooks();

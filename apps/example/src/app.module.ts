@@ -11,7 +11,9 @@ import { DataSource } from 'typeorm';
 import { WebhooksModule } from 'nest-webhooks';
 import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { API_KEYS, ApiKeys } from './auth/api-keys.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { QueryKeyGuard } from './common/json-body-guard.js';
+import { JsonContentTypeGuard } from './common/json-content-type.js';
 import type { AppConfig } from './config/app-config.js';
 import { HealthController } from './health/health.controller.js';
 import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
@@ -23,7 +25,6 @@ import { OrdersService } from './orders/orders.service.js';
 import { AttemptsController } from './webhooks/attempts.controller.js';
 import { OwnedSubscriptions } from './webhooks/owned-subscriptions.js';
 import { SubscriptionsController } from './webhooks/subscriptions.controller.js';
-import { WebhookErrorsFilter } from './webhooks/webhook-errors.filter.js';
 
 /** Everything the module needs beyond the environment: resolved keys and test hooks. */
 export interface ExampleAppSettings {
@@ -76,7 +77,7 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
 @Module({})
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(QueryKeyGuard).forRoutes('*path');
+    consumer.apply(JsonContentTypeGuard, QueryKeyGuard).forRoutes('*path');
   }
 
   static register(settings: ExampleAppSettings): DynamicModule {
@@ -121,7 +122,7 @@ export class AppModule implements NestModule {
         OwnedSubscriptions,
         { provide: API_KEYS, useValue: new ApiKeys(settings.apiKeys) },
         { provide: OWNER_SCOPES, useValue: config.ownerScopes },
-        { provide: APP_FILTER, useClass: WebhookErrorsFilter },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };
   }
