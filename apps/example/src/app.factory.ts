@@ -1,12 +1,12 @@
 import { type INestApplicationContext, Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type ExampleAppSettings } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { isJsonBody } from './common/json-content-type.js';
 import { verifyJsonBody } from './common/json-body-guard.js';
 import { validationException } from './common/validation-errors.js';
+import { setupOpenApi } from './openapi.js';
 import { developmentCredentials } from './config/development-credentials.js';
 
 export interface ExampleApp {
@@ -76,15 +76,6 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
     }),
   );
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('nest-webhooks example')
-      .setDescription('Management API for webhook subscriptions and their delivery attempts, plus a demo order domain.')
-      .setVersion('0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from WEBHOOKS_API_KEYS' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  setupOpenApi(app);
   return { app, developmentApiKey };
 }

@@ -3,6 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { WebhookDeliveryManager } from 'nest-webhooks';
+import { ApiErrorResponses, QUERY_ERRORS } from '../common/api-responses.js';
+import { HealthResponse } from './health.dto.js';
 
 /** Liveness and readiness: the database answers, and how much delivery work this process holds. */
 @ApiTags('health')
@@ -14,10 +16,15 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Database and delivery-queue state' })
-  @ApiOkResponse({ description: 'Everything works' })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
-  async health(@Res({ passthrough: true }) res: Response) {
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Database and delivery-queue state',
+    description: 'For load balancers and orchestrators: no API key needed. 503 while the database does not answer.',
+  })
+  @ApiOkResponse({ type: HealthResponse, description: 'Everything works' })
+  @ApiServiceUnavailableResponse({ type: HealthResponse, description: 'The database does not answer' })
+  @ApiErrorResponses(QUERY_ERRORS)
+  async health(@Res({ passthrough: true }) res: Response): Promise<HealthResponse> {
     let database: 'up' | 'down' = 'up';
     try {
       await this.dataSource.query('SELECT 1');
