@@ -45,6 +45,10 @@ describe('subscription fields: every invalid value is rejected with an error nam
     ['retrySchedule', { retrySchedule: [-1] }, /integers/],
     ['secret', { secret: 'plain-text-secret' }, /whsec_/],
     ['secret', { secret: 'whsec_c2hvcnQ=' }, /24 to 64 bytes/],
+    ['secret', { secret: `whsec_${Buffer.alloc(65, 1).toString('base64')}` }, /24 to 64 bytes \(got 65\)/],
+    // Base64 that lenient decoders accept but strict ones (and Standard Webhooks libraries in other languages) refuse.
+    ['secret', { secret: `whsec_${Buffer.alloc(32, 1).toString('base64').replace(/=$/, '')}` }, /canonical base64/],
+    ['secret', { secret: `whsec_${Buffer.alloc(32, 1).toString('base64').replace(/E=$/, 'F=')}` }, /canonical base64/],
   ];
 
   for (const [field, patch, reason] of cases) {
@@ -69,6 +73,25 @@ describe('subscription fields: every invalid value is rejected with an error nam
     expect(subscription.url).toBe('https://user:pass@hooks.public.example:8443/in?x=1');
     expect(subscription.permission).toBe('webhooks.view'); // the documented default for owned subscriptions
     expect(returned).toBe(secret);
+  });
+
+  it('a payload type error keeps the developer hint apart from the reason', async () => {
+    const error = (await manager.create({ ...valid, payloadType: 'NoSuchType' }).catch((e: unknown) => e)) as InvalidWebhookSubscriptionError;
+    expect(error.reason).toBe('"NoSuchType" is not a registered payload type');
+    expect(error.hint).toBe("register it with @WebhookPayload('NoSuchType') or forRoot({ payloadTypes })");
+    expect(error.message).toBe(`Invalid webhook subscription field "payloadType": ${error.reason}; ${error.hint}`);
+  });
+
+  it('rotateSecret takes a supplied secret, checked like one given at creation', async () => {
+    const { subscription } = await manager.create(valid);
+    const chosen = `whsec_${Buffer.alloc(48, 7).toString('base64')}`;
+    await expect(manager.rotateSecret(subscription.id, 0, chosen)).resolves.toMatchObject({ secret: chosen });
+    for (const bad of ['whsec_c2hvcnQ=', 'not-a-secret', `whsec_${Buffer.alloc(32, 1).toString('base64').replace(/=$/, '')}`]) {
+      await expect(manager.rotateSecret(subscription.id, 0, bad)).rejects.toMatchObject({ name: 'InvalidWebhookSubscriptionError', field: 'secret' });
+    }
+    const generated = await manager.rotateSecret(subscription.id, 0);
+    expect(generated.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(generated.secret).not.toBe(chosen);
   });
 
   it('an unresolvable name is accepted at creation (every try checks it again)', async () => {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDeliveryManager } from 'nest-webhooks';
 import { ALICE_KEY, startExampleApp, type RunningExampleApp } from '../support/example-app.js';
@@ -6,11 +7,12 @@ import { countRows, rowById } from '../support/example-database.js';
 import { TestReceiver } from '../support/receiver.js';
 
 /**
- * The example app's contract: "Bad input is a 400 with Nest's error shape and a message that names the field; nothing is
- * stored." Hundreds of bad requests against every write route (and the attempts query) of the real example
- * app: each must be answered 4xx (never 5xx) in Nest's error shape, naming the field when one field is wrong;
- * afterwards the app still serves, nothing was created, the existing subscription and order are unchanged and
- * Object.prototype is not polluted.
+ * The example app's contract: "Bad input is a 400 (413 when too big, 415 when not JSON) in the API's one error shape
+ * `{ statusCode, error, message, field?, details? }`, naming the field; nothing is stored." Hundreds of bad requests
+ * against every write route (and the list queries) of the real example app: each must be answered with its 4xx
+ * (never 5xx) in that shape, `field` (or one of `details`) naming the field when one is wrong and the message naming
+ * it too; afterwards the app still serves, nothing was created, the existing subscription and order are unchanged
+ * and Object.prototype is not polluted.
  */
 
 /** What a bad request may refer to once the app runs. */
@@ -29,11 +31,13 @@ interface BadRequest {
   path: (ids: Ids) => string;
   /** JSON-encoded as the body. */
   body?: (ids: Ids) => unknown;
-  /** Sent as is (content-type application/json unless `contentType` says otherwise). */
+  /** Sent as is (content-type application/json unless `contentType` says otherwise; `null`: no content type). */
   raw?: (ids: Ids) => string;
-  contentType?: string;
-  /** The field the error message must name; null when the request as a whole is wrong (not JSON, too big...). */
+  contentType?: string | null;
+  /** The field the error must name; null when the request as a whole is wrong (not JSON, too big...). */
   field: string | null;
+  /** The status it must get: 400 unless said otherwise. */
+  status?: number;
 }
 
 const SUBSCRIPTIONS = '/webhooks/subscriptions';
@@ -42,6 +46,30 @@ const ROTATE = '/webhooks/subscriptions/:id/rotate-secret';
 const ORDERS = '/orders';
 const ORDER = '/orders/:id';
 const ATTEMPTS = '/webhooks/subscriptions/:id/attempts';
+/** Bodies that are too big or not JSON, and the status each must get. */
+const TOO_BIG = 413;
+const NOT_JSON = 415;
+/** Signing secrets a caller may not choose: not `whsec_` + canonical base64 of 24-64 bytes. */
+const BAD_SECRETS: unknown[] = [
+  42,
+  true,
+  null,
+  [],
+  {},
+  '',
+  'whsec_',
+  'whsec_x',
+  'plain-text-secret',
+  Buffer.alloc(32, 9).toString('base64'),
+  `WHSEC_${Buffer.alloc(32, 9).toString('base64')}`,
+  `whsec_${Buffer.alloc(23, 9).toString('base64')}`,
+  `whsec_${Buffer.alloc(65, 9).toString('base64')}`,
+  `whsec_${Buffer.alloc(32, 9).toString('base64').replace(/=$/, '')}`,
+  `whsec_${Buffer.alloc(32, 9).toString('base64').replace(/k=$/, 'l=')}`,
+  `whsec_${Buffer.alloc(32, 9).toString('base64url')}_-`,
+  `whsec_${Buffer.alloc(32, 9).toString('base64')}\n`,
+  ` whsec_${Buffer.alloc(32, 9).toString('base64')}`,
+];
 
 const POLLUTE = '{"polluted":true}';
 const deepObject = (depth: number) => '{"a":'.repeat(depth) + '"x"' + '}'.repeat(depth);
@@ -195,8 +223,8 @@ function buildCases(): BadRequest[] {
   // ---- POST /webhooks/subscriptions ----------------------------------------------------------------------
   const post = (kind: string, field: string | null, body: (ids: Ids) => unknown) =>
     add({ route: `POST ${SUBSCRIPTIONS}`, kind, method: 'POST', path: () => SUBSCRIPTIONS, body, field });
-  const postRaw = (kind: string, field: string | null, raw: (ids: Ids) => string, contentType?: string) =>
-    add({ route: `POST ${SUBSCRIPTIONS}`, kind, method: 'POST', path: () => SUBSCRIPTIONS, raw, contentType, field });
+  const postRaw = (kind: string, field: string | null, raw: (ids: Ids) => string, contentType?: string | null, status?: number) =>
+    add({ route: `POST ${SUBSCRIPTIONS}`, kind, method: 'POST', path: () => SUBSCRIPTIONS, raw, contentType, field, status });
 
   for (const url of [...BAD_URL_VALUES, null]) post(`url ${show(url)}`, 'url', () => ({ url }));
   post('missing url (empty object)', 'url', () => ({}));
@@ -214,8 +242,8 @@ function buildCases(): BadRequest[] {
     post(`retrySchedule ${show(retrySchedule)}`, 'retrySchedule', (ids) => ({ url: ids.validUrl, retrySchedule }));
   for (const metadata of POLLUTING_METADATA)
     postRaw(`metadata ${metadata}`, 'metadata', (ids) => `{"url":${JSON.stringify(ids.validUrl)},"metadata":${metadata}}`);
+  for (const secret of BAD_SECRETS) post(`secret ${show(secret)}`, 'secret', (ids) => ({ url: ids.validUrl, secret }));
   for (const [name, value] of [
-    ['secret', `whsec_${Buffer.alloc(32, 9).toString('base64')}`],
     ['ownerId', 'bob'],
     ['owner_id', 'bob'],
     ['active', false],
@@ -230,18 +258,23 @@ function buildCases(): BadRequest[] {
   postRaw('top-level constructor.prototype', 'constructor', (ids) => `{"url":${JSON.stringify(ids.validUrl)},"constructor":{"prototype":${POLLUTE}}}`);
   postRaw('url only inside __proto__', '__proto__', (ids) => `{"__proto__":{"url":${JSON.stringify(ids.validUrl)}}}`);
   for (const raw of NOT_AN_OBJECT) postRaw(`body ${raw}`, null, () => raw);
-  postRaw('body over 200 KB', null, (ids) => JSON.stringify({ url: ids.validUrl, description: OVER_200_KB }));
+  postRaw('body over 200 KB', null, (ids) => JSON.stringify({ url: ids.validUrl, description: OVER_200_KB }), undefined, TOO_BIG);
   postRaw('metadata nested 5000 deep', null, (ids) => `{"url":${JSON.stringify(ids.validUrl)},"metadata":${deepObject(5000)}}`);
   postRaw('events nested 5000 deep', null, (ids) => `{"url":${JSON.stringify(ids.validUrl)},"events":${deepArray(5000)}}`);
   postRaw('unknown field nested 5000 deep', null, (ids) => `{"url":${JSON.stringify(ids.validUrl)},"extra":${deepObject(5000)}}`);
   // Not JSON by content type (and an ftp:// URL, so it stays bad even if a parser took it as JSON).
-  postRaw('ftp URL sent as text/plain', null, (ids) => JSON.stringify({ url: ids.validUrl }).replace('https', 'ftp'), 'text/plain');
+  postRaw('ftp URL sent as text/plain', null, (ids) => JSON.stringify({ url: ids.validUrl }).replace('https', 'ftp'), 'text/plain', NOT_JSON);
+  postRaw('valid JSON sent as text/plain', null, (ids) => JSON.stringify({ url: ids.validUrl }), 'text/plain', NOT_JSON);
+  postRaw('valid JSON without a content type', null, (ids) => JSON.stringify({ url: ids.validUrl }), null, NOT_JSON);
+  postRaw('a form', null, (ids) => `url=${encodeURIComponent(ids.validUrl)}`, 'application/x-www-form-urlencoded', NOT_JSON);
+  postRaw('JSON as application/xml', null, (ids) => JSON.stringify({ url: ids.validUrl }), 'application/xml', NOT_JSON);
+  postRaw('JSON in another charset', null, (ids) => JSON.stringify({ url: ids.validUrl }), 'application/json; charset=latin1', NOT_JSON);
 
   // ---- PATCH /webhooks/subscriptions/:id (the valid subscription) ------------------------------------------
   const patch = (kind: string, field: string | null, body: (ids: Ids) => unknown) =>
     add({ route: `PATCH ${SUBSCRIPTION}`, kind, method: 'PATCH', path: (ids) => `${SUBSCRIPTIONS}/${ids.subscription}`, body, field });
-  const patchRaw = (kind: string, field: string | null, raw: (ids: Ids) => string) =>
-    add({ route: `PATCH ${SUBSCRIPTION}`, kind, method: 'PATCH', path: (ids) => `${SUBSCRIPTIONS}/${ids.subscription}`, raw, field });
+  const patchRaw = (kind: string, field: string | null, raw: (ids: Ids) => string, contentType?: string | null, status?: number) =>
+    add({ route: `PATCH ${SUBSCRIPTION}`, kind, method: 'PATCH', path: (ids) => `${SUBSCRIPTIONS}/${ids.subscription}`, raw, contentType, field, status });
 
   for (const url of [
     42,
@@ -288,30 +321,34 @@ function buildCases(): BadRequest[] {
   patchRaw('top-level __proto__', '__proto__', () => `{"__proto__":${POLLUTE}}`);
   patchRaw('top-level constructor.prototype', 'constructor', () => `{"constructor":{"prototype":${POLLUTE}}}`);
   for (const raw of ['not json', '[]', '[{"description":"x"}]', 'null', '"s"', '7']) patchRaw(`body ${raw}`, null, () => raw);
-  patchRaw('body over 200 KB', null, () => JSON.stringify({ description: OVER_200_KB }));
+  patchRaw('body over 200 KB', null, () => JSON.stringify({ description: OVER_200_KB }), undefined, TOO_BIG);
+  patchRaw('valid JSON sent as text/plain', null, () => '{"description":"changed"}', 'text/plain', NOT_JSON);
+  patchRaw('valid JSON without a content type', null, () => '{"description":"changed"}', null, NOT_JSON);
   patchRaw('metadata nested 5000 deep', null, () => `{"metadata":${deepObject(5000)}}`);
 
   // ---- POST /webhooks/subscriptions/:id/rotate-secret ------------------------------------------------------
   const rotate = (kind: string, field: string | null, body: () => unknown) =>
     add({ route: `POST ${ROTATE}`, kind, method: 'POST', path: (ids) => `${SUBSCRIPTIONS}/${ids.subscription}/rotate-secret`, body, field });
-  const rotateRaw = (kind: string, field: string | null, raw: () => string) =>
-    add({ route: `POST ${ROTATE}`, kind, method: 'POST', path: (ids) => `${SUBSCRIPTIONS}/${ids.subscription}/rotate-secret`, raw, field });
+  const rotateRaw = (kind: string, field: string | null, raw: () => string, contentType?: string | null, status?: number) =>
+    add({ route: `POST ${ROTATE}`, kind, method: 'POST', path: (ids) => `${SUBSCRIPTIONS}/${ids.subscription}/rotate-secret`, raw, contentType, field, status });
 
   for (const overlapSeconds of [-1, -86400, 1.5, 0.001, 2_592_001, 1e12, 1e308, -1e308, '60', '', true, [], [60], {}, { seconds: 60 }, null])
     rotate(`overlapSeconds ${show(overlapSeconds)}`, 'overlapSeconds', () => ({ overlapSeconds }));
   rotateRaw('overlapSeconds 1e400 (Infinity)', 'overlapSeconds', () => '{"overlapSeconds":1e400}');
-  rotate('unknown field secret (choosing the new secret)', 'secret', () => ({ secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` }));
+  for (const secret of BAD_SECRETS) rotate(`secret ${show(secret)}`, 'secret', () => ({ secret }));
+  rotate('valid overlap + bad secret', 'secret', () => ({ overlapSeconds: 60, secret: 'whsec_x' }));
   rotate('unknown field overlap', 'overlap', () => ({ overlap: 60 }));
   rotate('valid overlap + unknown field', 'extra', () => ({ overlapSeconds: 60, extra: 1 }));
   rotateRaw('top-level __proto__', '__proto__', () => `{"__proto__":${POLLUTE}}`);
   rotateRaw('top-level constructor.prototype', 'constructor', () => `{"constructor":{"prototype":${POLLUTE}}}`);
   for (const raw of ['not json', '[]', '[1]', '"x"', '123', 'null']) rotateRaw(`body ${raw}`, null, () => raw);
-  rotateRaw('body over 200 KB', null, () => JSON.stringify({ overlapSeconds: 60, pad: OVER_200_KB }));
+  rotateRaw('body over 200 KB', null, () => JSON.stringify({ overlapSeconds: 60, pad: OVER_200_KB }), undefined, TOO_BIG);
+  rotateRaw('a chosen secret sent as text/plain', null, () => JSON.stringify({ secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` }), 'text/plain', NOT_JSON);
 
   // ---- POST /orders ----------------------------------------------------------------------------------------
   const order = (kind: string, field: string | null, body: () => unknown) => add({ route: `POST ${ORDERS}`, kind, method: 'POST', path: () => ORDERS, body, field });
-  const orderRaw = (kind: string, field: string | null, raw: () => string, contentType?: string) =>
-    add({ route: `POST ${ORDERS}`, kind, method: 'POST', path: () => ORDERS, raw, contentType, field });
+  const orderRaw = (kind: string, field: string | null, raw: () => string, contentType?: string | null, status?: number) =>
+    add({ route: `POST ${ORDERS}`, kind, method: 'POST', path: () => ORDERS, raw, contentType, field, status });
 
   order('empty object', 'item', () => ({}));
   orderRaw('empty body', 'quantity', () => '');
@@ -334,15 +371,18 @@ function buildCases(): BadRequest[] {
   orderRaw('top-level constructor.prototype', 'constructor', () => `{"item":"book","quantity":1,"constructor":{"prototype":${POLLUTE}}}`);
   orderRaw('fields only inside __proto__', '__proto__', () => `{"__proto__":{"item":"book","quantity":1}}`);
   for (const raw of NOT_AN_OBJECT) orderRaw(`body ${raw}`, null, () => raw);
-  orderRaw('body over 200 KB', null, () => JSON.stringify({ item: 'book', quantity: 1, note: OVER_200_KB }));
+  orderRaw('body over 200 KB', null, () => JSON.stringify({ item: 'book', quantity: 1, note: OVER_200_KB }), undefined, TOO_BIG);
   orderRaw('quantity nested 10000 deep', null, () => `{"item":"book","quantity":${deepArray(10_000)}}`);
-  orderRaw('JSON object sent as text/plain', null, () => '{"item":"","quantity":0}', 'text/plain');
+  orderRaw('JSON object sent as text/plain', null, () => '{"item":"","quantity":0}', 'text/plain', NOT_JSON);
+  orderRaw('valid order without a content type', null, () => '{"item":"book","quantity":1}', null, NOT_JSON);
+  orderRaw('valid order as a form', null, () => 'item=book&quantity=1', 'application/x-www-form-urlencoded', NOT_JSON);
+  orderRaw('valid order as multipart', null, () => '--b\r\nContent-Disposition: form-data; name="item"\r\n\r\nbook\r\n--b--\r\n', 'multipart/form-data; boundary=b', NOT_JSON);
 
   // ---- PATCH /orders/:id (the valid order) -----------------------------------------------------------------
   const orderPatch = (kind: string, field: string | null, body: () => unknown) =>
     add({ route: `PATCH ${ORDER}`, kind, method: 'PATCH', path: (ids) => `${ORDERS}/${ids.order}`, body, field });
-  const orderPatchRaw = (kind: string, field: string | null, raw: () => string) =>
-    add({ route: `PATCH ${ORDER}`, kind, method: 'PATCH', path: (ids) => `${ORDERS}/${ids.order}`, raw, field });
+  const orderPatchRaw = (kind: string, field: string | null, raw: () => string, contentType?: string | null, status?: number) =>
+    add({ route: `PATCH ${ORDER}`, kind, method: 'PATCH', path: (ids) => `${ORDERS}/${ids.order}`, raw, contentType, field, status });
 
   for (const item of [42, true, [], {}, null, '', 'x'.repeat(201)]) orderPatch(`item ${show(item)}`, 'item', () => ({ item }));
   for (const quantity of [null, '3', 0, -5, 2.5, 1e7, true, [], {}]) orderPatch(`quantity ${show(quantity)}`, 'quantity', () => ({ quantity }));
@@ -357,7 +397,8 @@ function buildCases(): BadRequest[] {
   orderPatchRaw('top-level __proto__', '__proto__', () => `{"__proto__":{"quantity":5,"polluted":true}}`);
   orderPatchRaw('top-level constructor.prototype', 'constructor', () => `{"constructor":{"prototype":${POLLUTE}}}`);
   for (const raw of ['not json', '[]', '[{}]', 'null', '"s"']) orderPatchRaw(`body ${raw}`, null, () => raw);
-  orderPatchRaw('body over 200 KB', null, () => JSON.stringify({ item: 'x', pad: OVER_200_KB }));
+  orderPatchRaw('body over 200 KB', null, () => JSON.stringify({ item: 'x', pad: OVER_200_KB }), undefined, TOO_BIG);
+  orderPatchRaw('valid change sent as text/plain', null, () => '{"quantity":5}', 'text/plain', NOT_JSON);
   orderPatchRaw('item nested 5000 deep', null, () => `{"item":${deepObject(5000)}}`);
 
   // ---- GET /webhooks/subscriptions/:id/attempts?… (the valid subscription) ---------------------------------
@@ -369,7 +410,7 @@ function buildCases(): BadRequest[] {
   query('status given twice', 'status', 'status=pending&status=failed');
   query('status[]', 'status', 'status[]=pending');
   query('status[$ne]', 'status', 'status[$ne]=x');
-  for (const limit of ['0', '-1', '-0', '201', '1.5', 'abc', '', '%20', 'Infinity', 'NaN', '1e3', '99999999999999999999', 'true', 'null'])
+  for (const limit of ['0', '-1', '-0', '101', '201', '1.5', 'abc', '', '%20', 'Infinity', 'NaN', '1e3', '99999999999999999999', 'true', 'null'])
     query(`limit=${limit}`, 'limit', `limit=${limit}`);
   query('limit given twice', 'limit', 'limit=1&limit=2');
   query('limit[]', 'limit', 'limit[]=1');
@@ -382,20 +423,41 @@ function buildCases(): BadRequest[] {
   query('constructor parameter', 'constructor', 'constructor=x');
   query('__proto__[polluted] parameter', '__proto__', '__proto__[polluted]=true');
 
+  // ---- GET /webhooks/subscriptions?… ------------------------------------------------------------------------
+  const list = (kind: string, field: string | null, qs: string) => add({ route: `GET ${SUBSCRIPTIONS}`, kind, method: 'GET', path: () => `${SUBSCRIPTIONS}?${qs}`, field });
+  for (const limit of ['0', '-1', '101', '1.5', 'abc', '', 'Infinity', '1e3', 'true']) list(`limit=${limit}`, 'limit', `limit=${limit}`);
+  list('limit given twice', 'limit', 'limit=1&limit=2');
+  const cursor = (text: string) => Buffer.from(text).toString('base64url');
+  for (const [kind, after] of [
+    ['not base64url', 'not a cursor!'],
+    ['empty', ''],
+    ['too long', 'A'.repeat(101)],
+    ['an attempt-style id', '01a247c0-f201-74ff-9923-e742b9b5c7c5'],
+    ['base64url of other text', cursor('hello')],
+    ['a time without an id', cursor('1764300000000.')],
+    ['an id that is no uuid', cursor('1764300000000.not-a-uuid')],
+    ['a time that is no number', cursor('soon.01a247c0-f201-74ff-9923-e742b9b5c7c5')],
+    ['a time out of range', cursor('9999999999999999.01a247c0-f201-74ff-9923-e742b9b5c7c5')],
+    ['padded', `${cursor('1764300000000.01a247c0-f201-74ff-9923-e742b9b5c7c5')}==`.slice(0, 100)],
+  ] as const)
+    list(`after ${kind}`, 'after', `after=${encodeURIComponent(after)}`);
+  list('after given twice', 'after', `after=${cursor('1764300000000.01a247c0-f201-74ff-9923-e742b9b5c7c5')}&after=x`);
+  for (const name of ['before', 'offset', 'cursor', 'ownerId', 'page']) list(`unknown parameter ${name}`, name, `${name}=1`);
+  list('__proto__ parameter', '__proto__', '__proto__=x');
+
   return cases;
 }
 
-/** fetch() with Alice's key and any content type (the shared helper always says application/json). */
+/** fetch() with Alice's key and any content type, or none (the shared helper always says application/json). */
 async function send(api: RunningExampleApp, c: BadRequest, ids: Ids): Promise<{ status: number; body: any }> {
   if (c.contentType === undefined) {
     const body = c.body?.(ids);
     return api.request(c.method, c.path(ids), c.raw ? { rawBody: c.raw(ids) } : body === undefined ? {} : { body });
   }
-  const response = await fetch(api.baseUrl + c.path(ids), {
-    method: c.method,
-    headers: { authorization: `Bearer ${ALICE_KEY}`, 'content-type': c.contentType },
-    body: c.raw!(ids),
-  });
+  const headers: Record<string, string> = { authorization: `Bearer ${ALICE_KEY}` };
+  if (c.contentType !== null) headers['content-type'] = c.contentType;
+  // Bytes, not a string: fetch() would add a text/plain content type to a string body.
+  const response = await fetch(api.baseUrl + c.path(ids), { method: c.method, headers, body: new TextEncoder().encode(c.raw!(ids)) });
   const text = await response.text();
   try {
     return { status: response.status, body: JSON.parse(text) };
@@ -405,19 +467,27 @@ async function send(api: RunningExampleApp, c: BadRequest, ids: Ids): Promise<{ 
 }
 
 /**
- * What is wrong with an answer to a bad request, as readable lines (empty when it is right): a 4xx status in
- * Nest's error shape `{ statusCode, message, error? }`, `message` a non-empty string or list of them, naming
- * `field` when one is given.
+ * What is wrong with an answer to a bad request, as readable lines (empty when it is right): the expected status in
+ * the API's error shape `{ statusCode, error, message, field?, details? }` (`message` one non-empty string, `error`
+ * the reason phrase), naming `field` when one is given: as `field` or in `details`, and in the message.
  */
-function problemsWith(response: { status: number; body: any }, field: string | null): string[] {
+function problemsWith(response: { status: number; body: any }, expected: BadRequest): string[] {
   const { status, body } = response;
+  const { field } = expected;
   const problems: string[] = [];
-  if (status < 400 || status >= 500) problems.push(`status ${status} is not 4xx`);
+  if (status !== (expected.status ?? 400)) problems.push(`status ${status} is not ${expected.status ?? 400}`);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return [...problems, 'body is not a JSON object'];
   if (body.statusCode !== status) problems.push(`statusCode ${JSON.stringify(body.statusCode)} is not the status`);
-  const messages: unknown[] = Array.isArray(body.message) ? body.message : [body.message];
-  if (messages.length === 0 || messages.some((m) => typeof m !== 'string' || m.trim() === '')) problems.push('message is not a non-empty string (list)');
-  else if (field !== null && !messages.join(' | ').includes(field)) problems.push(`message does not name "${field}"`);
+  if (body.error !== STATUS_CODES[status]) problems.push(`error ${JSON.stringify(body.error)} is not "${STATUS_CODES[status]}"`);
+  const extra = Object.keys(body).filter((key) => !['statusCode', 'error', 'message', 'field', 'details'].includes(key));
+  if (extra.length > 0) problems.push(`unexpected keys ${extra.join(', ')}`);
+  if (typeof body.message !== 'string' || body.message.trim() === '') problems.push('message is not a non-empty string');
+  else if (field !== null && !body.message.includes(field)) problems.push(`message does not name "${field}"`);
+  // `metadata.__proto__` or `status[]` name the field too, more precisely.
+  const names = (f: unknown) => typeof f === 'string' && (f === field || f.startsWith(`${field}.`) || f.startsWith(`${field}[`));
+  const fields = [body.field, ...(Array.isArray(body.details) ? body.details.map((d: { field?: unknown }) => d.field) : [])];
+  if (field !== null && !fields.some(names)) problems.push(`neither field nor details name "${field}"`);
+  if (body.field !== undefined && typeof body.field !== 'string') problems.push('field is not a string');
   return problems;
 }
 
@@ -428,7 +498,7 @@ async function sendAll(api: RunningExampleApp, cases: BadRequest[], ids: Ids): P
   for (const [i, c] of cases.entries()) {
     const response = await send(api, c, ids);
     sent++;
-    const problems = problemsWith(response, c.field);
+    const problems = problemsWith(response, c);
     if (problems.length > 0) {
       const answer = JSON.stringify(response.body) ?? String(response.body);
       wrong.push(`#${i + 1} ${c.route} · ${c.kind} → ${response.status} ${answer.length > 300 ? `${answer.slice(0, 300)}…` : answer} (${problems.join('; ')})`);
@@ -439,7 +509,7 @@ async function sendAll(api: RunningExampleApp, cases: BadRequest[], ids: Ids): P
 
 const CASES = buildCases();
 
-describe.each(DATABASES)('example app: malformed input on every write route is refused with a 4xx naming the field, and nothing changes (%s)', (database) => {
+describe.each(DATABASES)('example app: malformed input on every write route is refused with a 4xx in one error shape naming the field, and nothing changes (%s)', (database) => {
   let api: RunningExampleApp;
   let receiver: TestReceiver;
 
@@ -452,7 +522,7 @@ describe.each(DATABASES)('example app: malformed input on every write route is r
     await receiver?.close();
   });
 
-  it(`${CASES.length} bad requests: each a 4xx in Nest's error shape naming the field; afterwards the app serves, nothing was stored or changed, Object.prototype is clean`, async () => {
+  it(`${CASES.length} bad requests: each a 4xx in the API's error shape naming the field; afterwards the app serves, nothing was stored or changed, Object.prototype is clean`, async () => {
     // The one valid subscription (payload type and metadata set, so any change to it shows) and one order.
     const created = await api.request('POST', SUBSCRIPTIONS, {
       body: { url: `${receiver.url}/valid`, events: ['order.*'], payloadType: 'Order', description: 'the valid one', metadata: { team: 'billing' } },
@@ -486,7 +556,7 @@ describe.each(DATABASES)('example app: malformed input on every write route is r
     // Nothing was created: through the API and in the stored tables.
     const list = await api.request('GET', SUBSCRIPTIONS);
     expect(list.status).toBe(200);
-    expect.soft(list.body.map((s: { id: string }) => s.id), 'subscriptions listed').toEqual([ids.subscription]);
+    expect.soft(list.body.data.map((s: { id: string }) => s.id), 'subscriptions listed').toEqual([ids.subscription]);
     await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
     expect.soft(await countRows(api.database, 'webhook_subscription'), 'rows in webhook_subscription').toBe(1);
     expect.soft(await countRows(api.database, 'example_order'), 'rows in example_order').toBe(1);

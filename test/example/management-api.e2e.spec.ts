@@ -53,6 +53,9 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
 
     const redelivered = await api.request('POST', `/webhooks/attempts/${attemptId}/redeliver`);
     expect(redelivered.status).toBe(202);
+    expect(redelivered.body).toMatchObject({ webhookId: delivery.headers['webhook-id'], subscriptionId: id, eventName: 'order.created' });
+    expect(redelivered.body.id).not.toBe(attemptId);
+    expect(Object.keys(redelivered.body).sort()).toEqual(Object.keys(attempts.data[0]).sort());
     await receiver.waitForRequests(2);
     const again = receiver.requests[1]!;
     expect(again.headers['webhook-id']).toBe(delivery.headers['webhook-id']);
@@ -78,7 +81,8 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
     expect(seen).toEqual(['/a order.created', '/a order.deleted', '/a order.updated', '/b order.deleted']);
 
     const test = await api.request('POST', `/webhooks/subscriptions/${second.id}/test`);
-    expect(test.status).toBe(202);
+    // The same attempt shape as a redelivery's answer and a list entry.
+    expect(test).toMatchObject({ status: 202, body: { subscriptionId: second.id, eventName: 'webhook.test', status: 'pending', tries: 0 } });
     await receiver.waitForRequests(5);
     const testDelivery = receiver.requests[4]!;
     expect(testDelivery.path).toBe('/b');
@@ -99,6 +103,41 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
     expect(third.nextCursor).toBeNull();
   });
 
+  it('lists subscriptions oldest first in pages of { data, nextCursor }, following the cursor to the end', async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) created.push((await api.request('POST', '/webhooks/subscriptions', { body: { url: `${receiver.url}/${i}` } })).body.id);
+    const all = await api.request('GET', '/webhooks/subscriptions');
+    expect(all.body).toEqual({ data: expect.any(Array), nextCursor: null });
+    expect(all.body.data.map((s: { id: string }) => s.id)).toEqual(created);
+
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { status: number; body: { data: Array<{ id: string }>; nextCursor: string | null } } = await api.request(
+        'GET',
+        `/webhooks/subscriptions?limit=2${cursor ? `&after=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.data.length).toBeLessThanOrEqual(2);
+      ids.push(...page.body.data.map((s) => s.id));
+      cursor = page.body.nextCursor;
+      pages++;
+    } while (cursor !== null && pages < 10);
+    expect(ids).toEqual(created);
+    expect(pages).toBe(3);
+
+    // A cursor stays valid when its subscription is deleted, and new subscriptions show up on a later page.
+    const second = await api.request('GET', '/webhooks/subscriptions?limit=2');
+    expect((await api.request('DELETE', `/webhooks/subscriptions/${created[1]}`)).status).toBe(204);
+    const newest = (await api.request('POST', '/webhooks/subscriptions', { body: { url: `${receiver.url}/new` } })).body.id;
+    const rest = await api.request('GET', `/webhooks/subscriptions?after=${second.body.nextCursor}`);
+    expect(rest.body.data.map((s: { id: string }) => s.id)).toEqual([...created.slice(2), newest]);
+
+    const refused = await api.request('GET', '/webhooks/subscriptions?after=bogus');
+    expect(refused).toMatchObject({ status: 400, body: { statusCode: 400, error: 'Bad Request', field: 'after' } });
+  });
+
   it('refuses to redeliver an attempt still being retried, and shows elapsed times in whole milliseconds', async () => {
     const failing = await TestReceiver.start({ responder: (_request, res) => void res.writeHead(503).end() });
     try {
@@ -109,7 +148,7 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
       expect(pending.status).toBe('pending');
 
       const refused = await api.request('POST', `/webhooks/attempts/${pending.id}/redeliver`);
-      expect(refused.status).toBe(409);
+      expect(refused).toMatchObject({ status: 409, body: { statusCode: 409, error: 'Conflict', message: expect.stringMatching(/still pending/) } });
       expect((await api.request('GET', `/webhooks/subscriptions/${id}/attempts`)).body.data).toHaveLength(1);
 
       const detail = (await api.request('GET', `/webhooks/attempts/${pending.id}`)).body;
@@ -136,8 +175,7 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
     const patched = await api.request('PATCH', `/webhooks/subscriptions/${id}`, { body: { events: ['order.created'], description: 'changed' } });
     expect(patched.body).toMatchObject({ events: ['order.created'], description: 'changed' });
     const badUrl = await api.request('PATCH', `/webhooks/subscriptions/${id}`, { body: { url: 'https://10.0.0.1/' } });
-    expect(badUrl.status).toBe(400);
-    expect(badUrl.body.message).toMatch(/url/);
+    expect(badUrl.body).toMatchObject({ statusCode: 400, error: 'Bad Request', field: 'url', message: expect.stringMatching(/url/) });
     expect((await api.request('DELETE', `/webhooks/subscriptions/${id}`)).status).toBe(204);
     expect((await api.request('GET', `/webhooks/subscriptions/${id}`)).status).toBe(404);
     await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
@@ -145,7 +183,10 @@ describe.each(DATABASES)('example app: subscribe, order, verified delivery, atte
   });
 
   it('answers 401 without a valid key and serves /health and the OpenAPI document', async () => {
-    expect((await api.request('GET', '/webhooks/subscriptions', { key: null })).status).toBe(401);
+    const anonymous = await fetch(`${api.baseUrl}/webhooks/subscriptions`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await anonymous.json()).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/Bearer/) });
     expect((await api.request('GET', '/webhooks/subscriptions', { key: 'wrong-key-0123456789' })).status).toBe(401);
     const health = await api.request('GET', '/health', { key: null });
     expect(health).toMatchObject({

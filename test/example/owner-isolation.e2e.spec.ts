@@ -141,7 +141,7 @@ describe.each(DATABASES)('example app: one owner cannot see, change or receive a
         JSON.stringify(a.bobOnUnknown) !== JSON.stringify(a.aliceOnUnknown),
     );
     expect(leaks).toEqual([]);
-    for (const a of answers) expect(a.bobOnAlice, a.route).toMatchObject({ status: 404, body: { statusCode: 404, message: 'Not Found' } });
+    for (const a of answers) expect(a.bobOnAlice, a.route).toMatchObject({ status: 404, body: { statusCode: 404, error: 'Not Found', message: 'Not Found' } });
 
     await settle();
     const after = await aliceView();
@@ -173,13 +173,21 @@ describe.each(DATABASES)('example app: one owner cannot see, change or receive a
   it('lists only the caller’s own subscriptions', async () => {
     const bobList = await api.request('GET', '/webhooks/subscriptions', asBob);
     expect(bobList.status).toBe(200);
-    expect(bobList.body.map((s: { id: string }) => s.id)).toEqual([bobs.id]);
-    expect(bobList.body.every((s: { ownerId: string }) => s.ownerId === 'bob')).toBe(true);
+    expect(bobList.body.data.map((s: { id: string }) => s.id)).toEqual([bobs.id]);
+    expect(bobList.body.data.every((s: { ownerId: string }) => s.ownerId === 'bob')).toBe(true);
     expect(JSON.stringify(bobList.body)).not.toContain('alice');
 
     const aliceList = await api.request('GET', '/webhooks/subscriptions');
-    expect(aliceList.body.map((s: { id: string }) => s.id).sort()).toEqual([aliceActive.id, aliceInactive.id].sort());
-    expect(aliceList.body.every((s: { ownerId: string }) => s.ownerId === 'alice')).toBe(true);
+    expect(aliceList.body.data.map((s: { id: string }) => s.id).sort()).toEqual([aliceActive.id, aliceInactive.id].sort());
+    expect(aliceList.body.data.every((s: { ownerId: string }) => s.ownerId === 'alice')).toBe(true);
+
+    // Paging never crosses owners: Bob's cursor after his only subscription leads to nothing of Alice's.
+    const bobPage = await api.request('GET', '/webhooks/subscriptions?limit=1', asBob);
+    expect(bobPage.body).toMatchObject({ data: [{ id: bobs.id }], nextCursor: null });
+    const aliceFirst = await api.request('GET', '/webhooks/subscriptions?limit=1');
+    const bobWithAliceCursor = await api.request('GET', `/webhooks/subscriptions?after=${aliceFirst.body.nextCursor}`, asBob);
+    expect(bobWithAliceCursor.status).toBe(200);
+    expect(JSON.stringify(bobWithAliceCursor.body)).not.toContain('alice');
 
     // Bob's own subscription routes work for him (the 404s above are about ownership, not about Bob).
     expect((await api.request('GET', `/webhooks/subscriptions/${bobs.id}`, asBob)).body).toMatchObject({ id: bobs.id, ownerId: 'bob' });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +84,43 @@ describe.each(DATABASES)('example app: signing secrets are write-only (%s)', (da
     }
   });
 
+  it("a caller's own secret signs, is shown back only in the create and rotate answers, and a malformed one is refused", async () => {
+    const own = `whsec_${randomBytes(32).toString('base64')}`;
+    const created = await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url, secret: own } });
+    expect(created).toMatchObject({ status: 201, body: { secret: own } });
+    const { id } = created.body;
+    await api.request('POST', `/webhooks/subscriptions/${id}/test`);
+    await receiver.waitForRequests(1);
+    expect(verifies(own, receiver.requests[0]!)).toBe(true);
+
+    const ownNext = `whsec_${randomBytes(64).toString('base64')}`;
+    const rotated = await api.request('POST', `/webhooks/subscriptions/${id}/rotate-secret`, { body: { overlapSeconds: 0, secret: ownNext } });
+    expect(rotated).toMatchObject({ status: 200, body: { secret: ownNext } });
+    await api.request('POST', `/webhooks/subscriptions/${id}/test`);
+    await receiver.waitForRequests(2);
+    expect(verifies(ownNext, receiver.requests[1]!)).toBe(true);
+    expect(verifies(own, receiver.requests[1]!)).toBe(false);
+
+    await api.app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    const { data } = (await api.request('GET', `/webhooks/subscriptions/${id}/attempts`)).body;
+    const reads = [await api.request('GET', '/webhooks/subscriptions'), await api.request('GET', `/webhooks/subscriptions/${id}`)];
+    for (const attempt of data) reads.push(await api.request('GET', `/webhooks/attempts/${attempt.id}`));
+    const dump = JSON.stringify([reads.map((r) => r.body), await api.database.query('SELECT * FROM webhook_subscription'), await api.database.query('SELECT * FROM webhook_attempt')]);
+    for (const secret of [own, ownNext]) expect(dump).not.toContain(secret.slice('whsec_'.length));
+
+    // Refused before anything changes: wrong prefix, too short, too long, not canonical base64 (the last one signs nothing).
+    for (const secret of ['plain', `whsec_${randomBytes(16).toString('base64')}`, `whsec_${randomBytes(65).toString('base64')}`, ownNext.replace(/=+$/, '')]) {
+      const refused = await api.request('POST', `/webhooks/subscriptions/${id}/rotate-secret`, { body: { secret } });
+      expect(refused.body, secret).toMatchObject({ statusCode: 400, error: 'Bad Request', field: 'secret' });
+      if (secret.length > 16) expect(JSON.stringify(refused.body)).not.toContain(secret.slice('whsec_'.length)); // not echoed
+      expect((await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url, secret } })).body).toMatchObject({ statusCode: 400, field: 'secret' });
+    }
+    expect((await api.request('GET', '/webhooks/subscriptions')).body.data).toHaveLength(1);
+    await api.request('POST', `/webhooks/subscriptions/${id}/test`);
+    await receiver.waitForRequests(3);
+    expect(verifies(ownNext, receiver.requests[2]!)).toBe(true);
+  });
+
   it('subscription headers are sent, but their values are write-only like the secret', async () => {
     const token = 'Bearer receiver-token-0123456789';
     const created = await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url, headers: { authorization: token } } });
@@ -100,8 +138,7 @@ describe.each(DATABASES)('example app: signing secrets are write-only (%s)', (da
       expect(JSON.stringify(read.body)).not.toContain('receiver-token');
     }
     const refused = await api.request('POST', '/webhooks/subscriptions', { body: { url: receiver.url, headers: { host: 'evil.example' } } });
-    expect(refused.status).toBe(400);
-    expect(refused.body.message).toMatch(/headers/);
+    expect(refused.body).toMatchObject({ statusCode: 400, field: 'headers', message: expect.stringMatching(/headers/) });
   });
 
   it('after rotation both secrets verify during the overlap, and only the new one after it', async () => {

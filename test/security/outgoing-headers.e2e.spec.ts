@@ -325,13 +325,17 @@ describe('outgoing headers: golden set, subscription headers, redaction of store
     expect(stored.password).not.toBe('pw-666');
     expect(stored.hostname).toBe('public.example');
     expect(stored.pathname).toBe('/in');
-    for (const name of ['token', 'api_key', 'access_token', 'sig', 'client_secret']) expect(stored.searchParams.get(name)).toBe('[redacted]');
+    for (const name of ['token', 'api_key', 'access_token', 'sig', 'client_secret']) expect(stored.searchParams.get(name)).toBe('***');
     expect(stored.searchParams.get('page')).toBe('2');
     expect(stored.searchParams.get('sort')).toBe('asc');
 
     const record = JSON.stringify(attempt);
     for (const value of ['alice', 'pw-666', 'tok-abc-111', 'key-def-222', 'at-ghi-333', 'sig-444', 'cs-555']) expect(record).not.toContain(value);
-    expect(redactUrl('https://u:p@h.example/x?password=p1&q=1')).toBe('https://%5Bredacted%5D:%5Bredacted%5D@h.example/x?password=%5Bredacted%5D&q=1');
+    // Readable as stored and shown: no percent-escaped mask, one mask for the whole user-info.
+    expect(attempt.request!.url).toBe(`https://***@public.example:${receiver.port}/in?token=***&api_key=***&access_token=***&sig=***&client_secret=***&page=2&sort=asc`);
+    expect(redactUrl('https://u:p@h.example/x?password=p1&q=1')).toBe('https://***@h.example/x?password=***&q=1');
+    expect(redactUrl('https://u@h.example/x')).toBe('https://***@h.example/x');
+    expect(redactUrl('https://h.example/x?page=1')).toBe('https://h.example/x?page=1');
   });
 
   it('a failed try to a URL with a token leaves the token out of the record, the message and the exception history', async () => {

@@ -1,10 +1,12 @@
 import { type INestApplicationContext, Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type ExampleAppSettings } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { isJsonBody } from './common/json-content-type.js';
 import { verifyJsonBody } from './common/json-body-guard.js';
+import { validationException } from './common/validation-errors.js';
+import { setupOpenApi } from './openapi.js';
 import { developmentCredentials } from './config/development-credentials.js';
 
 export interface ExampleApp {
@@ -62,7 +64,8 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
   });
   warnAboutRedis(config);
   if (!config.metricsToken) new Logger('ExampleApp').log('GET /metrics is open: set WEBHOOKS_METRICS_TOKEN to require a bearer token');
-  app.useBodyParser('json', { limit: '100kb', verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
+  // JSON bodies of POST, PUT and PATCH only; any other body is refused with 415 (JsonContentTypeGuard) or never read.
+  app.useBodyParser('json', { limit: '100kb', type: isJsonBody, verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -70,19 +73,10 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
       forbidUnknownValues: true,
       transform: true,
       stopAtFirstError: false,
+      exceptionFactory: validationException,
     }),
   );
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('nest-webhooks example')
-      .setDescription('Management API for webhook subscriptions and their delivery attempts, plus a demo order domain.')
-      .setVersion('0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from WEBHOOKS_API_KEYS' })
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'WEBHOOKS_METRICS_TOKEN, when it is set' }, 'metrics')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  setupOpenApi(app);
   return { app, developmentApiKey };
 }

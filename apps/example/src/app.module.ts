@@ -16,7 +16,9 @@ import { WebhooksDashboardModule } from 'nest-webhooks/dashboard';
 import { runMigrationsExclusively, WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
 import { ApiKeys } from './auth/api-keys.js';
 import { ApiKeysModule } from './auth/api-keys.module.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { QueryKeyGuard } from './common/json-body-guard.js';
+import { JsonContentTypeGuard } from './common/json-content-type.js';
 import type { AppConfig } from './config/app-config.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { METRICS_TOKEN } from './metrics/metrics-token.guard.js';
@@ -33,7 +35,6 @@ import { OrdersService } from './orders/orders.service.js';
 import { AttemptsController } from './webhooks/attempts.controller.js';
 import { OwnedSubscriptions } from './webhooks/owned-subscriptions.js';
 import { SubscriptionsController } from './webhooks/subscriptions.controller.js';
-import { WebhookErrorsFilter } from './webhooks/webhook-errors.filter.js';
 
 /** Everything the module needs beyond the environment: resolved keys and test hooks. */
 export interface ExampleAppSettings {
@@ -86,7 +87,7 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
 @Module({})
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(QueryKeyGuard).forRoutes('*path');
+    consumer.apply(JsonContentTypeGuard, QueryKeyGuard).forRoutes('*path');
   }
 
   static register(settings: ExampleAppSettings): DynamicModule {
@@ -150,7 +151,7 @@ export class AppModule implements NestModule {
         OrdersService,
         OwnedSubscriptions,
         { provide: OWNER_SCOPES, useValue: config.ownerScopes },
-        { provide: APP_FILTER, useClass: WebhookErrorsFilter },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };
   }

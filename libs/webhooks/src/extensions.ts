@@ -32,6 +32,7 @@ export {
   type SubscriptionChanges,
   type SubscriptionCredentials,
   type SubscriptionPatch,
+  type SubscriptionPosition,
   type SubscriptionQuery,
   type SubscriptionUpdateOptions,
 } from './storage/webhook-store.js';
@@ -53,6 +54,7 @@ export {
 export type { ValidatedWebhookTarget } from './destinations/webhook-destination.validator.js';
 export type { DestinationErrorCode } from './destinations/destination.errors.js';
 export { redactUrl, redactHeaders } from './send/redaction.js';
+export { RESERVED_HEADER_NAMES, RESERVED_HEADER_PREFIXES } from './subscriptions/outgoing-headers.js';
 
 // Dialects and payloads
 export { WebhookDialectRegistry } from './dialects/webhook-dialect.registry.js';

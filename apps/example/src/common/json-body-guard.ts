@@ -6,10 +6,20 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Deeper JSON is refused before any library walks it recursively. */
 export const MAX_JSON_DEPTH = 32;
 
+/** An http-errors-like error, answered by the body parser's error path as a 400 with this message. */
 class BodyRejected extends Error {
   readonly status = 400;
+  readonly statusCode = 400;
   readonly expose = true;
   readonly type = 'entity.verify.failed';
+
+  constructor(
+    message: string,
+    /** The key at fault, when there is one. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The nesting depth of a JSON text, counted without parsing (strings and escapes are skipped). */
@@ -44,7 +54,7 @@ export function verifyJsonBody(_req: unknown, _res: unknown, buffer: Buffer): vo
     return; // Malformed JSON is reported by the parser itself.
   }
   const path = forbiddenKeyPath(parsed, '');
-  if (path !== null) throw new BodyRejected(`request body contains the forbidden key "${path}"`);
+  if (path !== null) throw new BodyRejected(`request body contains the forbidden key "${path}"`, path);
 }
 
 /** The path of the first prototype key, top-down (JSON.parse keeps `__proto__` as an own property). */
@@ -63,7 +73,7 @@ function forbiddenKeyPath(value: unknown, prefix: string): string | null {
 export class QueryKeyGuard implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
     for (const key of Object.keys(req.query ?? {})) {
-      if (FORBIDDEN_KEYS.has(key)) throw new BadRequestException(`query contains the forbidden parameter "${key}"`);
+      if (FORBIDDEN_KEYS.has(key)) throw new BadRequestException({ message: `query contains the forbidden parameter "${key}"`, field: key });
     }
     next();
   }

@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { WebhooksHealthIndicator } from 'nest-webhooks/health';
+import { ApiErrorResponses, QUERY_ERRORS } from '../common/api-responses.js';
 
 /** Injection token of the health settings from the environment. */
 export const HEALTH_SETTINGS = Symbol('HEALTH_SETTINGS');
@@ -26,8 +27,16 @@ export class HealthController {
   ) {}
 
   @Get()
+  // Terminus documents its own answers: 200 and 503 with `{ status, info, error, details }`.
   @HealthCheck()
-  @ApiOperation({ summary: 'Database, outbox and delivery-worker state' })
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Database, outbox and delivery-worker state',
+    description:
+      'For load balancers and orchestrators: no API key needed. 503 when the database does not answer, when a due delivery ' +
+      'has waited longer than WEBHOOKS_HEALTH_MAX_OUTBOX_LAG, or when this worker stopped claiming due deliveries.',
+  })
+  @ApiErrorResponses(QUERY_ERRORS)
   check() {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 3000 }),

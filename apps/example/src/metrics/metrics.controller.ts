@@ -2,6 +2,8 @@ import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { WebhookMetrics } from 'nest-webhooks/metrics';
+import { ApiError } from '../common/api-error.js';
+import { ApiErrorResponses, QUERY_ERRORS } from '../common/api-responses.js';
 import { MetricsTokenGuard } from './metrics-token.guard.js';
 
 /** The webhook metrics for Prometheus, behind `WEBHOOKS_METRICS_TOKEN` when it is set. */
@@ -14,10 +16,15 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics: deliveries, latencies, the outbox, the queue, subscriptions' })
+  @ApiOperation({
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics: deliveries, latencies, the outbox, the queue, subscriptions',
+    description: 'For Prometheus to scrape. Needs `Authorization: Bearer <WEBHOOKS_METRICS_TOKEN>` when that is set; open otherwise.',
+  })
+  @ApiErrorResponses(QUERY_ERRORS)
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: "Prometheus' text exposition format (docs/observability.md lists the metrics)", schema: { type: 'string' } })
-  @ApiUnauthorizedResponse({ description: 'WEBHOOKS_METRICS_TOKEN is set and the request does not carry it' })
+  @ApiUnauthorizedResponse({ description: 'WEBHOOKS_METRICS_TOKEN is set and the request does not carry it', type: ApiError })
   async scrape(@Res({ passthrough: true }) response: Response): Promise<string> {
     const text = await this.metrics.metrics();
     response.setHeader('Content-Type', this.metrics.contentType);

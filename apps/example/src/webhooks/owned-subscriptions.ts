@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { WebhookAccessPolicy, type WebhookAttempt, WebhookDeliveryManager, type WebhookSubscription, WebhookSubscriptionManager } from 'nest-webhooks';
-import type { WebhookAccessAction } from 'nest-webhooks/extensions';
+import type { SubscriptionPosition, WebhookAccessAction } from 'nest-webhooks/extensions';
 
 /**
  * Looks up subscriptions and attempts on behalf of an owner. Anything the owner may not act on answers
@@ -27,8 +27,9 @@ export class OwnedSubscriptions {
     return attempt;
   }
 
-  async list(ownerId: string): Promise<WebhookSubscription[]> {
-    const owned = await this.subscriptions.list({ ownerId, source: 'persistent' });
+  /** The owner's stored subscriptions, oldest first, from `page.after` on. */
+  async list(ownerId: string, page: { limit: number; after?: SubscriptionPosition }): Promise<WebhookSubscription[]> {
+    const owned = await this.subscriptions.list({ ownerId, source: 'persistent', ...page });
     return owned.filter((s) => this.access.can({ id: ownerId }, 'view', s));
   }
 }

@@ -1,12 +1,16 @@
-/** A subscription field is invalid. `field` names it; the message says why. */
+/**
+ * A subscription field is invalid. `field` names it and `reason` says why; `hint`, when set, tells the developer how
+ * to fix it in code (the message carries both; an API answering its own clients may show `reason` alone).
+ */
 export class InvalidWebhookSubscriptionError extends Error {
   override readonly name = 'InvalidWebhookSubscriptionError';
 
   constructor(
     readonly field: string,
     readonly reason: string,
+    readonly hint?: string,
   ) {
-    super(`Invalid webhook subscription field "${field}": ${reason}`);
+    super(`Invalid webhook subscription field "${field}": ${reason}${hint ? `; ${hint}` : ''}`);
   }
 }
 

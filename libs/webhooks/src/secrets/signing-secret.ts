@@ -17,7 +17,10 @@ export function signingSecretProblem(secret: unknown): string | null {
   }
   const encoded = secret.slice(SIGNING_SECRET_PREFIX.length);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return 'must be base64 after the prefix';
-  const length = Buffer.from(encoded, 'base64').length;
+  const key = Buffer.from(encoded, 'base64');
+  // Padded and without stray bits, as strict decoders (and every Standard Webhooks library) read it.
+  if (key.toString('base64') !== encoded) return 'must be canonical base64 after the prefix (padded with "=" to a multiple of 4 characters)';
+  const length = key.length;
   if (length < MIN_KEY_BYTES || length > MAX_KEY_BYTES) {
     return `must encode ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} bytes (got ${length})`;
   }

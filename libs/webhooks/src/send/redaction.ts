@@ -1,6 +1,11 @@
 const ALWAYS_REDACTED = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'webhook-signature']);
 const TOKEN_LIKE_PARAM = /(token|secret|signature|password|passwd|pwd|key|auth|credential|session|sig)/i;
 export const REDACTED = '[redacted]';
+/**
+ * What masks a part of a URL. URL serialization leaves `*` alone in user-info and query values, so the mask reads
+ * the same in the stored and shown URL (brackets would come out as `%5Bredacted%5D`), and the URL stays valid.
+ */
+export const REDACTED_URL_PART = '***';
 
 /** A copy of `headers` safe to store: credentials and signatures replaced by `[redacted]`. */
 export function redactHeaders(headers: Record<string, string>, extra: readonly string[] = []): Record<string, string> {
@@ -15,7 +20,10 @@ export function redactHeaders(headers: Record<string, string>, extra: readonly s
 
 const redactedUrls = new Map<string, string>();
 
-/** A URL safe to store or log: user-info and token-like query values masked. Cached per URL. */
+/**
+ * A URL safe to store or log: user-info and token-like query values masked with `***`
+ * (`https://***@host/path?token=***&page=2`). Cached per URL.
+ */
 export function redactUrl(raw: string): string {
   let redacted = redactedUrls.get(raw);
   if (redacted === undefined) {
@@ -34,11 +42,12 @@ function redactUrlUncached(raw: string): string {
     return raw;
   }
   if (url.username || url.password) {
-    url.username = url.username ? REDACTED : '';
-    url.password = url.password ? REDACTED : '';
+    // One mask for the whole user-info: whether there was a password is not shown either.
+    url.username = REDACTED_URL_PART;
+    url.password = '';
   }
   for (const [name] of url.searchParams) {
-    if (TOKEN_LIKE_PARAM.test(name)) url.searchParams.set(name, REDACTED);
+    if (TOKEN_LIKE_PARAM.test(name)) url.searchParams.set(name, REDACTED_URL_PART);
   }
   return url.toString();
 }

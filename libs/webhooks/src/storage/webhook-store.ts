@@ -87,13 +87,21 @@ export interface EndpointLease {
 /** What a store tells the processes that share it: new unleased attempts, or a subscription change. */
 export type StoreSignal = 'attempts' | 'registry';
 
-/** Which stored subscriptions to list, in creation order. */
+/** Where a subscription sits in the listing order: creation time, then id (ids alone need not follow the clock). */
+export interface SubscriptionPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/** Which stored subscriptions to list, in creation order (`createdAt`, then `id`). */
 export interface SubscriptionQuery {
   ownerId?: string;
   /** Exactly this scope (`null`: global subscriptions only). */
   scope?: string | null;
   limit?: number;
   offset?: number;
+  /** Only those after this position (keyset paging: the last one of the previous page). */
+  after?: SubscriptionPosition;
 }
 
 /** The outcome of one try, written back by the delivery worker. */

@@ -31,7 +31,7 @@ export function resourceSubscriptionInput(
   const own = (resource as { constructor?: Function }).constructor;
   const payloadType = input.payloadType ?? parts.discriminator.payloadTypeOf(resource) ?? (own && parts.payloadTypes.namesOf(own)[0]);
   if (payloadType === undefined || payloadType === null) {
-    throw new InvalidWebhookSubscriptionError('payloadType', `class ${own?.name ?? 'of the resource'} has no registered name; decorate it with @WebhookPayload(name)`);
+    throw new InvalidWebhookSubscriptionError('payloadType', `class ${own?.name ?? 'of the resource'} has no registered name`, 'decorate it with @WebhookPayload(name)');
   }
   return { events: ['**'], ...input, payloadType, scope: parts.scopes.of(resource) };
 }

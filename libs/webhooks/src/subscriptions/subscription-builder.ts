@@ -110,9 +110,9 @@ export class SubscriptionBuilder {
     return { patch, headers };
   }
 
-  /** A new signing secret for a subscription. */
-  newSecret(subscriptionId: string, now: Date): StoredSigningSecret {
-    return { id: uuidv7(), subscriptionId, secret: generateSigningSecret(), createdAt: now, expiresAt: null };
+  /** A new signing secret for a subscription: `supplied` once checked (`InvalidWebhookSubscriptionError` naming `secret`), or a generated one. */
+  newSecret(subscriptionId: string, now: Date, supplied?: string): StoredSigningSecret {
+    return { id: uuidv7(), subscriptionId, secret: checkSecret(supplied) ?? generateSigningSecret(), createdAt: now, expiresAt: null };
   }
 
   private ruleContext(source: WebhookSubscriptionSource): SubscriptionRuleContext {

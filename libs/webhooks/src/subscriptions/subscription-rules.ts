@@ -33,8 +33,8 @@ export interface SubscriptionRuleContext {
   payloadTypeNames(type: Function): readonly string[];
 }
 
-const fail = (field: string, reason: string): never => {
-  throw new InvalidWebhookSubscriptionError(field, reason);
+const fail = (field: string, reason: string, hint?: string): never => {
+  throw new InvalidWebhookSubscriptionError(field, reason, hint);
 };
 
 export async function checkUrl(value: unknown, context: SubscriptionRuleContext): Promise<string> {
@@ -72,14 +72,14 @@ export function checkPayloadType(value: unknown, context: SubscriptionRuleContex
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') {
     if (!context.isPayloadType(value)) {
-      return fail('payloadType', `"${value}" is not a registered payload type; register it with @WebhookPayload('${value}') or forRoot({ payloadTypes })`);
+      return fail('payloadType', `"${value}" is not a registered payload type`, `register it with @WebhookPayload('${value}') or forRoot({ payloadTypes })`);
     }
     return value;
   }
   if (typeof value === 'function') {
     if (context.source === 'static') return value as Type<unknown>;
     const [name] = context.payloadTypeNames(value);
-    if (!name) return fail('payloadType', `class ${value.name} has no registered name; decorate it with @WebhookPayload(name)`);
+    if (!name) return fail('payloadType', `class ${value.name} has no registered name`, 'decorate it with @WebhookPayload(name)');
     return name;
   }
   return fail('payloadType', 'must be a registered payload type name or a class');

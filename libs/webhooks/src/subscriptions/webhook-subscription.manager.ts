@@ -205,24 +205,24 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   }
 
   /**
-   * Gives a subscription a new signing secret, returned once. The previous secrets keep signing beside it for
-   * `overlapMs` (default `secrets.rotationOverlapMs`), so receivers can switch without losing deliveries.
+   * Gives a subscription a new signing secret (generated, or `secret`: a `whsec_` one of 24-64 bytes), returned once. The
+   * previous secrets keep signing beside it for `overlapMs` (default `secrets.rotationOverlapMs`): receivers switch without loss.
    */
-  async rotateSecret(id: string, overlapMs = this.options.secrets.rotationOverlapMs): Promise<WebhookSubscriptionWithSecret> {
+  async rotateSecret(id: string, overlapMs = this.options.secrets.rotationOverlapMs, secret?: string): Promise<WebhookSubscriptionWithSecret> {
     let subscription = await this.requireFound(id);
     const now = this.clock.now();
-    const secret = this.builder.newSecret(id, now);
+    const next = this.builder.newSecret(id, now, secret);
     const expireOthersAt = new Date(now.getTime() + Math.max(0, overlapMs));
     if (subscription.source === 'static') {
       const current = this.credentials.staticOf(id) ?? { secrets: [], headers: {} };
       const others = current.secrets.map((s) => ({ ...s, expiresAt: s.expiresAt && s.expiresAt < expireOthersAt ? s.expiresAt : expireOthersAt }));
-      this.credentials.setStatic(id, { ...current, secrets: [secret, ...others] });
+      this.credentials.setStatic(id, { ...current, secrets: [next, ...others] });
     } else {
-      if ((await this.store.addSecret(secret, expireOthersAt)) === null) throw new WebhookSubscriptionNotFoundError(id);
+      if ((await this.store.addSecret(next, expireOthersAt)) === null) throw new WebhookSubscriptionNotFoundError(id);
       subscription = (await this.store.findSubscription(id)) ?? subscription;
       this.registry.applyOwn(subscription);
     }
-    return withSecret(subscription, secret.secret);
+    return withSecret(subscription, next.secret);
   }
 
   /** Records that deliveries started failing (time-based disable rule), or that they work again. */

@@ -3,13 +3,13 @@ import { IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator
 import { IsOmittable } from '../../common/validation.js';
 
 export class CreateOrderDto {
-  @ApiProperty({ example: 'book' })
+  @ApiProperty({ example: 'book', minLength: 1, maxLength: 200 })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
   item!: string;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: 1000000 })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: 1_000_000 })
   @IsInt()
   @Min(1)
   @Max(1_000_000)
@@ -17,14 +17,14 @@ export class CreateOrderDto {
 }
 
 export class UpdateOrderDto {
-  @ApiPropertyOptional({ example: 'book' })
+  @ApiPropertyOptional({ example: 'book', minLength: 1, maxLength: 200 })
   @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
   item?: string;
 
-  @ApiPropertyOptional({ example: 3, minimum: 1, maximum: 1000000 })
+  @ApiPropertyOptional({ type: 'integer', example: 3, minimum: 1, maximum: 1_000_000 })
   @IsOmittable()
   @IsInt()
   @Min(1)
@@ -33,9 +33,9 @@ export class UpdateOrderDto {
 }
 
 export class OrderResponse {
-  @ApiProperty() id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() item!: string;
-  @ApiProperty() quantity!: number;
+  @ApiProperty({ type: 'integer' }) quantity!: number;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
 }

@@ -1,25 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsPageLimit } from './pagination.js';
 
 /** Attempt ids are UUIDv7s. */
 const ATTEMPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const STATUSES = ['pending', 'successful', 'failed'];
 
+/** GET /webhooks/subscriptions/:id/attempts: newest first, by pages. */
 export class ListAttemptsQueryDto {
-  @ApiPropertyOptional({ enum: ['pending', 'successful', 'failed'] })
+  @ApiPropertyOptional({ enum: STATUSES, description: 'Only attempts with this status' })
   @IsOptional()
-  @IsIn(['pending', 'successful', 'failed'])
+  @IsIn(STATUSES)
   status?: 'pending' | 'successful' | 'failed';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IsPageLimit()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Cursor: the nextCursor of the previous page (an attempt id)', format: 'uuid' })
+  @ApiPropertyOptional({
+    type: 'string',
+    pattern: ATTEMPT_ID.source,
+    description: 'Cursor: the nextCursor of the previous page (an attempt id); anything else is refused with 400',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -28,8 +29,9 @@ export class ListAttemptsQueryDto {
 }
 
 export class AttemptRequestResponse {
-  @ApiProperty() url!: string;
-  @ApiProperty() method!: string;
+  @ApiProperty({ description: 'As sent, with user-info and token-like query values masked (***)', example: 'https://***@example.com/webhooks?token=***' })
+  url!: string;
+  @ApiProperty({ example: 'POST' }) method!: string;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Signatures and credentials are [redacted]' })
   headers!: Record<string, string>;
   @ApiProperty() body!: string;
@@ -37,44 +39,47 @@ export class AttemptRequestResponse {
 }
 
 export class AttemptResponseResponse {
-  @ApiProperty() statusCode!: number;
-  @ApiProperty() reason!: string;
+  @ApiProperty({ type: 'integer', example: 200 }) statusCode!: number;
+  @ApiProperty({ example: 'OK' }) reason!: string;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
   @ApiProperty({ description: 'Capped at the configured size' }) body!: string;
   @ApiProperty() truncated!: boolean;
-  @ApiProperty() elapsedMs!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Whole milliseconds' }) elapsedMs!: number;
 }
 
 export class AttemptTryResponse {
-  @ApiProperty() number!: number;
+  @ApiProperty({ type: 'integer', minimum: 1 }) number!: number;
   @ApiProperty() startedAt!: Date;
-  @ApiProperty() elapsedMs!: number;
-  @ApiProperty({ nullable: true, type: Number }) statusCode!: number | null;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Whole milliseconds' }) elapsedMs!: number;
+  @ApiProperty({ type: 'integer', nullable: true }) statusCode!: number | null;
   @ApiProperty() message!: string;
-  @ApiProperty({ nullable: true, type: String }) errorCode!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, description: 'Why the request failed without a response (e.g. timeout, dns)' }) errorCode!: string | null;
 }
 
+/** An attempt in lists, and the answer to a test event or a redelivery. */
 export class AttemptSummaryResponse {
-  @ApiProperty() id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ description: 'The webhook-id header; stays the same across retries and redeliveries' }) webhookId!: string;
-  @ApiProperty() subscriptionId!: string;
-  @ApiProperty() eventName!: string;
-  @ApiProperty({ enum: ['pending', 'successful', 'failed'] }) status!: string;
-  @ApiProperty({ nullable: true, type: String, example: '200 OK' }) message!: string | null;
-  @ApiProperty({ nullable: true, type: Number }) statusCode!: number | null;
-  @ApiProperty() tries!: number;
-  @ApiProperty({ nullable: true, type: Date }) nextAttemptAt!: Date | null;
+  @ApiProperty({ format: 'uuid' }) subscriptionId!: string;
+  @ApiProperty({ example: 'order.created' }) eventName!: string;
+  @ApiProperty({ enum: STATUSES }) status!: string;
+  @ApiProperty({ type: 'string', nullable: true, example: '200 OK' }) message!: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Of the last response' }) statusCode!: number | null;
+  @ApiProperty({ type: 'integer', minimum: 0 }) tries!: number;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) nextAttemptAt!: Date | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
 }
 
 export class AttemptDetailResponse extends AttemptSummaryResponse {
-  @ApiProperty({ type: AttemptRequestResponse, nullable: true }) request!: AttemptRequestResponse | null;
-  @ApiProperty({ type: AttemptResponseResponse, nullable: true }) response!: AttemptResponseResponse | null;
+  @ApiProperty({ type: AttemptRequestResponse, nullable: true, description: 'The last request sent; null before the first try' })
+  request!: AttemptRequestResponse | null;
+  @ApiProperty({ type: AttemptResponseResponse, nullable: true, description: 'The last response; null before one came' })
+  response!: AttemptResponseResponse | null;
   @ApiProperty({ type: [AttemptTryResponse] }) history!: AttemptTryResponse[];
 }
 
 export class AttemptPageResponse {
   @ApiProperty({ type: [AttemptSummaryResponse] }) data!: AttemptSummaryResponse[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as ?before= for the next page' }) nextCursor!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, description: 'Pass as ?before= for the next page; null on the last page' }) nextCursor!: string | null;
 }

@@ -6,10 +6,16 @@ import {
   type SubscriptionChanges,
   type SubscriptionCredentials,
   type SubscriptionPatch,
+  type SubscriptionPosition,
   type SubscriptionQuery,
   type SubscriptionUpdateOptions,
   WebhookStore,
 } from '../webhook-store.js';
+
+/** Creation order, as the TypeORM store lists: `createdAt`, then `id`. */
+function byPosition(a: SubscriptionPosition, b: SubscriptionPosition): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
 
 /** The memory store's subscriptions, their secrets and header values, and the registry version their changes raise. */
 export abstract class MemorySubscriptionStore extends WebhookStore {
@@ -75,9 +81,11 @@ export abstract class MemorySubscriptionStore extends WebhookStore {
   }
 
   async listSubscriptions(query: SubscriptionQuery = {}): Promise<WebhookSubscription[]> {
-    let all = [...this.subscriptions.values()];
+    let all = [...this.subscriptions.values()].sort(byPosition);
     if (query.ownerId !== undefined) all = all.filter((s) => s.ownerId === query.ownerId);
     if (query.scope !== undefined) all = all.filter((s) => s.scope === query.scope);
+    const after = query.after;
+    if (after !== undefined) all = all.filter((s) => byPosition(s, after) > 0);
     const offset = query.offset ?? 0;
     return all.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
   }

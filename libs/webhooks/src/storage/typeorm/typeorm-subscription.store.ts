@@ -1,4 +1,4 @@
-import { type EntityManager, In, IsNull } from 'typeorm';
+import { type EntityManager, Equal, type FindOptionsWhere, In, IsNull, MoreThan } from 'typeorm';
 import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import type {
   StoredSigningSecret,
@@ -38,8 +38,6 @@ function toSecretRecord(secret: StoredSigningSecret): SecretRecord {
  * credentials, sealed with the configured encryption keys (the subscription id authenticated with each value).
  */
 export abstract class TypeOrmSubscriptionStore extends TypeOrmConnection {
-  // ---------------------------------------------------------------- registry
-
   // ---------------------------------------------------------------- registry
 
   async registryVersion(context: StoreWriteContext = {}): Promise<number> {
@@ -112,12 +110,20 @@ export abstract class TypeOrmSubscriptionStore extends TypeOrmConnection {
   }
 
   async listSubscriptions(query: SubscriptionQuery = {}): Promise<WebhookSubscription[]> {
+    const where: FindOptionsWhere<WebhookSubscriptionEntity> = {
+      ...(query.ownerId !== undefined ? { ownerId: query.ownerId } : {}),
+      ...(query.scope !== undefined ? { scope: query.scope === null ? IsNull() : query.scope } : {}),
+    };
+    const { after } = query;
     const entities = await this.run((ds) =>
       this.subscriptions(ds).find({
-        where: {
-          ...(query.ownerId !== undefined ? { ownerId: query.ownerId } : {}),
-          ...(query.scope !== undefined ? { scope: query.scope === null ? IsNull() : query.scope } : {}),
-        },
+        // Keyset paging: later creation time, or the same one and a greater id (the listing order).
+        where: after
+          ? [
+              { ...where, createdAt: MoreThan(after.createdAt) },
+              { ...where, createdAt: Equal(after.createdAt), id: MoreThan(after.id) },
+            ]
+          : where,
         order: { createdAt: 'ASC', id: 'ASC' },
         skip: query.offset,
         take: query.limit,
