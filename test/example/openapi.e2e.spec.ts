@@ -13,6 +13,7 @@ import { TestReceiver } from '../support/receiver.js';
 type Operation = { summary?: string; description?: string; operationId?: string; tags?: string[]; responses: Record<string, unknown> };
 type Schema = Record<string, any>;
 
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const newSecret = (bytes = 32) => `whsec_${randomBytes(bytes).toString('base64')}`;
 
 describe('example app: the OpenAPI document', () => {
@@ -86,6 +87,7 @@ describe('example app: the OpenAPI document', () => {
       'PATCH /orders/{id}': [400, 401, 404, 413, 415],
       'DELETE /orders/{id}': [400, 401, 404],
       'GET /health': [400, 503],
+      'GET /metrics': [400, 401],
     };
     const found = Object.fromEntries(operations().map(([name, op]) => [name, Object.keys(op.responses).map(Number).filter((s) => s >= 400)]));
     expect(found).toEqual(expected);
@@ -137,7 +139,7 @@ describe.each(DATABASES)('example app: every real answer matches the OpenAPI doc
 
   beforeAll(async () => {
     receiver = await TestReceiver.start();
-    api = await startExampleApp({}, { database });
+    api = await startExampleApp({ WEBHOOKS_METRICS_TOKEN: METRICS_TOKEN }, { database });
     contract = new OpenApiContract((await api.request('GET', '/docs-json', { key: null })).body);
   });
   afterAll(async () => {
@@ -192,6 +194,7 @@ describe.each(DATABASES)('example app: every real answer matches the OpenAPI doc
     // ---- health, and 401 on every route that needs a key
     expect((await call('GET', '/health')).status).toBe(200);
     expect((await call('GET', '/health', { query: '?__proto__=x' })).status).toBe(400);
+    expect((await call('GET', '/metrics', { key: METRICS_TOKEN })).status).toBe(200);
     for (const operation of contract.operations().filter((o) => o !== 'GET /health')) {
       const [method, template] = operation.split(' ') as [string, string];
       expect((await call(method, template, { id: unknown, key: null })).status, operation).toBe(401);

@@ -70,6 +70,9 @@ export class OpenApiContract {
     const response = operation.responses[String(status)];
     if (!response) return [`${where}: status not declared (declared: ${Object.keys(operation.responses).join(', ')})`];
     const declared = response.content?.['application/json']?.schema;
+    if (declared === undefined && response.content?.['text/plain'] && contentType?.startsWith('text/plain')) {
+      return typeof body === 'string' && body !== '' ? [] : [`${where}: no text where the document declares text`];
+    }
     if (declared === undefined) return body === null || body === '' ? [] : [`${where}: a body where the document declares none`];
     if (!contentType?.startsWith('application/json')) return [`${where}: content-type ${contentType} is not application/json`];
     const validate = this.validator(`${method} ${path} ${status}`, declared);

@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { webhookErrorAnswer } from '../webhooks/webhook-errors.js';
@@ -15,6 +15,11 @@ interface HttpError extends Error {
 
 const isHttpError = (error: unknown): error is HttpError =>
   error instanceof Error && typeof (error as HttpError).status === 'number' && typeof (error as HttpError).expose === 'boolean';
+
+/** The result of a terminus health check, which its 503 carries as the body. */
+function isHealthCheckResult(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { status?: unknown }).status === 'error' && 'details' in value;
+}
 
 /** What an `HttpException` says: Nest's string or `{ message }`, or ours with `field` and `details`. */
 function fromHttpException(exception: HttpException): ApiErrorAnswer {
@@ -44,8 +49,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const answer = this.answer(exception);
     const response = host.switchToHttp().getResponse<Response>();
+    // A failed health check answers 503 with its result (terminus' `{ status, info, error, details }`), as documented.
+    if (exception instanceof ServiceUnavailableException && isHealthCheckResult(exception.getResponse())) {
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).json(exception.getResponse());
+      return;
+    }
+    const answer = this.answer(exception);
     if (answer.statusCode === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', 'Bearer');
     const { statusCode, message, ...about } = answer;
     const body: ApiError = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...about };

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { WebhookMetrics } from 'nest-webhooks/metrics';
 import { ApiError } from '../common/api-error.js';
@@ -22,8 +22,7 @@ export class MetricsController {
     description: 'For Prometheus to scrape. Needs `Authorization: Bearer <WEBHOOKS_METRICS_TOKEN>` when that is set; open otherwise.',
   })
   @ApiErrorResponses(QUERY_ERRORS)
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: "Prometheus' text exposition format (docs/observability.md lists the metrics)", schema: { type: 'string' } })
+  @ApiOkResponse({ description: "Prometheus' text exposition format (docs/observability.md lists the metrics)", content: { 'text/plain': { schema: { type: 'string' } } } })
   @ApiUnauthorizedResponse({ description: 'WEBHOOKS_METRICS_TOKEN is set and the request does not carry it', type: ApiError })
   async scrape(@Res({ passthrough: true }) response: Response): Promise<string> {
     const text = await this.metrics.metrics();
