@@ -87,7 +87,9 @@ function typeOrmOptions(config: AppConfig): TypeOrmModuleOptions {
 @Module({})
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonContentTypeGuard, QueryKeyGuard).forRoutes('*path');
+    consumer.apply(QueryKeyGuard).forRoutes('*path');
+    // The JSON API refuses other bodies with 415; the dashboard's and the sign-in page's forms are HTML forms.
+    consumer.apply(JsonContentTypeGuard).forRoutes(SubscriptionsController, AttemptsController, OrdersController);
   }
 
   static register(settings: ExampleAppSettings): DynamicModule {
