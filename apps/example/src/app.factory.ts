@@ -43,20 +43,30 @@ function warnAboutRedis(config: AppConfig): void {
   if (config.redisUrl) new Logger('ExampleApp').warn('REDIS_URL is set but not used: the database is the queue (docs/replicas.md)');
 }
 
-/** A delivery worker (`WEBHOOKS_ROLE=worker`): the webhook module and the database, no HTTP server. */
-export async function createExampleWorker(config: AppConfig, options: ExampleAppOptions = {}): Promise<INestApplicationContext> {
+/**
+ * A delivery worker (`WEBHOOKS_ROLE=worker`): the webhook module and the database. With `WEBHOOKS_WORKER_PORT` it
+ * also listens there for `/health` and `/metrics` (its tries are counted where they happen); otherwise no HTTP.
+ */
+export async function createExampleWorker(config: AppConfig, options: ExampleAppOptions = {}): Promise<{ app: INestApplicationContext; port: number | null }> {
   const { apiKeys, secretKey } = credentials(config);
-  const app = await NestFactory.createApplicationContext(AppModule.register({ config, apiKeys, secretKey, delivery: options.delivery }), {
-    logger: options.logger ?? ['log', 'warn', 'error'],
-  });
+  const module = AppModule.register({ config, apiKeys, secretKey, delivery: options.delivery });
+  const logger = options.logger ?? (['log', 'warn', 'error'] as LogLevel[]);
   warnAboutRedis(config);
+  if (config.workerPort === null) {
+    const context = await NestFactory.createApplicationContext(module, { logger });
+    context.enableShutdownHooks();
+    return { app: context, port: null };
+  }
+  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
+  if (!config.metricsToken) new Logger('ExampleApp').log('GET /metrics is open: set WEBHOOKS_METRICS_TOKEN to require a bearer token');
   app.enableShutdownHooks();
-  return app;
+  await app.listen(config.workerPort);
+  return { app, port: (app.getHttpServer().address() as { port: number }).port };
 }
 
 /** Builds the example application (not yet listening) from a checked configuration. */
 export async function createExampleApp(config: AppConfig, options: ExampleAppOptions = {}): Promise<ExampleApp> {
-  if (config.role === 'worker') throw new Error('WEBHOOKS_ROLE=worker serves no HTTP: use createExampleWorker');
+  if (config.role === 'worker') throw new Error('WEBHOOKS_ROLE=worker serves only /health and /metrics: use createExampleWorker');
   const { apiKeys, secretKey, developmentApiKey } = credentials(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, apiKeys, secretKey, delivery: options.delivery }), {
     logger: options.logger ?? ['log', 'warn', 'error'],

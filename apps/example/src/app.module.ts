@@ -95,6 +95,7 @@ export class AppModule implements NestModule {
   static register(settings: ExampleAppSettings): DynamicModule {
     const { config } = settings;
     const serves = config.role !== 'worker';
+    const observes = serves || config.workerPort !== null;
     return {
       module: AppModule,
       imports: [
@@ -128,8 +129,8 @@ export class AppModule implements NestModule {
           // An order lives in its owner's tenant scope: it reaches that scope's subscriptions and its ancestors'.
           scopes: { resolve: (payload) => (payload instanceof Order ? (config.ownerScopes.get(payload.ownerId) ?? null) : null) },
         }),
-        // Health and metrics are served over HTTP, so only by processes that have a server.
-        ...(serves ? [TerminusModule.forRoot(), WebhooksMetricsModule.forRoot({})] : []),
+        // Health and metrics are served over HTTP: by API processes, and by workers given WEBHOOKS_WORKER_PORT.
+        ...(observes ? [TerminusModule.forRoot(), WebhooksMetricsModule.forRoot({})] : []),
         ApiKeysModule.register(new ApiKeys(settings.apiKeys)),
         // The deliveries dashboard (docs/dashboard.md), signed in with an API key at /login: each owner sees their own.
         ...(serves
@@ -145,9 +146,12 @@ export class AppModule implements NestModule {
             ]
           : []),
       ],
-      controllers: serves ? [SubscriptionsController, AttemptsController, OrdersController, HealthController, MetricsController, DashboardLoginController] : [],
+      controllers: [
+        ...(serves ? [SubscriptionsController, AttemptsController, OrdersController, DashboardLoginController] : []),
+        ...(observes ? [HealthController, MetricsController] : []),
+      ],
       providers: [
-        ...(serves ? [WebhooksHealthIndicator] : []),
+        ...(observes ? [WebhooksHealthIndicator] : []),
         { provide: HEALTH_SETTINGS, useValue: { maxOutboxLagMs: config.healthMaxOutboxLagMs } },
         { provide: METRICS_TOKEN, useValue: config.metricsToken },
         OrdersService,

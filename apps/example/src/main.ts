@@ -14,7 +14,11 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   if (config.role === 'worker') {
-    await createExampleWorker(config);
+    const { port } = await createExampleWorker(config);
+    if (port !== null) {
+      console.log(`nest-webhooks example worker delivering; /health and /metrics on http://localhost:${port} (WEBHOOKS_ROLE=worker)`);
+      return;
+    }
     console.log(`nest-webhooks example worker delivering (no HTTP server; WEBHOOKS_ROLE=worker)`);
     // Nest's timers do not keep the process alive; a process with no server keeps itself alive until a signal.
     setInterval(() => undefined, 1 << 30);

@@ -19,6 +19,8 @@ export interface DeliverySettings {
 export interface AppConfig {
   role: AppRole;
   port: number;
+  /** A worker's port for `/health` and `/metrics` only (`WEBHOOKS_WORKER_PORT`); `null`: a worker serves no HTTP. */
+  workerPort: number | null;
   database: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
   redisUrl: string | null;
   /** Owner id by API key; `null` means "generate a development key". */
@@ -52,10 +54,10 @@ function parseBoolean(name: string, value: string | undefined, fallback: boolean
   throw new ConfigError(`${name} must be "true" or "false", got "${value}"`);
 }
 
-function parsePort(value: string | undefined): number {
+function parsePort(value: string | undefined, name = 'PORT'): number {
   if (value === undefined || value === '') return 3000;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be an integer from 0 to 65535, got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${name} must be an integer from 0 to 65535, got "${value}"`);
   return port;
 }
 
@@ -175,6 +177,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     role: parseRole(env.WEBHOOKS_ROLE),
     port: parsePort(env.PORT),
+    workerPort: env.WEBHOOKS_WORKER_PORT ? parsePort(env.WEBHOOKS_WORKER_PORT, 'WEBHOOKS_WORKER_PORT') : null,
     database: parseDatabase(env.DATABASE_URL),
     redisUrl: env.REDIS_URL ? env.REDIS_URL : null,
     apiKeys: parseApiKeys(env.WEBHOOKS_API_KEYS),
