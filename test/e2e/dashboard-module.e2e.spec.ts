@@ -101,11 +101,27 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(page.text).toContain('https://***@127.0.0.1:9/static?token=***');
     expect(page.text).not.toContain('user:pw');
 
-    const deactivated = await admin.send('/subscriptions/static-hooks/deactivate', { method: 'POST', form: { _csrf: token(page.text) } });
+    // Declared in code: its state and secret are each process's own, so the page offers no change and the server refuses one.
+    expect(page.text).toContain('Declared in code: its state and secret come from each process’s configuration.');
+    expect(page.text).not.toMatch(/action="[^"]*\/(deactivate|activate|rotate-secret)"/);
+    expect(page.text).toContain('action="/api/ops/webhooks/subscriptions/static-hooks/test"');
+    for (const action of ['deactivate', 'rotate-secret', 'activate']) {
+      const refused = await admin.send(`/subscriptions/static-hooks/${action}`, { method: 'POST', form: { _csrf: token(page.text) } });
+      expect(refused.status, action).toBe(303);
+      expect(refused.headers.get('location')).toBe('/api/ops/webhooks/subscriptions/static-hooks');
+      const shown = await admin.send('/subscriptions/static-hooks');
+      expect(shown.text).toContain('Not done: </strong>Declared in code');
+      expect(shown.text).not.toContain('whsec_');
+    }
+    expect((await app!.get(WebhookSubscriptionManager).get('static-hooks'))!.active).toBe(true);
+
+    // A stored subscription is changed for every process: the admin deactivates Carol's.
+    const carolsPage = await admin.send(`/subscriptions/${carol.subscription.id}`);
+    const deactivated = await admin.send(`/subscriptions/${carol.subscription.id}/deactivate`, { method: 'POST', form: { _csrf: token(carolsPage.text) } });
     expect(deactivated.status).toBe(303);
-    expect(deactivated.headers.get('location')).toBe('/api/ops/webhooks/subscriptions/static-hooks');
-    expect((await app!.get(WebhookSubscriptionManager).get('static-hooks'))!.active).toBe(false);
-    expect((await admin.send('/subscriptions/static-hooks')).text).toContain('The subscription is inactive');
+    expect(deactivated.headers.get('location')).toBe(`/api/ops/webhooks/subscriptions/${carol.subscription.id}`);
+    expect((await app!.get(WebhookSubscriptionManager).get(carol.subscription.id))!.active).toBe(false);
+    expect((await admin.send(`/subscriptions/${carol.subscription.id}`)).text).toContain('The subscription is inactive');
 
     // Carol sees her subscription only; the static one (no owner) answers 404.
     const asCarol = new Client(`${base}/api/ops/webhooks`, 'carol-token');

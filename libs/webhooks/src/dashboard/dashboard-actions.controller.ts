@@ -14,6 +14,7 @@ import { DashboardRequests } from './dashboard-requests.js';
 import { parseUtcDateTime } from './deliveries-filter.js';
 import { type Flash, setFlash } from './flash.js';
 import { keepForOneView, secretPath } from './one-time-secret.js';
+import { STATIC_SUBSCRIPTION_NOTE } from './pages/subscription-page.js';
 
 /** The event "Send test event" publishes. */
 export const DASHBOARD_TEST_EVENT = 'webhook.test';
@@ -27,6 +28,14 @@ interface ActionResult {
 /** Refusals an action explains on the page it came from, rather than as an error page. */
 const isRefusal = (error: unknown) =>
   error instanceof WebhookSubscriptionOperationError || error instanceof InvalidWebhookSubscriptionError || error instanceof BadRequestException;
+
+/**
+ * A static subscription's state and secret are each process's own: changed here, they would change in the
+ * serving process only, until its next restart.
+ */
+function refuseStatic(subscription: WebhookSubscription): void {
+  if (subscription.source === 'static') throw new WebhookSubscriptionOperationError(`${STATIC_SUBSCRIPTION_NOTE} Change them there.`);
+}
 
 /**
  * The dashboard's actions: POST forms with the CSRF field, answered by a redirect to a page with a message
@@ -47,6 +56,7 @@ export class DashboardActionsRoutes {
   @Post('subscriptions/:id/activate')
   activate(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     return this.onSubscription(request, response, id, async (s) => {
+      refuseStatic(s);
       const changed = await this.subscriptions.activate(s.id);
       return { flash: { kind: 'success', text: changed ? 'The subscription is active: it receives events again.' : 'The subscription was already active.' } };
     });
@@ -55,6 +65,7 @@ export class DashboardActionsRoutes {
   @Post('subscriptions/:id/deactivate')
   deactivate(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     return this.onSubscription(request, response, id, async (s) => {
+      refuseStatic(s);
       const changed = await this.subscriptions.deactivate(s.id);
       return { flash: { kind: 'success', text: changed ? 'The subscription is inactive: it receives no events, and its pending retries were cancelled.' : 'The subscription was already inactive.' } };
     });
@@ -75,6 +86,7 @@ export class DashboardActionsRoutes {
   @Post('subscriptions/:id/rotate-secret')
   rotateSecret(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     return this.onSubscription(request, response, id, async (s, exchange) => {
+      refuseStatic(s);
       const overlapMs = this.webhooks.secrets.rotationOverlapMs;
       const { secret } = await this.subscriptions.rotateSecret(s.id, overlapMs);
       const previousUntil = new Date(this.clock.now().getTime() + overlapMs).toISOString();
