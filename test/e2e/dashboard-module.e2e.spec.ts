@@ -163,6 +163,31 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(bad.text).toContain('page must be a whole number from 1');
   });
 
+  it('rotates a secret: shown once from a sealed cookie; a planted cookie shows nothing', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }));
+    const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol' });
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const page = await carol.send(`/subscriptions/${subscription.id}`);
+    const rotated = await carol.send(`/subscriptions/${subscription.id}/rotate-secret`, { method: 'POST', form: { _csrf: token(page.text) } });
+    expect(rotated.headers.get('location')).toBe(`/webhooks/dashboard/subscriptions/${subscription.id}/secret`);
+    const cookie = rotated.headers.getSetCookie().find((c) => c.startsWith('webhooks_dashboard_new_secret='))!;
+    expect(decodeURIComponent(cookie)).not.toMatch(/whsec_|previousUntil/);
+    const shown = await carol.send(`/subscriptions/${subscription.id}/secret`);
+    expect(shown.text).toMatch(/<output id="new-secret" class="secret" data-copy>whsec_[A-Za-z0-9+/=]+<\/output>/);
+    expect((await carol.send(`/subscriptions/${subscription.id}/secret`)).text).toContain('shown once and is not shown again');
+
+    // A cookie someone else set (a sibling subdomain can) is not shown as the secret, even with a broken time.
+    for (const planted of [{ secret: 'whsec_planted', previousUntil: '2026-01-01T00:00:00Z' }, { secret: 'whsec_planted', previousUntil: 'garbage' }]) {
+      const response = await fetch(`${base}/webhooks/dashboard/subscriptions/${subscription.id}/secret`, {
+        headers: { 'x-viewer': 'carol-token', cookie: `webhooks_dashboard_new_secret=${encodeURIComponent(JSON.stringify(planted))}` },
+      });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text).not.toContain('whsec_planted');
+      expect(text).toContain('shown once and is not shown again');
+    }
+  });
+
   it('forRoot: a principal of null is refused with 403, and the default path is webhooks/dashboard', async () => {
     const base = await start(WebhooksDashboardModule.forRoot({ principal: () => null }));
     const response = await new Client(base, '').send('/webhooks/dashboard/deliveries');

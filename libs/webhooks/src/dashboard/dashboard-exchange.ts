@@ -27,6 +27,23 @@ interface CookieOptions {
   maxAge?: number;
 }
 
+/** The cookies of a request by name, each with every value sent, in order; a malformed value is left out. */
+export function readCookies(request: IncomingMessage): Map<string, string[]> {
+  const cookies = new Map<string, string[]>();
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at <= 0) continue;
+    try {
+      const value = decodeURIComponent(part.slice(at + 1).trim());
+      const key = part.slice(0, at).trim();
+      cookies.set(key, [...(cookies.get(key) ?? []), value]);
+    } catch {
+      // a malformed value is treated as absent
+    }
+  }
+  return cookies;
+}
+
 /**
  * One request and its response, at the level of Node's HTTP objects (the Express platform's request and
  * response are those): cookies in and out, forms, pages and redirects, each sent with the dashboard's
@@ -34,7 +51,7 @@ interface CookieOptions {
  */
 export class DashboardExchange {
   private readonly outgoingCookies: string[] = [];
-  private cookies: Map<string, string> | undefined;
+  private received: Map<string, string[]> | undefined;
 
   constructor(
     readonly request: DashboardIncoming,
@@ -52,22 +69,18 @@ export class DashboardExchange {
     return this.request.secure === true || (this.request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
   }
 
+  /** The value of cookie `name`: the first the browser sent (the one with the most specific path). */
   cookie(name: string): string | undefined {
-    if (!this.cookies) {
-      this.cookies = new Map();
-      for (const part of (this.request.headers.cookie ?? '').split(';')) {
-        const at = part.indexOf('=');
-        if (at <= 0) continue;
-        const key = part.slice(0, at).trim();
-        if (this.cookies.has(key)) continue; // the most specific path comes first
-        try {
-          this.cookies.set(key, decodeURIComponent(part.slice(at + 1).trim()));
-        } catch {
-          // a malformed value is treated as absent
-        }
-      }
-    }
-    return this.cookies.get(name);
+    return this.cookies(name)[0];
+  }
+
+  /**
+   * Every value of cookie `name`, in the order the browser sent them: a cookie of the same name set for a parent
+   * domain or a shorter path arrives beside the dashboard's own.
+   */
+  cookies(name: string): readonly string[] {
+    this.received ??= readCookies(this.request);
+    return this.received.get(name) ?? [];
   }
 
   setCookie(name: string, value: string, options: CookieOptions): void {

@@ -73,7 +73,7 @@ export class DashboardPagesRoutes {
   async secret(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     const { exchange, principal, context } = await this.requests.page(request, response, 'subscriptions');
     const subscription = await this.access.subscription(principal, id, 'update');
-    exchange.page(200, secretPage(context, subscription, takeOneView(exchange, subscription.id)));
+    exchange.page(200, secretPage(context, subscription, takeOneView(exchange, this.requests.keys, subscription.id, principal)));
   }
 
   /** Deliveries across the principal's subscriptions: filters, newest first, a cursor to older pages. */
