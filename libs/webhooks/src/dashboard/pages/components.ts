@@ -83,16 +83,23 @@ export function details(pairs: ReadonlyArray<readonly [string, HtmlValue]>): Saf
   return html`<dl class="details">${pairs.map(([label, value]) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`)}</dl>`;
 }
 
-/** A body as stored; JSON is shown indented (the stored text is what was sent). */
+/**
+ * `body` indented, when it is compact JSON that reads back exactly as it was: a number beyond double precision,
+ * a repeated key or an escape would change on the way through `JSON.parse`, and then the body is shown as sent.
+ */
+function indentedJson(body: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed !== null && typeof parsed === 'object' && JSON.stringify(parsed) === body.trim() ? JSON.stringify(parsed, null, 2) : null;
+  } catch {
+    return null; // not JSON
+  }
+}
+
+/** A body as stored: compact JSON is indented when that loses nothing; anything else is shown as it was sent. */
 export function bodyBlock(id: string, label: string, body: string): SafeHtml {
   if (body === '') return html`<p class="muted">Empty body.</p>`;
-  let shown = body;
-  try {
-    shown = JSON.stringify(JSON.parse(body), null, 2);
-  } catch {
-    // not JSON: shown as it is
-  }
-  return html`<pre class="body" id="${id}" aria-label="${label}" tabindex="0"><code>${shown}</code></pre>`;
+  return html`<pre class="body" id="${id}" aria-label="${label}" tabindex="0"><code>${indentedJson(body) ?? body}</code></pre>`;
 }
 
 /** Header names and values as recorded (the library redacted the sensitive ones before storing them). */
