@@ -4,8 +4,8 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, type INest
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebhookDeliveryManager, WebhookPublisher, WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
 import { WebhooksDashboardModule } from 'nest-webhooks/dashboard';
 import { loopbackDestinations } from '../support/webhooks-app.js';
 
@@ -186,6 +186,38 @@ describe('WebhooksDashboardModule in an application of its own', () => {
       expect(text).not.toContain('whsec_planted');
       expect(text).toContain('shown once and is not shown again');
     }
+  });
+
+  it('searches deliveries without a list of ids for who sees everything, and in chunks of ids for the others', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }));
+    const manager = app!.get(WebhookSubscriptionManager);
+    const ids: string[] = [];
+    for (let i = 0; i < 1001; i++) ids.push((await manager.create({ url: `https://127.0.0.1:9/carol/${i}`, ownerId: 'carol' })).subscription.id);
+    // Carol's attempts fall into three chunks of ids (0, 600, 1000), published in turns; one of the static subscription's is not hers.
+    const publisher = app!.get(WebhookPublisher);
+    const hers: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const id of [ids[1000]!, ids[0]!, ids[600]!]) hers.push((await publisher.publishTo(id, 'order.created', { round })).id);
+    }
+    const staticAttempt = (await publisher.publishTo('static-hooks', 'order.created', {})).id;
+    const searches = vi.spyOn(app!.get(WebhookDeliveryManager), 'searchAttempts');
+    const listed = (html: string) => [...html.matchAll(/<th scope="row"><a href="\/webhooks\/dashboard\/deliveries\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const first = await carol.send('/deliveries?limit=10');
+    const newest = [...hers].sort().reverse();
+    expect(listed(first.text)).toEqual(newest.slice(0, 10));
+    const older = /href="\/webhooks\/dashboard\/deliveries\?limit=10&amp;before=([0-9a-f-]{36})" rel="next"/.exec(first.text)![1];
+    expect(listed((await carol.send(`/deliveries?limit=10&before=${older}`)).text)).toEqual(newest.slice(10));
+    expect(searches.mock.calls.length).toBeGreaterThanOrEqual(6);
+    for (const [search] of searches.mock.calls) expect(search!.subscriptionIds!.length).toBeLessThanOrEqual(500);
+    expect(new Set(searches.mock.calls.flatMap(([search]) => search!.subscriptionIds!))).toEqual(new Set(ids));
+
+    searches.mockClear();
+    const admin = new Client(`${base}/webhooks/dashboard`, 'admin-token');
+    expect(listed((await admin.send('/deliveries?limit=100')).text)).toEqual([staticAttempt, ...newest]);
+    expect(searches.mock.calls).toHaveLength(1);
+    expect(searches.mock.calls[0]![0]!.subscriptionIds).toBeUndefined();
   });
 
   it('forRoot: a principal of null is refused with 403, and the default path is webhooks/dashboard', async () => {

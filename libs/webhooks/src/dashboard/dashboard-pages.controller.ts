@@ -46,7 +46,7 @@ export class DashboardPagesRoutes {
     const { exchange, principal, context } = await this.requests.page(request, response, 'subscriptions');
     const page = pageParam === undefined ? 1 : Number(pageParam);
     if (!Number.isSafeInteger(page) || page < 1) throw new BadRequestException('page must be a whole number from 1');
-    const visible = await this.access.subscriptions(principal);
+    const visible = (await this.access.subscriptions(principal)).list;
     const shown = visible.slice((page - 1) * SUBSCRIPTIONS_PER_PAGE, page * SUBSCRIPTIONS_PER_PAGE);
     const rows = [];
     for (let i = 0; i < shown.length; i += HEALTH_BATCH) {
@@ -82,18 +82,14 @@ export class DashboardPagesRoutes {
     const { exchange, principal, context } = await this.requests.page(request, response, 'deliveries');
     const filter = parseDeliveriesFilter(query);
     const visible = await this.access.subscriptions(principal);
-    const byId = new Map(visible.map((s) => [s.id, s]));
+    const byId = new Map(visible.list.map((s) => [s.id, s]));
     // A subscription the principal may not see answers like one that does not exist.
     if (filter.subscriptionId !== undefined && !byId.has(filter.subscriptionId)) throw new NotFoundException();
-    const found = await this.delivery.searchAttempts({
-      subscriptionIds: filter.subscriptionId !== undefined ? [filter.subscriptionId] : [...byId.keys()],
-      status: filter.status,
-      eventName: filter.eventName,
-      since: filter.since,
-      until: filter.until,
-      before: filter.before,
-      limit: filter.limit + 1,
-    });
+    const found = await this.access.searchAttempts(
+      visible,
+      { status: filter.status, eventName: filter.eventName, since: filter.since, until: filter.until, before: filter.before, limit: filter.limit + 1 },
+      filter.subscriptionId !== undefined ? [filter.subscriptionId] : undefined,
+    );
     const page = found.slice(0, filter.limit);
     exchange.page(
       200,
@@ -101,7 +97,7 @@ export class DashboardPagesRoutes {
         filter,
         attempts: this.access.visibleAttempts(principal, page, byId),
         nextCursor: found.length > filter.limit ? page.at(-1)!.id : null,
-        subscriptions: new Map(visible.map((s) => [s.id, subscriptionName(s)])),
+        subscriptions: new Map(visible.list.map((s) => [s.id, subscriptionName(s)])),
       }),
     );
   }
