@@ -5,14 +5,24 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebhookDeliveryManager, WebhookPublisher, WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
+import {
+  type WebhookAttempt,
+  WebhookAccessPolicy,
+  WebhookDeliveryManager,
+  type WebhookPrincipal,
+  WebhookPublisher,
+  WebhooksModule,
+  type WebhookSubscription,
+  WebhookSubscriptionManager,
+} from 'nest-webhooks';
+import type { WebhookAccessAction } from 'nest-webhooks/extensions';
 import { WebhooksDashboardModule } from 'nest-webhooks/dashboard';
 import { loopbackDestinations } from '../support/webhooks-app.js';
 
 /** The guard's own dependency, from a module that is not global: the dashboard gets it through `imports`. */
 const VIEWERS = Symbol('VIEWERS');
 
-@Module({ providers: [{ provide: VIEWERS, useValue: new Map([['admin-token', { id: 'root', admin: true }], ['carol-token', { id: 'carol' }]]) }], exports: [VIEWERS] })
+@Module({ providers: [{ provide: VIEWERS, useValue: new Map([['admin-token', { id: 'root', admin: true }], ['carol-token', { id: 'carol' }], ['auditor-token', { id: 'auditor' }]]) }], exports: [VIEWERS] })
 class ViewersModule {}
 
 @Injectable()
@@ -23,6 +33,21 @@ class HeaderGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string>; viewer?: unknown }>();
     request.viewer = this.viewers.get(request.headers['x-viewer'] ?? '');
     return request.viewer !== undefined;
+  }
+}
+
+/** A policy that grants attempts apart from subscriptions: Carol sees her subscriptions but not their payroll deliveries; the auditor sees every delivery and no subscription. */
+@Injectable()
+class AuditPolicy extends WebhookAccessPolicy {
+  can(principal: WebhookPrincipal, action: WebhookAccessAction, subscription: WebhookSubscription | null): boolean {
+    if (principal.admin) return true;
+    return principal.id === 'carol' && subscription?.ownerId === 'carol' && action !== 'manage';
+  }
+
+  override canAttempt(principal: WebhookPrincipal, action: WebhookAccessAction, attempt: WebhookAttempt, subscription: WebhookSubscription | null): boolean {
+    if (principal.id === 'auditor') return action === 'view';
+    if (attempt.eventName.startsWith('payroll.')) return principal.admin === true;
+    return super.canAttempt(principal, action, attempt, subscription);
   }
 }
 
@@ -56,7 +81,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     app = undefined;
   });
 
-  async function start(dashboard: ReturnType<typeof WebhooksDashboardModule.forRoot>, prefix?: string): Promise<string> {
+  async function start(dashboard: ReturnType<typeof WebhooksDashboardModule.forRoot>, prefix?: string, policy?: Type<WebhookAccessPolicy>): Promise<string> {
     @Module({
       imports: [
         EventEmitterModule.forRoot(),
@@ -64,6 +89,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
           destinations: loopbackDestinations(),
           delivery: { worker: false },
           subscriptions: [{ id: 'static-hooks', url: 'https://user:pw@127.0.0.1:9/static?token=abc', events: ['order.*'], secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}` }],
+          providers: policy ? [{ provide: WebhookAccessPolicy, useClass: policy }] : [],
         }),
         dashboard,
       ],
@@ -93,7 +119,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     const overview = await admin.send('');
     expect(overview.status).toBe(200);
     expect(overview.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(overview.text).toContain('<title>Subscriptions · Ops (2 viewers)</title>');
+    expect(overview.text).toContain('<title>Subscriptions · Ops (3 viewers)</title>');
     expect(overview.text).toContain('href="/api/ops/webhooks/subscriptions/static-hooks"');
     expect(overview.text).toContain('href="/api/ops/webhooks/assets/dashboard.css"');
     expect(overview.text).toContain('Carol’s hooks');
@@ -218,6 +244,30 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(listed((await admin.send('/deliveries?limit=100')).text)).toEqual([staticAttempt, ...newest]);
     expect(searches.mock.calls).toHaveLength(1);
     expect(searches.mock.calls[0]![0]!.subscriptionIds).toBeUndefined();
+  });
+
+  it('follows a custom policy that grants attempts apart from their subscription', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }), undefined, AuditPolicy);
+    const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol', description: 'Carol’s hooks' });
+    const publisher = app!.get(WebhookPublisher);
+    const order = await publisher.publishTo(subscription.id, 'order.created', {});
+    const payroll = await publisher.publishTo(subscription.id, 'payroll.run', {});
+
+    // Carol sees her subscription, and of its recent deliveries only those the policy lets her see.
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const page = await carol.send(`/subscriptions/${subscription.id}`);
+    expect(page.text).toContain(`/deliveries/${order.id}"`);
+    expect(page.text).not.toContain(payroll.id);
+    expect((await carol.send(`/deliveries/${payroll.id}`)).status).toBe(404);
+
+    // The auditor sees the delivery, but not its subscription: no link to a page that would answer 404.
+    const auditor = new Client(`${base}/webhooks/dashboard`, 'auditor-token');
+    const delivery = await auditor.send(`/deliveries/${payroll.id}`);
+    expect(delivery.status).toBe(200);
+    expect(delivery.text).not.toContain(`href="/webhooks/dashboard/subscriptions/`);
+    expect(delivery.text).not.toContain('Carol’s hooks');
+    expect(delivery.text).toContain(`<code>${subscription.id}</code>`);
+    expect((await auditor.send(`/subscriptions/${subscription.id}`)).status).toBe(404);
   });
 
   it('forRoot: a principal of null is refused with 403, and the default path is webhooks/dashboard', async () => {

@@ -46,6 +46,12 @@ export class DashboardAccess {
     return subscription;
   }
 
+  /** The subscription when it exists and the principal may view it; `null` otherwise (an attempt's page links it only then). */
+  async viewable(principal: WebhookPrincipal, id: string): Promise<WebhookSubscription | null> {
+    const subscription = await this.subscriptionManager.get(id);
+    return subscription && this.policy.can(principal, 'view', subscription) ? subscription : null;
+  }
+
   /**
    * Attempts matching `search` among `subscriptionIds` (all of `visible` when not given), newest first, at most
    * `search.limit`; the caller still filters them with `visibleAttempts`. A principal who sees every subscription

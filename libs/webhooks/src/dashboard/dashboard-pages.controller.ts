@@ -3,8 +3,6 @@ import { BadRequestException, Get, Inject, Injectable, NotFoundException, Param,
 import { WebhookClock } from '../core/clock.js';
 import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
-import { WebhookDeliveryManager } from '../operations/webhook-delivery.manager.js';
-import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { DashboardAccess } from './dashboard-access.js';
 import type { DashboardIncoming } from './dashboard-exchange.js';
 import { DashboardRequests } from './dashboard-requests.js';
@@ -34,8 +32,6 @@ export class DashboardPagesRoutes {
     private readonly requests: DashboardRequests,
     private readonly access: DashboardAccess,
     private readonly health: DashboardHealth,
-    private readonly delivery: WebhookDeliveryManager,
-    private readonly subscriptions: WebhookSubscriptionManager,
     private readonly clock: WebhookClock,
     @Inject(WEBHOOKS_OPTIONS) private readonly webhooks: ResolvedWebhooksOptions,
   ) {}
@@ -60,8 +56,11 @@ export class DashboardPagesRoutes {
   async subscription(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     const { exchange, principal, context } = await this.requests.page(request, response, 'subscriptions');
     const subscription = await this.access.subscription(principal, id, 'view');
+    const health = await this.health.of(subscription.id);
     const data = {
-      health: await this.health.of(subscription.id),
+      health,
+      // A custom policy may hide some of a subscription's attempts from a principal who sees the subscription.
+      recent: this.access.visibleAttempts(principal, health.recent, new Map([[subscription.id, subscription]])),
       rotationOverlapMs: this.webhooks.secrets.rotationOverlapMs,
       recoverSince: new Date(Math.floor((this.clock.now().getTime() - DAY_MS) / 1000) * 1000),
     };
@@ -106,6 +105,7 @@ export class DashboardPagesRoutes {
   async attempt(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     const { exchange, principal, context } = await this.requests.page(request, response, 'deliveries');
     const attempt = await this.access.attempt(principal, id, 'view');
-    exchange.page(200, deliveryPage(context, attempt, await this.subscriptions.get(attempt.subscriptionId)));
+    // Seeing an attempt does not always mean seeing its subscription (a custom policy may grant one without the other).
+    exchange.page(200, deliveryPage(context, attempt, await this.access.viewable(principal, attempt.subscriptionId)));
   }
 }

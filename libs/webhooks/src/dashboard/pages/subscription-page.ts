@@ -1,3 +1,4 @@
+import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import { redactUrl } from '../../send/redaction.js';
 import { type DeliveryHealth, RECENT_ATTEMPTS } from '../delivery-health.js';
@@ -11,6 +12,8 @@ import { successRate } from './subscriptions-page.js';
 /** What the subscription page shows besides the subscription. */
 export interface SubscriptionPageData {
   health: DeliveryHealth;
+  /** The recent deliveries the principal may view (of `health.recent`). */
+  recent: readonly WebhookAttempt[];
   /** How long the previous secret keeps signing after a rotation. */
   rotationOverlapMs: number;
   /** The default of "recover failed since": a day ago. */
@@ -120,7 +123,7 @@ export function subscriptionPage(context: PageContext, s: WebhookSubscription, d
 ${actions(context, s, data)}
 <section aria-labelledby="recent-heading">
   <h2 id="recent-heading">Recent deliveries</h2>
-  ${deliveriesTable(context, health.recent, { id: 'recent-caption', caption: 'This subscription’s recent deliveries, newest first', empty: 'No deliveries yet.' })}
+  ${deliveriesTable(context, data.recent, { id: 'recent-caption', caption: 'This subscription’s recent deliveries, newest first', empty: 'No deliveries yet.' })}
   <p><a href="${context.base}/deliveries?subscription=${encodeURIComponent(s.id)}">All deliveries of this subscription</a></p>
 </section>`;
   return layout(context, subscriptionName(s), content);
