@@ -53,6 +53,10 @@ describe('the deliveries filter', () => {
     expect((error as Error).message).toContain(message);
   });
 
+  it('reads the cursor in lower case, as stores write and compare ids', () => {
+    expect(parseDeliveriesFilter({ before: '01A247CC-BE45-7034-9CC8-AC1E5A00C8BE' }).before).toBe('01a247cc-be45-7034-9cc8-ac1e5a00c8be');
+  });
+
   it('writes links that keep the filters (and round-trip through the parser)', () => {
     const filter = parseDeliveriesFilter({ status: 'pending', event: 'a&b', subscription: 's 1', since: '2026-01-31T14:30:00.250', limit: '50' });
     const query = deliveriesQuery(filter, { before: '01a247cc-be45-7034-9cc8-ac1e5a00c8be' });
