@@ -36,6 +36,11 @@ export function activeBadge(active: boolean): SafeHtml {
     : html`<span class="badge badge-inactive"><span aria-hidden="true">○</span> Inactive</span>`;
 }
 
+/** Since when every delivery has failed, for an active subscription; an inactive one is not failing, it is off. */
+export function failingSince(subscription: WebhookSubscription): SafeHtml {
+  return subscription.active ? time(subscription.failingSince, 'Not failing') : html`<span class="muted">—</span>`;
+}
+
 /** What a subscription is called on the pages: its description, else its URL's host and path (credentials masked). */
 export function subscriptionName(subscription: WebhookSubscription): string {
   if (subscription.description) return subscription.description;

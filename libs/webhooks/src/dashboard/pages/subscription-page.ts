@@ -4,7 +4,7 @@ import { redactUrl } from '../../send/redaction.js';
 import { type DeliveryHealth, RECENT_ATTEMPTS } from '../delivery-health.js';
 import { toDateTimeLocal } from '../deliveries-filter.js';
 import { html, type SafeHtml } from '../html.js';
-import { actionForm, details, milliseconds, subscriptionName, subscriptionStatus, time } from './components.js';
+import { actionForm, details, failingSince, milliseconds, subscriptionName, subscriptionStatus, time } from './components.js';
 import { deliveriesTable } from './delivery-rows.js';
 import { layout, type PageContext } from './layout.js';
 import { successRate } from './subscriptions-page.js';
@@ -115,7 +115,7 @@ export function subscriptionPage(context: PageContext, s: WebhookSubscription, d
   ${details([
     [`Success rate (last ${RECENT_ATTEMPTS})`, successRate(health)],
     ['Last success', time(health.lastSuccessAt)],
-    ['Failing since', time(s.failingSince, 'Not failing')],
+    ['Failing since', failingSince(s)],
     ['Recent', `${health.successful} successful, ${health.failed} failed, ${health.pending} pending`],
   ])}
 </section>
