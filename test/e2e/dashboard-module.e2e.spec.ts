@@ -4,6 +4,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, type INest
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { raw } from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type WebhookAttempt,
@@ -81,7 +82,11 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     app = undefined;
   });
 
-  async function start(dashboard: ReturnType<typeof WebhooksDashboardModule.forRoot>, prefix?: string, policy?: Type<WebhookAccessPolicy>): Promise<string> {
+  /** `rawBodies`: the application parses every body into a Buffer before Nest's parsers. */
+  async function start(
+    dashboard: ReturnType<typeof WebhooksDashboardModule.forRoot>,
+    { prefix, policy, rawBodies = false }: { prefix?: string; policy?: Type<WebhookAccessPolicy>; rawBodies?: boolean } = {},
+  ): Promise<string> {
     @Module({
       imports: [
         EventEmitterModule.forRoot(),
@@ -98,6 +103,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     // Nest's default body parsers: the dashboard reads forms the application already parsed.
     app = await NestFactory.create(AppModule as Type, { logger: false, abortOnError: false });
     if (prefix) app.setGlobalPrefix(prefix);
+    if (rawBodies) app.use(raw({ type: () => true }));
     await app.listen(0, '127.0.0.1');
     return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   }
@@ -111,7 +117,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
         inject: [VIEWERS],
         useFactory: (viewers: Map<string, unknown>) => ({ principal: (request: { viewer?: { id: string } }) => request.viewer ?? null, title: `Ops (${viewers.size} viewers)` }),
       }),
-      'api',
+      { prefix: 'api' },
     );
     const carol = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol', description: 'Carol’s hooks' });
 
@@ -247,7 +253,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
   });
 
   it('follows a custom policy that grants attempts apart from their subscription', async () => {
-    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }), undefined, AuditPolicy);
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }), { policy: AuditPolicy });
     const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol', description: 'Carol’s hooks' });
     const publisher = app!.get(WebhookPublisher);
     const order = await publisher.publishTo(subscription.id, 'order.created', {});
@@ -268,6 +274,24 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(delivery.text).not.toContain('Carol’s hooks');
     expect(delivery.text).toContain(`<code>${subscription.id}</code>`);
     expect((await auditor.send(`/subscriptions/${subscription.id}`)).status).toBe(404);
+  });
+
+  it('reads forms an application parsed into raw bytes', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }), { rawBodies: true });
+    const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol' });
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const page = await carol.send(`/subscriptions/${subscription.id}`);
+    const deactivated = await carol.send(`/subscriptions/${subscription.id}/deactivate`, { method: 'POST', form: { _csrf: token(page.text) } });
+    expect(deactivated.status).toBe(303);
+    expect((await app!.get(WebhookSubscriptionManager).get(subscription.id))!.active).toBe(false);
+    // Raw bytes of another type are still refused.
+    const json = await fetch(`${base}/webhooks/dashboard/subscriptions/${subscription.id}/activate`, {
+      method: 'POST',
+      headers: { 'x-viewer': 'carol-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ _csrf: token(page.text) }),
+    });
+    expect(json.status).toBe(400);
+    expect(await json.text()).toContain('Send the form as application/x-www-form-urlencoded');
   });
 
   it('forRoot: a principal of null is refused with 403, and the default path is webhooks/dashboard', async () => {

@@ -90,19 +90,24 @@ export class DashboardExchange {
     this.outgoingCookies.push(attributes.join('; '));
   }
 
-  /** The fields of a URL-encoded form: parsed here unless a body parser of the application already did. */
+  /**
+   * The fields of a URL-encoded form: parsed here unless a body parser of the application already did (into
+   * fields, or into the raw bytes when the application parses every body raw).
+   */
   async form(): Promise<URLSearchParams> {
     const { request } = this;
     if (request.readableEnded) {
       const body = request.body;
-      if (body && typeof body === 'object' && !Buffer.isBuffer(body)) {
+      if (Buffer.isBuffer(body)) {
+        this.requireForm(body.length);
+        return new URLSearchParams(body.toString('utf8'));
+      }
+      if (body && typeof body === 'object') {
         return new URLSearchParams(Object.entries(body as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
       }
       return new URLSearchParams(typeof body === 'string' ? body : '');
     }
-    const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') throw new BadRequestException('Send the form as application/x-www-form-urlencoded');
-    if (Number(request.headers['content-length'] ?? 0) > MAX_FORM_BYTES) throw new PayloadTooLargeException('The form is too large');
+    this.requireForm(Number(request.headers['content-length'] ?? 0));
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of request) {
@@ -111,6 +116,13 @@ export class DashboardExchange {
       chunks.push(chunk as Buffer);
     }
     return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  /** Refuses a body that is not a URL-encoded form, or one larger than a form of the dashboard gets. */
+  private requireForm(bytes: number): void {
+    const type = String(this.request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') throw new BadRequestException('Send the form as application/x-www-form-urlencoded');
+    if (bytes > MAX_FORM_BYTES) throw new PayloadTooLargeException('The form is too large');
   }
 
   /** Sends a page with the security headers and no caching (pages show live data, some of it once). */
