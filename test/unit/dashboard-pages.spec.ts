@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { WebhookSubscription } from 'nest-webhooks';
 import type { DeliveryHealth } from '../../libs/webhooks/src/dashboard/delivery-health.js';
 import type { PageContext } from '../../libs/webhooks/src/dashboard/pages/layout.js';
+import { deliveriesPage } from '../../libs/webhooks/src/dashboard/pages/deliveries-page.js';
+import { subscriptionPage } from '../../libs/webhooks/src/dashboard/pages/subscription-page.js';
 import { subscriptionsPage } from '../../libs/webhooks/src/dashboard/pages/subscriptions-page.js';
 
 const context: PageContext = { title: 'Webhooks', base: '/dash', csrf: 'token', flash: null, logoutUrl: null, section: 'subscriptions' };
@@ -47,5 +49,22 @@ describe('the subscriptions overview', () => {
     expect(markup).toContain('2 subscriptions: 1 active, 1 inactive, 1 failing.');
     expect(markup).toContain('<time datetime="2026-01-02T03:04:05.000Z">');
     expect(markup).not.toContain('2025-12-01');
+  });
+});
+
+describe('a secret in a subscription URL’s path', () => {
+  const slack = subscription({ id: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX' });
+
+  it('stays out of the page title: the host names it there', () => {
+    const markup = subscriptionPage({ ...context, section: 'subscriptions' }, slack, { health: noHealth, recent: [], rotationOverlapMs: 3_600_000, recoverSince: new Date('2026-01-01T00:00:00Z') }).markup;
+    expect(/<title>([^<]*)<\/title>/.exec(markup)![1]).toBe('hooks.slack.com · Webhooks');
+    const described = subscriptionPage(context, { ...slack, description: 'Team alerts' }, { health: noHealth, recent: [], rotationOverlapMs: 0, recoverSince: new Date(0) }).markup;
+    expect(/<title>([^<]*)<\/title>/.exec(described)![1]).toBe('Team alerts · Webhooks');
+  });
+
+  it('stays out of the subscription filter’s choices', () => {
+    const markup = deliveriesPage({ ...context, section: 'deliveries' }, { filter: { limit: 25 }, attempts: [], nextCursor: null, subscriptions: new Map([['slack', slack]]) }).markup;
+    expect(markup).toContain('<option value="slack">hooks.slack.com</option>');
+    expect(markup).not.toContain('XXXXSECRETXXXX');
   });
 });

@@ -9,7 +9,6 @@ import { DashboardRequests } from './dashboard-requests.js';
 import { parseDeliveriesFilter } from './deliveries-filter.js';
 import { DashboardHealth } from './delivery-health.js';
 import { takeOneView } from './one-time-secret.js';
-import { subscriptionName } from './pages/components.js';
 import { deliveriesPage } from './pages/deliveries-page.js';
 import { deliveryPage } from './pages/delivery-page.js';
 import { secretPage } from './pages/secret-page.js';
@@ -96,7 +95,7 @@ export class DashboardPagesRoutes {
         filter,
         attempts: this.access.visibleAttempts(principal, page, byId),
         nextCursor: found.length > filter.limit ? page.at(-1)!.id : null,
-        subscriptions: new Map(visible.list.map((s) => [s.id, subscriptionName(s)])),
+        subscriptions: byId,
       }),
     );
   }

@@ -52,6 +52,20 @@ export function subscriptionName(subscription: WebhookSubscription): string {
   }
 }
 
+/**
+ * A subscription's name where text leaves the page (the `<title>` goes to history and bookmarks) or is read out
+ * of context (a list of choices): its description, else its URL's host only. Receivers such as Slack and Discord
+ * put the secret in the URL's path.
+ */
+export function subscriptionLabel(subscription: WebhookSubscription): string {
+  if (subscription.description) return subscription.description;
+  try {
+    return new URL(subscription.url).host;
+  } catch {
+    return subscription.id;
+  }
+}
+
 /** The outcome of an attempt's last try in a few characters: an HTTP status, an error code, or nothing yet. */
 export function outcome(attempt: WebhookAttempt): string {
   if (attempt.response) return String(attempt.response.statusCode);

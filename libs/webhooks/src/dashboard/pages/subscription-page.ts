@@ -4,7 +4,7 @@ import { redactUrl } from '../../send/redaction.js';
 import { type DeliveryHealth, RECENT_ATTEMPTS } from '../delivery-health.js';
 import { toDateTimeLocal } from '../deliveries-filter.js';
 import { html, type SafeHtml } from '../html.js';
-import { actionForm, details, failingSince, milliseconds, subscriptionName, subscriptionStatus, time } from './components.js';
+import { actionForm, details, failingSince, milliseconds, subscriptionLabel, subscriptionName, subscriptionStatus, time } from './components.js';
 import { deliveriesTable } from './delivery-rows.js';
 import { layout, type PageContext } from './layout.js';
 import { successRate } from './subscriptions-page.js';
@@ -126,5 +126,5 @@ ${actions(context, s, data)}
   ${deliveriesTable(context, data.recent, { id: 'recent-caption', caption: 'This subscription’s recent deliveries, newest first', empty: 'No deliveries yet.' })}
   <p><a href="${context.base}/deliveries?subscription=${encodeURIComponent(s.id)}">All deliveries of this subscription</a></p>
 </section>`;
-  return layout(context, subscriptionName(s), content);
+  return layout(context, subscriptionLabel(s), content);
 }
