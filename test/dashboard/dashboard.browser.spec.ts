@@ -183,6 +183,8 @@ describe.skipIf(!CHROMIUM)('deliveries dashboard in Chromium: the example app, s
     expect(before).toBe(1);
     await page.getByRole('button', { name: 'Redeliver' }).click();
     expect(await flash(page).innerText()).toContain(`Redelivered with the same webhook-id (${webhookId})`);
+    // The message takes the focus, so a screen reader reads it out.
+    await expect.poll(() => page.evaluate<boolean>("document.activeElement?.classList.contains('flash') === true")).toBe(true);
     await eventually(() => expect(world.received('/alice-orders').filter((r) => r.webhookId === webhookId)).toHaveLength(2));
 
     // A pending delivery is refused with the library's reason, on the same page.

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { WebhookSubscription } from 'nest-webhooks';
+import type { WebhookAttempt, WebhookSubscription } from 'nest-webhooks';
 import type { DeliveryHealth } from '../../libs/webhooks/src/dashboard/delivery-health.js';
-import type { PageContext } from '../../libs/webhooks/src/dashboard/pages/layout.js';
+import { deliveriesTable } from '../../libs/webhooks/src/dashboard/pages/delivery-rows.js';
+import { layout, type PageContext } from '../../libs/webhooks/src/dashboard/pages/layout.js';
+import { html } from '../../libs/webhooks/src/dashboard/html.js';
 import { deliveriesPage } from '../../libs/webhooks/src/dashboard/pages/deliveries-page.js';
 import { subscriptionPage } from '../../libs/webhooks/src/dashboard/pages/subscription-page.js';
 import { subscriptionsPage } from '../../libs/webhooks/src/dashboard/pages/subscriptions-page.js';
@@ -66,5 +68,20 @@ describe('a secret in a subscription URL’s path', () => {
     const markup = deliveriesPage({ ...context, section: 'deliveries' }, { filter: { limit: 25 }, attempts: [], nextCursor: null, subscriptions: new Map([['slack', slack]]) }).markup;
     expect(markup).toContain('<option value="slack">hooks.slack.com</option>');
     expect(markup).not.toContain('XXXXSECRETXXXX');
+  });
+});
+
+describe('accessible names and announcements', () => {
+  it('names a delivery’s link by its visible time first', () => {
+    const attempt = { id: 'a-1', subscriptionId: 'sub-1', eventName: 'order.created', status: 'successful', createdAt: new Date('2026-01-31T14:30:05.250Z'), history: [], tries: 1, response: null } as unknown as WebhookAttempt;
+    const markup = deliveriesTable(context, [attempt], { id: 'c', caption: 'Deliveries', empty: 'None' }).markup;
+    const link = /<a href="\/dash\/deliveries\/a-1" aria-label="([^"]*)"><time [^>]*>([^<]*)<\/time><\/a>/.exec(markup)!;
+    expect(link[2]).toBe('2026-01-31 14:30:05 UTC');
+    expect(link[1]).toBe('2026-01-31 14:30:05 UTC: delivery of order.created');
+  });
+
+  it('lets the script focus the message after an action', () => {
+    const markup = layout({ ...context, flash: { kind: 'success', text: 'Done.' } }, 'Page', html`<h1>Page</h1>`).markup;
+    expect(markup).toContain('<div class="flash flash-success" role="status" tabindex="-1">');
   });
 });

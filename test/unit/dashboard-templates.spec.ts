@@ -68,6 +68,10 @@ describe('the deliveries filter', () => {
 describe('bodies on the delivery page', () => {
   const shown = (body: string) => /<code>([\s\S]*)<\/code>/.exec(bodyBlock('b', 'Body', body).markup)![1]!.replaceAll('&quot;', '"');
 
+  it('puts the body in a named region the keyboard can scroll', () => {
+    expect(bodyBlock('request-body', 'Request body', 'x').markup).toMatch(/^<pre class="body" id="request-body" role="region" aria-label="Request body" tabindex="0">/);
+  });
+
   it('indents compact JSON that reads back exactly', () => {
     expect(shown('{"type":"order.created","data":{"id":"o_1","items":[1,2]}}')).toBe(
       '{\n  "type": "order.created",\n  "data": {\n    "id": "o_1",\n    "items": [\n      1,\n      2\n    ]\n  }\n}',

@@ -4,11 +4,16 @@ import { redactUrl } from '../../send/redaction.js';
 import { CSRF_FIELD } from '../csrf.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 
+/** A time in UTC as the pages write it: `2026-01-31 14:30:00 UTC`. */
+export function timeText(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
 /** A time in UTC, readable and machine-readable. */
 export function time(date: Date | null | undefined, empty = 'Never'): SafeHtml {
   if (!date) return html`<span class="muted">${empty}</span>`;
-  const iso = date.toISOString();
-  return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
+  return html`<time datetime="${date.toISOString()}">${timeText(date)}</time>`;
 }
 
 const STATUS_LABELS: Record<WebhookAttemptStatus, { label: string; symbol: string }> = {
@@ -118,7 +123,8 @@ function indentedJson(body: string): string | null {
 /** A body as stored: compact JSON is indented when that loses nothing; anything else is shown as it was sent. */
 export function bodyBlock(id: string, label: string, body: string): SafeHtml {
   if (body === '') return html`<p class="muted">Empty body.</p>`;
-  return html`<pre class="body" id="${id}" aria-label="${label}" tabindex="0"><code>${indentedJson(body) ?? body}</code></pre>`;
+  // A region that scrolls on its own, so it is focusable; a region is named (a bare <pre> may not take aria-label).
+  return html`<pre class="body" id="${id}" role="region" aria-label="${label}" tabindex="0"><code>${indentedJson(body) ?? body}</code></pre>`;
 }
 
 /** Header names and values as recorded (the library redacted the sensitive ones before storing them). */
