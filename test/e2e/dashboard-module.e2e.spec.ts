@@ -171,6 +171,17 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(refused.text).toContain('<h1>Not allowed</h1>');
     expect((await stranger.send('/assets/dashboard.css')).status).toBe(200);
 
+    // An unknown path below the dashboard is the dashboard's 404 page, with its headers and its links.
+    for (const path of ['/nope', '/subscriptions/static-hooks/nope/deeper', '/assets/missing.css']) {
+      const missing = await admin.send(path);
+      expect(missing.status, path).toBe(404);
+      expect(missing.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(missing.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(missing.text).toContain('<h1>Not found</h1>');
+      expect(missing.text).toContain('href="/api/ops/webhooks/assets/dashboard.css"');
+    }
+    expect((await stranger.send('/nope')).status).toBe(403);
+
     // Pages are not API: an OpenAPI document of the application leaves them out.
     const document = SwaggerModule.createDocument(app!, new DocumentBuilder().build());
     expect(Object.keys(document.paths).filter((path) => path.includes('ops/webhooks'))).toEqual([]);

@@ -167,8 +167,8 @@ export class DashboardExchange {
   }
 }
 
-/** The first segment of every dashboard route below its mount path. */
-const ROUTE_TAIL = String.raw`(?:/(?:subscriptions|deliveries|assets)(?:/.*)?)?$`;
+/** What every dashboard route has below its mount path: a first segment of its own, or the catch-all. */
+const ROUTE_TAIL = String.raw`(?:/(?:subscriptions|deliveries|assets)(?:/.*)?|/\*path)?$`;
 
 /**
  * The dashboard's URL path for a request: the registered route (global prefix included) up to the mount path,

@@ -107,4 +107,13 @@ export class DashboardPagesRoutes {
     // Seeing an attempt does not always mean seeing its subscription (a custom policy may grant one without the other).
     exchange.page(200, deliveryPage(context, attempt, await this.access.viewable(principal, attempt.subscriptionId)));
   }
+
+  /**
+   * Any other path below the dashboard: the dashboard's 404 page with its headers, not the application's JSON.
+   * Declared last, so every other route comes first.
+   */
+  @Get('*path')
+  notFound(): never {
+    throw new NotFoundException();
+  }
 }
