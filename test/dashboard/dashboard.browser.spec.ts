@@ -50,6 +50,10 @@ describe.skipIf(!CHROMIUM)('deliveries dashboard in Chromium: the example app, s
     const refused = await context.request.post(`${world.baseUrl}${DASHBOARD}/subscriptions/${world.orders.id}/deactivate`, { form: { _csrf: 'x' }, maxRedirects: 0 });
     expect(refused.status()).toBe(401);
     await expectAccessible(page);
+    // Another site may not sign a browser in.
+    const crossSiteLogin = await context.request.post(`${world.baseUrl}/login`, { form: { apiKey: ALICE_KEY }, headers: { 'sec-fetch-site': 'cross-site' }, maxRedirects: 0 });
+    expect(crossSiteLogin.status()).toBe(403);
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('webhooks_dashboard_session');
 
     await page.getByLabel('API key').fill('not-a-key-0123456789');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -60,6 +64,12 @@ describe.skipIf(!CHROMIUM)('deliveries dashboard in Chromium: the example app, s
     await page.waitForURL(`${world.baseUrl}${DASHBOARD}/subscriptions/${world.orders.id}`);
     expect(await page.locator('h1').textContent()).toBe('Orders to the ERP');
 
+    // Nor out: signing out needs the dashboard's form token, from this site.
+    const logout = `${world.baseUrl}${DASHBOARD}/logout`;
+    const logoutToken = await page.locator('form.logout input[name=_csrf]').inputValue();
+    expect((await context.request.post(logout, { form: {}, maxRedirects: 0 })).status()).toBe(403);
+    expect((await context.request.post(logout, { form: { _csrf: logoutToken }, headers: { 'sec-fetch-site': 'cross-site' }, maxRedirects: 0 })).status()).toBe(403);
+    expect((await open(page, `/subscriptions/${world.orders.id}`))!.status()).toBe(200);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);
     await open(page, '');
@@ -173,6 +183,8 @@ describe.skipIf(!CHROMIUM)('deliveries dashboard in Chromium: the example app, s
     expect(before).toBe(1);
     await page.getByRole('button', { name: 'Redeliver' }).click();
     expect(await flash(page).innerText()).toContain(`Redelivered with the same webhook-id (${webhookId})`);
+    // The message takes the focus, so a screen reader reads it out.
+    await expect.poll(() => page.evaluate<boolean>("document.activeElement?.classList.contains('flash') === true")).toBe(true);
     await eventually(() => expect(world.received('/alice-orders').filter((r) => r.webhookId === webhookId)).toHaveLength(2));
 
     // A pending delivery is refused with the library's reason, on the same page.

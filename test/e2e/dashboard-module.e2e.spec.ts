@@ -4,15 +4,26 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, type INest
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
+import { raw } from 'express';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type WebhookAttempt,
+  WebhookAccessPolicy,
+  WebhookDeliveryManager,
+  type WebhookPrincipal,
+  WebhookPublisher,
+  WebhooksModule,
+  type WebhookSubscription,
+  WebhookSubscriptionManager,
+} from 'nest-webhooks';
+import type { WebhookAccessAction } from 'nest-webhooks/extensions';
 import { WebhooksDashboardModule } from 'nest-webhooks/dashboard';
 import { loopbackDestinations } from '../support/webhooks-app.js';
 
 /** The guard's own dependency, from a module that is not global: the dashboard gets it through `imports`. */
 const VIEWERS = Symbol('VIEWERS');
 
-@Module({ providers: [{ provide: VIEWERS, useValue: new Map([['admin-token', { id: 'root', admin: true }], ['carol-token', { id: 'carol' }]]) }], exports: [VIEWERS] })
+@Module({ providers: [{ provide: VIEWERS, useValue: new Map([['admin-token', { id: 'root', admin: true }], ['carol-token', { id: 'carol' }], ['auditor-token', { id: 'auditor' }]]) }], exports: [VIEWERS] })
 class ViewersModule {}
 
 @Injectable()
@@ -23,6 +34,21 @@ class HeaderGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string>; viewer?: unknown }>();
     request.viewer = this.viewers.get(request.headers['x-viewer'] ?? '');
     return request.viewer !== undefined;
+  }
+}
+
+/** A policy that grants attempts apart from subscriptions: Carol sees her subscriptions but not their payroll deliveries; the auditor sees every delivery and no subscription. */
+@Injectable()
+class AuditPolicy extends WebhookAccessPolicy {
+  can(principal: WebhookPrincipal, action: WebhookAccessAction, subscription: WebhookSubscription | null): boolean {
+    if (principal.admin) return true;
+    return principal.id === 'carol' && subscription?.ownerId === 'carol' && action !== 'manage';
+  }
+
+  override canAttempt(principal: WebhookPrincipal, action: WebhookAccessAction, attempt: WebhookAttempt, subscription: WebhookSubscription | null): boolean {
+    if (principal.id === 'auditor') return action === 'view';
+    if (attempt.eventName.startsWith('payroll.')) return principal.admin === true;
+    return super.canAttempt(principal, action, attempt, subscription);
   }
 }
 
@@ -56,7 +82,11 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     app = undefined;
   });
 
-  async function start(dashboard: ReturnType<typeof WebhooksDashboardModule.forRoot>, prefix?: string): Promise<string> {
+  /** `rawBodies`: the application parses every body into a Buffer before Nest's parsers. */
+  async function start(
+    dashboard: ReturnType<typeof WebhooksDashboardModule.forRoot>,
+    { prefix, policy, rawBodies = false }: { prefix?: string; policy?: Type<WebhookAccessPolicy>; rawBodies?: boolean } = {},
+  ): Promise<string> {
     @Module({
       imports: [
         EventEmitterModule.forRoot(),
@@ -64,6 +94,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
           destinations: loopbackDestinations(),
           delivery: { worker: false },
           subscriptions: [{ id: 'static-hooks', url: 'https://user:pw@127.0.0.1:9/static?token=abc', events: ['order.*'], secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}` }],
+          providers: policy ? [{ provide: WebhookAccessPolicy, useClass: policy }] : [],
         }),
         dashboard,
       ],
@@ -72,6 +103,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     // Nest's default body parsers: the dashboard reads forms the application already parsed.
     app = await NestFactory.create(AppModule as Type, { logger: false, abortOnError: false });
     if (prefix) app.setGlobalPrefix(prefix);
+    if (rawBodies) app.use(raw({ type: () => true }));
     await app.listen(0, '127.0.0.1');
     return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   }
@@ -85,7 +117,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
         inject: [VIEWERS],
         useFactory: (viewers: Map<string, unknown>) => ({ principal: (request: { viewer?: { id: string } }) => request.viewer ?? null, title: `Ops (${viewers.size} viewers)` }),
       }),
-      'api',
+      { prefix: 'api' },
     );
     const carol = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol', description: 'Carol’s hooks' });
 
@@ -93,7 +125,7 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     const overview = await admin.send('');
     expect(overview.status).toBe(200);
     expect(overview.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(overview.text).toContain('<title>Subscriptions · Ops (2 viewers)</title>');
+    expect(overview.text).toContain('<title>Subscriptions · Ops (3 viewers)</title>');
     expect(overview.text).toContain('href="/api/ops/webhooks/subscriptions/static-hooks"');
     expect(overview.text).toContain('href="/api/ops/webhooks/assets/dashboard.css"');
     expect(overview.text).toContain('Carol’s hooks');
@@ -101,11 +133,27 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(page.text).toContain('https://***@127.0.0.1:9/static?token=***');
     expect(page.text).not.toContain('user:pw');
 
-    const deactivated = await admin.send('/subscriptions/static-hooks/deactivate', { method: 'POST', form: { _csrf: token(page.text) } });
+    // Declared in code: its state and secret are each process's own, so the page offers no change and the server refuses one.
+    expect(page.text).toContain('Declared in code: its state and secret come from each process’s configuration.');
+    expect(page.text).not.toMatch(/action="[^"]*\/(deactivate|activate|rotate-secret)"/);
+    expect(page.text).toContain('action="/api/ops/webhooks/subscriptions/static-hooks/test"');
+    for (const action of ['deactivate', 'rotate-secret', 'activate']) {
+      const refused = await admin.send(`/subscriptions/static-hooks/${action}`, { method: 'POST', form: { _csrf: token(page.text) } });
+      expect(refused.status, action).toBe(303);
+      expect(refused.headers.get('location')).toBe('/api/ops/webhooks/subscriptions/static-hooks');
+      const shown = await admin.send('/subscriptions/static-hooks');
+      expect(shown.text).toContain('Not done: </strong>Declared in code');
+      expect(shown.text).not.toContain('whsec_');
+    }
+    expect((await app!.get(WebhookSubscriptionManager).get('static-hooks'))!.active).toBe(true);
+
+    // A stored subscription is changed for every process: the admin deactivates Carol's.
+    const carolsPage = await admin.send(`/subscriptions/${carol.subscription.id}`);
+    const deactivated = await admin.send(`/subscriptions/${carol.subscription.id}/deactivate`, { method: 'POST', form: { _csrf: token(carolsPage.text) } });
     expect(deactivated.status).toBe(303);
-    expect(deactivated.headers.get('location')).toBe('/api/ops/webhooks/subscriptions/static-hooks');
-    expect((await app!.get(WebhookSubscriptionManager).get('static-hooks'))!.active).toBe(false);
-    expect((await admin.send('/subscriptions/static-hooks')).text).toContain('The subscription is inactive');
+    expect(deactivated.headers.get('location')).toBe(`/api/ops/webhooks/subscriptions/${carol.subscription.id}`);
+    expect((await app!.get(WebhookSubscriptionManager).get(carol.subscription.id))!.active).toBe(false);
+    expect((await admin.send(`/subscriptions/${carol.subscription.id}`)).text).toContain('The subscription is inactive');
 
     // Carol sees her subscription only; the static one (no owner) answers 404.
     const asCarol = new Client(`${base}/api/ops/webhooks`, 'carol-token');
@@ -122,6 +170,17 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     expect(refused.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(refused.text).toContain('<h1>Not allowed</h1>');
     expect((await stranger.send('/assets/dashboard.css')).status).toBe(200);
+
+    // An unknown path below the dashboard is the dashboard's 404 page, with its headers and its links.
+    for (const path of ['/nope', '/subscriptions/static-hooks/nope/deeper', '/assets/missing.css']) {
+      const missing = await admin.send(path);
+      expect(missing.status, path).toBe(404);
+      expect(missing.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(missing.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(missing.text).toContain('<h1>Not found</h1>');
+      expect(missing.text).toContain('href="/api/ops/webhooks/assets/dashboard.css"');
+    }
+    expect((await stranger.send('/nope')).status).toBe(403);
 
     // Pages are not API: an OpenAPI document of the application leaves them out.
     const document = SwaggerModule.createDocument(app!, new DocumentBuilder().build());
@@ -145,6 +204,105 @@ describe('WebhooksDashboardModule in an application of its own', () => {
     const bad = await carol.send('?page=0');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('page must be a whole number from 1');
+  });
+
+  it('rotates a secret: shown once from a sealed cookie; a planted cookie shows nothing', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }));
+    const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol' });
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const page = await carol.send(`/subscriptions/${subscription.id}`);
+    const rotated = await carol.send(`/subscriptions/${subscription.id}/rotate-secret`, { method: 'POST', form: { _csrf: token(page.text) } });
+    expect(rotated.headers.get('location')).toBe(`/webhooks/dashboard/subscriptions/${subscription.id}/secret`);
+    const cookie = rotated.headers.getSetCookie().find((c) => c.startsWith('webhooks_dashboard_new_secret='))!;
+    expect(decodeURIComponent(cookie)).not.toMatch(/whsec_|previousUntil/);
+    const shown = await carol.send(`/subscriptions/${subscription.id}/secret`);
+    expect(shown.text).toMatch(/<output id="new-secret" class="secret" data-copy>whsec_[A-Za-z0-9+/=]+<\/output>/);
+    expect((await carol.send(`/subscriptions/${subscription.id}/secret`)).text).toContain('shown once and is not shown again');
+
+    // A cookie someone else set (a sibling subdomain can) is not shown as the secret, even with a broken time.
+    for (const planted of [{ secret: 'whsec_planted', previousUntil: '2026-01-01T00:00:00Z' }, { secret: 'whsec_planted', previousUntil: 'garbage' }]) {
+      const response = await fetch(`${base}/webhooks/dashboard/subscriptions/${subscription.id}/secret`, {
+        headers: { 'x-viewer': 'carol-token', cookie: `webhooks_dashboard_new_secret=${encodeURIComponent(JSON.stringify(planted))}` },
+      });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text).not.toContain('whsec_planted');
+      expect(text).toContain('shown once and is not shown again');
+    }
+  });
+
+  it('searches deliveries without a list of ids for who sees everything, and in chunks of ids for the others', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }));
+    const manager = app!.get(WebhookSubscriptionManager);
+    const ids: string[] = [];
+    for (let i = 0; i < 1001; i++) ids.push((await manager.create({ url: `https://127.0.0.1:9/carol/${i}`, ownerId: 'carol' })).subscription.id);
+    // Carol's attempts fall into three chunks of ids (0, 600, 1000), published in turns; one of the static subscription's is not hers.
+    const publisher = app!.get(WebhookPublisher);
+    const hers: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const id of [ids[1000]!, ids[0]!, ids[600]!]) hers.push((await publisher.publishTo(id, 'order.created', { round })).id);
+    }
+    const staticAttempt = (await publisher.publishTo('static-hooks', 'order.created', {})).id;
+    const searches = vi.spyOn(app!.get(WebhookDeliveryManager), 'searchAttempts');
+    const listed = (html: string) => [...html.matchAll(/<th scope="row"><a href="\/webhooks\/dashboard\/deliveries\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const first = await carol.send('/deliveries?limit=10');
+    const newest = [...hers].sort().reverse();
+    expect(listed(first.text)).toEqual(newest.slice(0, 10));
+    const older = /href="\/webhooks\/dashboard\/deliveries\?limit=10&amp;before=([0-9a-f-]{36})" rel="next"/.exec(first.text)![1];
+    expect(listed((await carol.send(`/deliveries?limit=10&before=${older}`)).text)).toEqual(newest.slice(10));
+    expect(searches.mock.calls.length).toBeGreaterThanOrEqual(6);
+    for (const [search] of searches.mock.calls) expect(search!.subscriptionIds!.length).toBeLessThanOrEqual(500);
+    expect(new Set(searches.mock.calls.flatMap(([search]) => search!.subscriptionIds!))).toEqual(new Set(ids));
+
+    searches.mockClear();
+    const admin = new Client(`${base}/webhooks/dashboard`, 'admin-token');
+    expect(listed((await admin.send('/deliveries?limit=100')).text)).toEqual([staticAttempt, ...newest]);
+    expect(searches.mock.calls).toHaveLength(1);
+    expect(searches.mock.calls[0]![0]!.subscriptionIds).toBeUndefined();
+  });
+
+  it('follows a custom policy that grants attempts apart from their subscription', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }), { policy: AuditPolicy });
+    const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol', description: 'Carol’s hooks' });
+    const publisher = app!.get(WebhookPublisher);
+    const order = await publisher.publishTo(subscription.id, 'order.created', {});
+    const payroll = await publisher.publishTo(subscription.id, 'payroll.run', {});
+
+    // Carol sees her subscription, and of its recent deliveries only those the policy lets her see.
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const page = await carol.send(`/subscriptions/${subscription.id}`);
+    expect(page.text).toContain(`/deliveries/${order.id}"`);
+    expect(page.text).not.toContain(payroll.id);
+    expect((await carol.send(`/deliveries/${payroll.id}`)).status).toBe(404);
+
+    // The auditor sees the delivery, but not its subscription: no link to a page that would answer 404.
+    const auditor = new Client(`${base}/webhooks/dashboard`, 'auditor-token');
+    const delivery = await auditor.send(`/deliveries/${payroll.id}`);
+    expect(delivery.status).toBe(200);
+    expect(delivery.text).not.toContain(`href="/webhooks/dashboard/subscriptions/`);
+    expect(delivery.text).not.toContain('Carol’s hooks');
+    expect(delivery.text).toContain(`<code>${subscription.id}</code>`);
+    expect((await auditor.send(`/subscriptions/${subscription.id}`)).status).toBe(404);
+  });
+
+  it('reads forms an application parsed into raw bytes', async () => {
+    const base = await start(WebhooksDashboardModule.forRoot({ guard: HeaderGuard, imports: [ViewersModule], principal: (request: { viewer?: { id: string } }) => request.viewer ?? null }), { rawBodies: true });
+    const { subscription } = await app!.get(WebhookSubscriptionManager).create({ url: 'https://127.0.0.1:9/carol', ownerId: 'carol' });
+    const carol = new Client(`${base}/webhooks/dashboard`, 'carol-token');
+    const page = await carol.send(`/subscriptions/${subscription.id}`);
+    const deactivated = await carol.send(`/subscriptions/${subscription.id}/deactivate`, { method: 'POST', form: { _csrf: token(page.text) } });
+    expect(deactivated.status).toBe(303);
+    expect((await app!.get(WebhookSubscriptionManager).get(subscription.id))!.active).toBe(false);
+    // Raw bytes of another type are still refused.
+    const json = await fetch(`${base}/webhooks/dashboard/subscriptions/${subscription.id}/activate`, {
+      method: 'POST',
+      headers: { 'x-viewer': 'carol-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ _csrf: token(page.text) }),
+    });
+    expect(json.status).toBe(400);
+    expect(await json.text()).toContain('Send the form as application/x-www-form-urlencoded');
   });
 
   it('forRoot: a principal of null is refused with 403, and the default path is webhooks/dashboard', async () => {

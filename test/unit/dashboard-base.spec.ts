@@ -12,6 +12,8 @@ describe('the dashboard’s URL path, from the route the router matched', () => 
     ['/webhooks/webhooks/subscriptions/:id', 'webhooks', '/webhooks/webhooks'],
     ['/deliveries/deliveries/:id', 'deliveries', '/deliveries'],
     ['/a.b/assets/dashboard.css', 'a.b', '/a.b'],
+    // The catch-all that answers unknown paths with the dashboard's 404 page.
+    ['/api/ops/hooks/*path', 'ops/hooks', '/api/ops/hooks'],
   ])('%s mounted at %s → %s', (route, path, expected) => {
     expect(base(route, path)).toBe(expected);
   });

@@ -23,7 +23,7 @@ import type { AppConfig } from './config/app-config.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { METRICS_TOKEN } from './metrics/metrics-token.guard.js';
 import { DashboardLoginController } from './dashboard/dashboard-login.controller.js';
-import { DASHBOARD_PATH } from './dashboard/dashboard-session.js';
+import { DASHBOARD_PATH, LOGOUT_PATH } from './dashboard/dashboard-session.js';
 import { dashboardPrincipal, DashboardSessionGuard } from './dashboard/dashboard-session.guard.js';
 import { HEALTH_SETTINGS, HealthController } from './health/health.controller.js';
 import { CreateExampleOrders1764300100000 } from './orders/migrations/1764300100000-create-example-orders.js';
@@ -141,7 +141,7 @@ export class AppModule implements NestModule {
                 principal: dashboardPrincipal,
                 title: 'nest-webhooks example',
                 loginUrl: '/login',
-                logoutUrl: '/logout',
+                logoutUrl: `/${LOGOUT_PATH}`,
               }),
             ]
           : []),

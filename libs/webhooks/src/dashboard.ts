@@ -6,3 +6,4 @@
 export { WebhooksDashboardModule } from './dashboard/webhooks-dashboard.module.js';
 export type { WebhooksDashboardOptions, WebhooksDashboardModuleExtras } from './dashboard/dashboard.options.js';
 export { DASHBOARD_TEST_EVENT } from './dashboard/dashboard-actions.controller.js';
+export { DashboardCsrf } from './dashboard/dashboard-csrf.js';

@@ -2,6 +2,8 @@ import type { Request, Response } from 'express';
 
 /** Where the example mounts the dashboard, and where its session cookie is sent. */
 export const DASHBOARD_PATH = 'webhooks/dashboard';
+/** Sign-out sits below the dashboard's path: the browser sends the session and the form token's cookie only there. */
+export const LOGOUT_PATH = `${DASHBOARD_PATH}/logout`;
 const SESSION_COOKIE = 'webhooks_dashboard_session';
 const SESSION_SECONDS = 8 * 60 * 60;
 

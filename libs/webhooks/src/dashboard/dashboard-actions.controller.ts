@@ -9,11 +9,12 @@ import { WebhookDeliveryManager } from '../operations/webhook-delivery.manager.j
 import { WebhookPublisher } from '../publish/webhook-publisher.js';
 import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { DashboardAccess } from './dashboard-access.js';
-import type { DashboardExchange, DashboardIncoming } from './dashboard-exchange.js';
-import { DashboardRequests } from './dashboard-requests.js';
+import type { DashboardIncoming } from './dashboard-exchange.js';
+import { type ActionRequest, DashboardRequests } from './dashboard-requests.js';
 import { parseUtcDateTime } from './deliveries-filter.js';
 import { type Flash, setFlash } from './flash.js';
 import { keepForOneView, secretPath } from './one-time-secret.js';
+import { STATIC_SUBSCRIPTION_NOTE } from './pages/subscription-page.js';
 
 /** The event "Send test event" publishes. */
 export const DASHBOARD_TEST_EVENT = 'webhook.test';
@@ -27,6 +28,14 @@ interface ActionResult {
 /** Refusals an action explains on the page it came from, rather than as an error page. */
 const isRefusal = (error: unknown) =>
   error instanceof WebhookSubscriptionOperationError || error instanceof InvalidWebhookSubscriptionError || error instanceof BadRequestException;
+
+/**
+ * A static subscription's state and secret are each process's own: changed here, they would change in the
+ * serving process only, until its next restart.
+ */
+function refuseStatic(subscription: WebhookSubscription): void {
+  if (subscription.source === 'static') throw new WebhookSubscriptionOperationError(`${STATIC_SUBSCRIPTION_NOTE} Change them there.`);
+}
 
 /**
  * The dashboard's actions: POST forms with the CSRF field, answered by a redirect to a page with a message
@@ -47,6 +56,7 @@ export class DashboardActionsRoutes {
   @Post('subscriptions/:id/activate')
   activate(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     return this.onSubscription(request, response, id, async (s) => {
+      refuseStatic(s);
       const changed = await this.subscriptions.activate(s.id);
       return { flash: { kind: 'success', text: changed ? 'The subscription is active: it receives events again.' : 'The subscription was already active.' } };
     });
@@ -55,6 +65,7 @@ export class DashboardActionsRoutes {
   @Post('subscriptions/:id/deactivate')
   deactivate(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     return this.onSubscription(request, response, id, async (s) => {
+      refuseStatic(s);
       const changed = await this.subscriptions.deactivate(s.id);
       return { flash: { kind: 'success', text: changed ? 'The subscription is inactive: it receives no events, and its pending retries were cancelled.' : 'The subscription was already inactive.' } };
     });
@@ -62,7 +73,7 @@ export class DashboardActionsRoutes {
 
   @Post('subscriptions/:id/test')
   test(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
-    return this.onSubscription(request, response, id, async (s, exchange) => {
+    return this.onSubscription(request, response, id, async (s, { exchange }) => {
       const attempt = await this.publisher.publishTo(s.id, DASHBOARD_TEST_EVENT, {
         subscriptionId: s.id,
         message: 'This is a test event from the nest-webhooks dashboard.',
@@ -74,18 +85,19 @@ export class DashboardActionsRoutes {
 
   @Post('subscriptions/:id/rotate-secret')
   rotateSecret(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
-    return this.onSubscription(request, response, id, async (s, exchange) => {
+    return this.onSubscription(request, response, id, async (s, { exchange, principal }) => {
+      refuseStatic(s);
       const overlapMs = this.webhooks.secrets.rotationOverlapMs;
       const { secret } = await this.subscriptions.rotateSecret(s.id, overlapMs);
-      const previousUntil = new Date(this.clock.now().getTime() + overlapMs).toISOString();
-      keepForOneView(exchange, s.id, { secret, previousUntil });
+      const previousUntil = new Date(this.clock.now().getTime() + overlapMs);
+      keepForOneView(exchange, this.requests.keys, s.id, principal, { secret, previousUntil });
       return { flash: { kind: 'success', text: 'The signing secret was rotated.' }, location: exchange.base + secretPath(s.id) };
     });
   }
 
   @Post('subscriptions/:id/recover')
   recover(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
-    return this.onSubscription(request, response, id, async (s, exchange, form) => {
+    return this.onSubscription(request, response, id, async (s, { exchange, form }) => {
       const since = parseUtcDateTime(form.get('since') ?? '', 'Failed since');
       const recovered = await this.delivery.recoverFailedAttempts(s.id, since);
       const when = `${since.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -120,14 +132,15 @@ export class DashboardActionsRoutes {
     request: DashboardIncoming,
     response: ServerResponse,
     id: string,
-    act: (subscription: WebhookSubscription, exchange: DashboardExchange, form: URLSearchParams) => Promise<ActionResult>,
+    act: (subscription: WebhookSubscription, action: ActionRequest) => Promise<ActionResult>,
   ): Promise<void> {
-    const { exchange, principal, form } = await this.requests.action(request, response);
+    const action = await this.requests.action(request, response);
+    const { exchange, principal } = action;
     const subscription = await this.access.subscription(principal, id, 'update');
     const page = `${exchange.base}/subscriptions/${encodeURIComponent(subscription.id)}`;
     let result: ActionResult;
     try {
-      result = await act(subscription, exchange, form);
+      result = await act(subscription, action);
     } catch (error) {
       if (!isRefusal(error)) throw error;
       const message = error instanceof BadRequestException ? String((error.getResponse() as { message?: unknown }).message ?? error.message) : (error as Error).message;

@@ -27,6 +27,23 @@ interface CookieOptions {
   maxAge?: number;
 }
 
+/** The cookies of a request by name, each with every value sent, in order; a malformed value is left out. */
+export function readCookies(request: IncomingMessage): Map<string, string[]> {
+  const cookies = new Map<string, string[]>();
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at <= 0) continue;
+    try {
+      const value = decodeURIComponent(part.slice(at + 1).trim());
+      const key = part.slice(0, at).trim();
+      cookies.set(key, [...(cookies.get(key) ?? []), value]);
+    } catch {
+      // a malformed value is treated as absent
+    }
+  }
+  return cookies;
+}
+
 /**
  * One request and its response, at the level of Node's HTTP objects (the Express platform's request and
  * response are those): cookies in and out, forms, pages and redirects, each sent with the dashboard's
@@ -34,7 +51,7 @@ interface CookieOptions {
  */
 export class DashboardExchange {
   private readonly outgoingCookies: string[] = [];
-  private cookies: Map<string, string> | undefined;
+  private received: Map<string, string[]> | undefined;
 
   constructor(
     readonly request: DashboardIncoming,
@@ -52,22 +69,18 @@ export class DashboardExchange {
     return this.request.secure === true || (this.request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
   }
 
+  /** The value of cookie `name`: the first the browser sent (the one with the most specific path). */
   cookie(name: string): string | undefined {
-    if (!this.cookies) {
-      this.cookies = new Map();
-      for (const part of (this.request.headers.cookie ?? '').split(';')) {
-        const at = part.indexOf('=');
-        if (at <= 0) continue;
-        const key = part.slice(0, at).trim();
-        if (this.cookies.has(key)) continue; // the most specific path comes first
-        try {
-          this.cookies.set(key, decodeURIComponent(part.slice(at + 1).trim()));
-        } catch {
-          // a malformed value is treated as absent
-        }
-      }
-    }
-    return this.cookies.get(name);
+    return this.cookies(name)[0];
+  }
+
+  /**
+   * Every value of cookie `name`, in the order the browser sent them: a cookie of the same name set for a parent
+   * domain or a shorter path arrives beside the dashboard's own.
+   */
+  cookies(name: string): readonly string[] {
+    this.received ??= readCookies(this.request);
+    return this.received.get(name) ?? [];
   }
 
   setCookie(name: string, value: string, options: CookieOptions): void {
@@ -77,19 +90,24 @@ export class DashboardExchange {
     this.outgoingCookies.push(attributes.join('; '));
   }
 
-  /** The fields of a URL-encoded form: parsed here unless a body parser of the application already did. */
+  /**
+   * The fields of a URL-encoded form: parsed here unless a body parser of the application already did (into
+   * fields, or into the raw bytes when the application parses every body raw).
+   */
   async form(): Promise<URLSearchParams> {
     const { request } = this;
     if (request.readableEnded) {
       const body = request.body;
-      if (body && typeof body === 'object' && !Buffer.isBuffer(body)) {
+      if (Buffer.isBuffer(body)) {
+        this.requireForm(body.length);
+        return new URLSearchParams(body.toString('utf8'));
+      }
+      if (body && typeof body === 'object') {
         return new URLSearchParams(Object.entries(body as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
       }
       return new URLSearchParams(typeof body === 'string' ? body : '');
     }
-    const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') throw new BadRequestException('Send the form as application/x-www-form-urlencoded');
-    if (Number(request.headers['content-length'] ?? 0) > MAX_FORM_BYTES) throw new PayloadTooLargeException('The form is too large');
+    this.requireForm(Number(request.headers['content-length'] ?? 0));
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of request) {
@@ -98,6 +116,13 @@ export class DashboardExchange {
       chunks.push(chunk as Buffer);
     }
     return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  /** Refuses a body that is not a URL-encoded form, or one larger than a form of the dashboard gets. */
+  private requireForm(bytes: number): void {
+    const type = String(this.request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') throw new BadRequestException('Send the form as application/x-www-form-urlencoded');
+    if (bytes > MAX_FORM_BYTES) throw new PayloadTooLargeException('The form is too large');
   }
 
   /** Sends a page with the security headers and no caching (pages show live data, some of it once). */
@@ -142,8 +167,8 @@ export class DashboardExchange {
   }
 }
 
-/** The first segment of every dashboard route below its mount path. */
-const ROUTE_TAIL = String.raw`(?:/(?:subscriptions|deliveries|assets)(?:/.*)?)?$`;
+/** What every dashboard route has below its mount path: a first segment of its own, or the catch-all. */
+const ROUTE_TAIL = String.raw`(?:/(?:subscriptions|deliveries|assets)(?:/.*)?|/\*path)?$`;
 
 /**
  * The dashboard's URL path for a request: the registered route (global prefix included) up to the mount path,

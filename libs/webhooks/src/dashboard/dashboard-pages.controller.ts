@@ -3,15 +3,12 @@ import { BadRequestException, Get, Inject, Injectable, NotFoundException, Param,
 import { WebhookClock } from '../core/clock.js';
 import { WEBHOOKS_OPTIONS } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
-import { WebhookDeliveryManager } from '../operations/webhook-delivery.manager.js';
-import { WebhookSubscriptionManager } from '../subscriptions/webhook-subscription.manager.js';
 import { DashboardAccess } from './dashboard-access.js';
 import type { DashboardIncoming } from './dashboard-exchange.js';
 import { DashboardRequests } from './dashboard-requests.js';
 import { parseDeliveriesFilter } from './deliveries-filter.js';
 import { DashboardHealth } from './delivery-health.js';
 import { takeOneView } from './one-time-secret.js';
-import { subscriptionName } from './pages/components.js';
 import { deliveriesPage } from './pages/deliveries-page.js';
 import { deliveryPage } from './pages/delivery-page.js';
 import { secretPage } from './pages/secret-page.js';
@@ -34,8 +31,6 @@ export class DashboardPagesRoutes {
     private readonly requests: DashboardRequests,
     private readonly access: DashboardAccess,
     private readonly health: DashboardHealth,
-    private readonly delivery: WebhookDeliveryManager,
-    private readonly subscriptions: WebhookSubscriptionManager,
     private readonly clock: WebhookClock,
     @Inject(WEBHOOKS_OPTIONS) private readonly webhooks: ResolvedWebhooksOptions,
   ) {}
@@ -46,7 +41,7 @@ export class DashboardPagesRoutes {
     const { exchange, principal, context } = await this.requests.page(request, response, 'subscriptions');
     const page = pageParam === undefined ? 1 : Number(pageParam);
     if (!Number.isSafeInteger(page) || page < 1) throw new BadRequestException('page must be a whole number from 1');
-    const visible = await this.access.subscriptions(principal);
+    const visible = (await this.access.subscriptions(principal)).list;
     const shown = visible.slice((page - 1) * SUBSCRIPTIONS_PER_PAGE, page * SUBSCRIPTIONS_PER_PAGE);
     const rows = [];
     for (let i = 0; i < shown.length; i += HEALTH_BATCH) {
@@ -60,8 +55,11 @@ export class DashboardPagesRoutes {
   async subscription(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     const { exchange, principal, context } = await this.requests.page(request, response, 'subscriptions');
     const subscription = await this.access.subscription(principal, id, 'view');
+    const health = await this.health.of(subscription.id);
     const data = {
-      health: await this.health.of(subscription.id),
+      health,
+      // A custom policy may hide some of a subscription's attempts from a principal who sees the subscription.
+      recent: this.access.visibleAttempts(principal, health.recent, new Map([[subscription.id, subscription]])),
       rotationOverlapMs: this.webhooks.secrets.rotationOverlapMs,
       recoverSince: new Date(Math.floor((this.clock.now().getTime() - DAY_MS) / 1000) * 1000),
     };
@@ -73,7 +71,7 @@ export class DashboardPagesRoutes {
   async secret(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     const { exchange, principal, context } = await this.requests.page(request, response, 'subscriptions');
     const subscription = await this.access.subscription(principal, id, 'update');
-    exchange.page(200, secretPage(context, subscription, takeOneView(exchange, subscription.id)));
+    exchange.page(200, secretPage(context, subscription, takeOneView(exchange, this.requests.keys, subscription.id, principal)));
   }
 
   /** Deliveries across the principal's subscriptions: filters, newest first, a cursor to older pages. */
@@ -82,18 +80,14 @@ export class DashboardPagesRoutes {
     const { exchange, principal, context } = await this.requests.page(request, response, 'deliveries');
     const filter = parseDeliveriesFilter(query);
     const visible = await this.access.subscriptions(principal);
-    const byId = new Map(visible.map((s) => [s.id, s]));
+    const byId = new Map(visible.list.map((s) => [s.id, s]));
     // A subscription the principal may not see answers like one that does not exist.
     if (filter.subscriptionId !== undefined && !byId.has(filter.subscriptionId)) throw new NotFoundException();
-    const found = await this.delivery.searchAttempts({
-      subscriptionIds: filter.subscriptionId !== undefined ? [filter.subscriptionId] : [...byId.keys()],
-      status: filter.status,
-      eventName: filter.eventName,
-      since: filter.since,
-      until: filter.until,
-      before: filter.before,
-      limit: filter.limit + 1,
-    });
+    const found = await this.access.searchAttempts(
+      visible,
+      { status: filter.status, eventName: filter.eventName, since: filter.since, until: filter.until, before: filter.before, limit: filter.limit + 1 },
+      filter.subscriptionId !== undefined ? [filter.subscriptionId] : undefined,
+    );
     const page = found.slice(0, filter.limit);
     exchange.page(
       200,
@@ -101,7 +95,7 @@ export class DashboardPagesRoutes {
         filter,
         attempts: this.access.visibleAttempts(principal, page, byId),
         nextCursor: found.length > filter.limit ? page.at(-1)!.id : null,
-        subscriptions: new Map(visible.map((s) => [s.id, subscriptionName(s)])),
+        subscriptions: byId,
       }),
     );
   }
@@ -110,6 +104,16 @@ export class DashboardPagesRoutes {
   async attempt(@Req() request: DashboardIncoming, @Res() response: ServerResponse, @Param('id') id: string): Promise<void> {
     const { exchange, principal, context } = await this.requests.page(request, response, 'deliveries');
     const attempt = await this.access.attempt(principal, id, 'view');
-    exchange.page(200, deliveryPage(context, attempt, await this.subscriptions.get(attempt.subscriptionId)));
+    // Seeing an attempt does not always mean seeing its subscription (a custom policy may grant one without the other).
+    exchange.page(200, deliveryPage(context, attempt, await this.access.viewable(principal, attempt.subscriptionId)));
+  }
+
+  /**
+   * Any other path below the dashboard: the dashboard's 404 page with its headers, not the application's JSON.
+   * Declared last, so every other route comes first.
+   */
+  @Get('*path')
+  notFound(): never {
+    throw new NotFoundException();
   }
 }

@@ -5,6 +5,7 @@ import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ResolvedDashboardOptions } from './dashboard.options.js';
 import { dashboardBase, type DashboardIncoming, DashboardExchange } from './dashboard-exchange.js';
 import { checkCsrf, csrfToken } from './csrf.js';
+import { DashboardKeys } from './dashboard-keys.js';
 import { takeFlash } from './flash.js';
 import type { PageContext } from './pages/layout.js';
 
@@ -25,7 +26,11 @@ export interface ActionRequest {
 /** Opens every dashboard request the same way: its exchange, its principal (403 without one), its CSRF check. */
 @Injectable()
 export class DashboardRequests {
-  constructor(@Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions) {}
+  constructor(
+    @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
+    /** The server keys: form tokens, sealed cookies. */
+    readonly keys: DashboardKeys,
+  ) {}
 
   exchange(request: DashboardIncoming, response: ServerResponse): DashboardExchange {
     return new DashboardExchange(request, response, dashboardBase(request, this.options.path));
@@ -34,14 +39,14 @@ export class DashboardRequests {
   async page(request: DashboardIncoming, response: ServerResponse, section: PageContext['section']): Promise<PageRequest> {
     const exchange = this.exchange(request, response);
     const principal = await this.principal(exchange);
-    return { exchange, principal, context: this.context(exchange, section, csrfToken(exchange, principal)) };
+    return { exchange, principal, context: this.context(exchange, section, csrfToken(exchange, this.keys, principal)) };
   }
 
   async action(request: DashboardIncoming, response: ServerResponse): Promise<ActionRequest> {
     const exchange = this.exchange(request, response);
     const principal = await this.principal(exchange);
     const form = await exchange.form();
-    checkCsrf(exchange, principal, form);
+    checkCsrf(exchange, this.keys, principal, form);
     return { exchange, principal, form };
   }
 

@@ -16,7 +16,7 @@ export interface DeliveriesFilter {
 /** Page sizes the filter form offers. */
 export const PAGE_SIZES = [10, 25, 50, 100] as const;
 const STATUSES: readonly WebhookAttemptStatus[] = ['pending', 'successful', 'failed'];
-const ATTEMPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ATTEMPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** What a `datetime-local` input sends: a UTC time here, to the minute, second or millisecond. */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
 
@@ -48,7 +48,8 @@ export function parseDeliveriesFilter(query: Record<string, unknown>): Deliverie
   }
   const eventName = text(query, 'event');
   if (eventName !== undefined && eventName.length > 200) throw new BadRequestException('event must be at most 200 characters');
-  const before = text(query, 'before');
+  // Stores compare ids byte by byte and write them in lower case: an id typed in upper case means the same one.
+  const before = text(query, 'before')?.toLowerCase();
   if (before !== undefined && !ATTEMPT_ID.test(before)) throw new BadRequestException('before must be the cursor of a previous page (an attempt id)');
   const limitText = text(query, 'limit');
   const limit = limitText === undefined ? 25 : Number(limitText);

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ResolvedDashboardOptions, WebhooksDashboardOptions } from './dashboard.options.js';
 import { DashboardAccess } from './dashboard-access.js';
+import { DashboardCsrf } from './dashboard-csrf.js';
+import { DashboardKeys } from './dashboard-keys.js';
 import { DashboardRequests } from './dashboard-requests.js';
 import { DashboardHealth } from './delivery-health.js';
 import { ConfigurableDashboardModule, DASHBOARD_MODULE_OPTIONS, DASHBOARD_PATH } from './webhooks-dashboard.module-definition.js';
@@ -45,6 +47,9 @@ function resolveDashboardOptions(options: WebhooksDashboardOptions, path: string
     DashboardRequests,
     DashboardAccess,
     DashboardHealth,
+    DashboardKeys,
+    DashboardCsrf,
   ],
+  exports: [DashboardCsrf],
 })
 export class WebhooksDashboardModule extends ConfigurableDashboardModule {}

@@ -1,9 +1,11 @@
 /**
  * The dashboard's only script, served from `<path>/assets/dashboard.js`: a progressive enhancement. Every page
- * works without it; with it, a one-time secret gets a "Copy" button.
+ * works without it; with it, the message after an action takes the focus (so it is read out), and a one-time
+ * secret gets a "Copy" button.
  */
 export const DASHBOARD_JS = `
 (() => {
+  document.querySelector('.flash')?.focus();
   for (const source of document.querySelectorAll('[data-copy]')) {
     if (!navigator.clipboard) continue;
     const button = document.createElement('button');

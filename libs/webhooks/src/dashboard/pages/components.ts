@@ -4,11 +4,16 @@ import { redactUrl } from '../../send/redaction.js';
 import { CSRF_FIELD } from '../csrf.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 
+/** A time in UTC as the pages write it: `2026-01-31 14:30:00 UTC`. */
+export function timeText(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
 /** A time in UTC, readable and machine-readable. */
 export function time(date: Date | null | undefined, empty = 'Never'): SafeHtml {
   if (!date) return html`<span class="muted">${empty}</span>`;
-  const iso = date.toISOString();
-  return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC</time>`;
+  return html`<time datetime="${date.toISOString()}">${timeText(date)}</time>`;
 }
 
 const STATUS_LABELS: Record<WebhookAttemptStatus, { label: string; symbol: string }> = {
@@ -36,12 +41,31 @@ export function activeBadge(active: boolean): SafeHtml {
     : html`<span class="badge badge-inactive"><span aria-hidden="true">○</span> Inactive</span>`;
 }
 
+/** Since when every delivery has failed, for an active subscription; an inactive one is not failing, it is off. */
+export function failingSince(subscription: WebhookSubscription): SafeHtml {
+  return subscription.active ? time(subscription.failingSince, 'Not failing') : html`<span class="muted">—</span>`;
+}
+
 /** What a subscription is called on the pages: its description, else its URL's host and path (credentials masked). */
 export function subscriptionName(subscription: WebhookSubscription): string {
   if (subscription.description) return subscription.description;
   try {
     const url = new URL(redactUrl(subscription.url));
     return `${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    return subscription.id;
+  }
+}
+
+/**
+ * A subscription's name where text leaves the page (the `<title>` goes to history and bookmarks) or is read out
+ * of context (a list of choices): its description, else its URL's host only. Receivers such as Slack and Discord
+ * put the secret in the URL's path.
+ */
+export function subscriptionLabel(subscription: WebhookSubscription): string {
+  if (subscription.description) return subscription.description;
+  try {
+    return new URL(subscription.url).host;
   } catch {
     return subscription.id;
   }
@@ -83,16 +107,24 @@ export function details(pairs: ReadonlyArray<readonly [string, HtmlValue]>): Saf
   return html`<dl class="details">${pairs.map(([label, value]) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`)}</dl>`;
 }
 
-/** A body as stored; JSON is shown indented (the stored text is what was sent). */
+/**
+ * `body` indented, when it is compact JSON that reads back exactly as it was: a number beyond double precision,
+ * a repeated key or an escape would change on the way through `JSON.parse`, and then the body is shown as sent.
+ */
+function indentedJson(body: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed !== null && typeof parsed === 'object' && JSON.stringify(parsed) === body.trim() ? JSON.stringify(parsed, null, 2) : null;
+  } catch {
+    return null; // not JSON
+  }
+}
+
+/** A body as stored: compact JSON is indented when that loses nothing; anything else is shown as it was sent. */
 export function bodyBlock(id: string, label: string, body: string): SafeHtml {
   if (body === '') return html`<p class="muted">Empty body.</p>`;
-  let shown = body;
-  try {
-    shown = JSON.stringify(JSON.parse(body), null, 2);
-  } catch {
-    // not JSON: shown as it is
-  }
-  return html`<pre class="body" id="${id}" aria-label="${label}" tabindex="0"><code>${shown}</code></pre>`;
+  // A region that scrolls on its own, so it is focusable; a region is named (a bare <pre> may not take aria-label).
+  return html`<pre class="body" id="${id}" role="region" aria-label="${label}" tabindex="0"><code>${indentedJson(body) ?? body}</code></pre>`;
 }
 
 /** Header names and values as recorded (the library redacted the sensitive ones before storing them). */

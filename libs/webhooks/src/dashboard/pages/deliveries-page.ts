@@ -1,6 +1,8 @@
 import type { WebhookAttempt } from '../../core/webhook-attempt.js';
+import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import { type DeliveriesFilter, deliveriesQuery, PAGE_SIZES, toDateTimeLocal } from '../deliveries-filter.js';
 import { html, type SafeHtml } from '../html.js';
+import { subscriptionLabel, subscriptionName } from './components.js';
 import { deliveriesTable } from './delivery-rows.js';
 import { layout, type PageContext } from './layout.js';
 
@@ -10,8 +12,8 @@ export interface DeliveriesPageData {
   attempts: readonly WebhookAttempt[];
   /** The cursor of the next (older) page; `null` on the last page. */
   nextCursor: string | null;
-  /** Names of the subscriptions the principal may see, by id (the filter's choices). */
-  subscriptions: ReadonlyMap<string, string>;
+  /** The subscriptions the principal may see, by id (the filter's choices). */
+  subscriptions: ReadonlyMap<string, WebhookSubscription>;
 }
 
 const option = (value: string, label: string, selected: boolean) => html`<option value="${value}"${selected ? html` selected` : null}>${label}</option>`;
@@ -33,7 +35,7 @@ function filterForm(context: PageContext, data: DeliveriesPageData): SafeHtml {
     <label for="filter-subscription">Subscription</label>
     <select id="filter-subscription" name="subscription">
       ${option('', 'All subscriptions', !filter.subscriptionId)}
-      ${[...data.subscriptions].map(([id, name]) => option(id, name, filter.subscriptionId === id))}
+      ${[...data.subscriptions].map(([id, s]) => option(id, subscriptionLabel(s), filter.subscriptionId === id))}
     </select>
   </div>
   <div class="field">
@@ -70,7 +72,7 @@ export function deliveriesPage(context: PageContext, data: DeliveriesPageData): 
     id: 'deliveries-caption',
     caption: data.filter.before ? 'Deliveries, newest first (older page)' : 'Deliveries, newest first',
     empty: filtered ? 'No deliveries match these filters.' : 'No deliveries yet.',
-    subscriptions: data.subscriptions,
+    subscriptions: new Map([...data.subscriptions].map(([id, s]) => [id, subscriptionName(s)])),
   });
   return layout(context, 'Deliveries', html`<h1>Deliveries</h1>
 ${filterForm(context, data)}

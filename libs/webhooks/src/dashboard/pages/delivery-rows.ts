@@ -1,9 +1,12 @@
 import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 import { html, type SafeHtml } from '../html.js';
-import { outcome, statusBadge, tableRegion, time } from './components.js';
+import { outcome, statusBadge, tableRegion, time, timeText } from './components.js';
 import type { PageContext } from './layout.js';
 
-/** The columns of a deliveries table; `subscriptions` adds a column naming each attempt's subscription. */
+/**
+ * The columns of a deliveries table; `subscriptions` adds a column naming each attempt's subscription. Each row's
+ * link is named by its visible text (the time) first, then the event, so a voice command can use what is shown.
+ */
 export function deliveriesTable(
   context: PageContext,
   attempts: readonly WebhookAttempt[],
@@ -16,7 +19,7 @@ export function deliveriesTable(
       ? html`<td><a href="${context.base}/subscriptions/${encodeURIComponent(a.subscriptionId)}">${subscriptions.get(a.subscriptionId) ?? a.subscriptionId}</a></td>`
       : null;
     return html`<tr>
-  <th scope="row"><a href="${href}" aria-label="${`Delivery of ${a.eventName} at ${a.createdAt.toISOString()}`}">${time(a.createdAt)}</a></th>
+  <th scope="row"><a href="${href}" aria-label="${`${timeText(a.createdAt)}: delivery of ${a.eventName}`}">${time(a.createdAt)}</a></th>
   <td><code>${a.eventName}</code></td>
   ${subscription}
   <td>${statusBadge(a.status)}</td>

@@ -18,8 +18,9 @@ export interface PageContext {
 
 function flashMessage(flash: Flash | null): SafeHtml | null {
   if (!flash) return null;
-  // An error interrupts (role=alert); a confirmation is announced politely (role=status).
-  return html`<div class="flash flash-${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">
+  // An error interrupts (role=alert); a confirmation is announced politely (role=status). The script focuses it
+  // (tabindex=-1): a live region present on load is not always announced, the focused element is.
+  return html`<div class="flash flash-${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}" tabindex="-1">
   <p><strong>${flash.kind === 'error' ? 'Not done: ' : 'Done: '}</strong>${flash.text}${flash.link ? html` <a href="${flash.link.href}">${flash.link.label}</a>` : null}</p>
 </div>`;
 }

@@ -12,7 +12,7 @@ export function secretPage(context: PageContext, s: WebhookSubscription, reveale
   <p><strong>Copy this secret now: it is shown only this once.</strong> Give it to the receiver; it verifies deliveries with it.</p>
   <p><label for="new-secret">New signing secret</label></p>
   <output id="new-secret" class="secret" data-copy>${revealed.secret}</output>
-  <p>The previous secret keeps signing beside it until ${time(new Date(revealed.previousUntil))}.</p>
+  <p>The previous secret keeps signing beside it until ${time(revealed.previousUntil)}.</p>
 </div>`
     : html`<div class="card">
   <p>The new secret was shown once and is not shown again. If it was not copied, rotate the secret again.</p>

@@ -1,9 +1,10 @@
+import type { WebhookAttempt } from '../../core/webhook-attempt.js';
 import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import { redactUrl } from '../../send/redaction.js';
 import { type DeliveryHealth, RECENT_ATTEMPTS } from '../delivery-health.js';
 import { toDateTimeLocal } from '../deliveries-filter.js';
 import { html, type SafeHtml } from '../html.js';
-import { actionForm, details, milliseconds, subscriptionName, subscriptionStatus, time } from './components.js';
+import { actionForm, details, failingSince, milliseconds, subscriptionLabel, subscriptionName, subscriptionStatus, time } from './components.js';
 import { deliveriesTable } from './delivery-rows.js';
 import { layout, type PageContext } from './layout.js';
 import { successRate } from './subscriptions-page.js';
@@ -11,6 +12,8 @@ import { successRate } from './subscriptions-page.js';
 /** What the subscription page shows besides the subscription. */
 export interface SubscriptionPageData {
   health: DeliveryHealth;
+  /** The recent deliveries the principal may view (of `health.recent`). */
+  recent: readonly WebhookAttempt[];
   /** How long the previous secret keeps signing after a rotation. */
   rotationOverlapMs: number;
   /** The default of "recover failed since": a day ago. */
@@ -25,31 +28,54 @@ function overlap(ms: number): string {
   return hours >= 1 ? `${+hours.toFixed(1)} ${hours === 1 ? 'hour' : 'hours'}` : `${Math.round(ms / 60_000)} minutes`;
 }
 
-function actions(context: PageContext, s: WebhookSubscription, data: SubscriptionPageData): SafeHtml {
-  const at = `${context.base}/subscriptions/${encodeURIComponent(s.id)}`;
+/** Why a static subscription offers no activate, deactivate or rotate: the dashboard would change one process only. */
+export const STATIC_SUBSCRIPTION_NOTE = 'Declared in code: its state and secret come from each process’s configuration.';
+
+/** Deactivate or activate; for a static subscription, the note saying why not. */
+function toggleAction(context: PageContext, s: WebhookSubscription, at: string): SafeHtml {
+  if (s.source === 'static') {
+    return html`<div class="action">
+      <h3>State and signing secret</h3>
+      <p class="note">${STATIC_SUBSCRIPTION_NOTE} Change them there.</p>
+    </div>`;
+  }
   const toggle = s.active
     ? actionForm(`${at}/deactivate`, context.csrf, 'Deactivate', null, 'button button-danger')
     : actionForm(`${at}/activate`, context.csrf, 'Activate');
+  return html`<div class="action">
+      <h3>${s.active ? 'Stop deliveries' : 'Resume deliveries'}</h3>
+      <p>${s.active ? 'Deactivating keeps the history and cancels pending retries.' : 'Activating resets the failure counters.'}</p>
+      ${toggle}
+    </div>`;
+}
+
+function rotateAction(context: PageContext, s: WebhookSubscription, data: SubscriptionPageData, at: string): SafeHtml | null {
+  if (s.source === 'static') return null;
+  return html`<div class="action">
+      <h3>Signing secret</h3>
+      <p>The new secret is shown once. The current one keeps signing beside it for ${overlap(data.rotationOverlapMs)}.</p>
+      ${actionForm(`${at}/rotate-secret`, context.csrf, 'Rotate secret')}
+    </div>`;
+}
+
+/**
+ * The actions. A static subscription (declared in code) gets the test event and recovery only: they write
+ * attempts to the store like any published event, while its state and secret live in each process's memory.
+ */
+function actions(context: PageContext, s: WebhookSubscription, data: SubscriptionPageData): SafeHtml {
+  const at = `${context.base}/subscriptions/${encodeURIComponent(s.id)}`;
   const since = html`<label for="recover-since">Failed since (UTC)</label>
   <input id="recover-since" name="since" type="datetime-local" step="1" required value="${toDateTimeLocal(data.recoverSince)}">`;
   return html`<section aria-labelledby="actions-heading" class="card">
   <h2 id="actions-heading">Actions</h2>
   <div class="actions">
-    <div class="action">
-      <h3>${s.active ? 'Stop deliveries' : 'Resume deliveries'}</h3>
-      <p>${s.active ? 'Deactivating keeps the history and cancels pending retries.' : 'Activating resets the failure counters.'}</p>
-      ${toggle}
-    </div>
+    ${toggleAction(context, s, at)}
     <div class="action">
       <h3>Test the endpoint</h3>
       <p>Sends a <code>webhook.test</code> event to this subscription only.</p>
       ${actionForm(`${at}/test`, context.csrf, 'Send test event')}
     </div>
-    <div class="action">
-      <h3>Signing secret</h3>
-      <p>The new secret is shown once. The current one keeps signing beside it for ${overlap(data.rotationOverlapMs)}.</p>
-      ${actionForm(`${at}/rotate-secret`, context.csrf, 'Rotate secret')}
-    </div>
+    ${rotateAction(context, s, data, at)}
     <div class="action">
       <h3>Recover failed deliveries</h3>
       <p>Sends again, oldest first, every delivery that failed at or after this time.</p>
@@ -89,7 +115,7 @@ export function subscriptionPage(context: PageContext, s: WebhookSubscription, d
   ${details([
     [`Success rate (last ${RECENT_ATTEMPTS})`, successRate(health)],
     ['Last success', time(health.lastSuccessAt)],
-    ['Failing since', time(s.failingSince, 'Not failing')],
+    ['Failing since', failingSince(s)],
     ['Recent', `${health.successful} successful, ${health.failed} failed, ${health.pending} pending`],
   ])}
 </section>
@@ -97,8 +123,8 @@ export function subscriptionPage(context: PageContext, s: WebhookSubscription, d
 ${actions(context, s, data)}
 <section aria-labelledby="recent-heading">
   <h2 id="recent-heading">Recent deliveries</h2>
-  ${deliveriesTable(context, health.recent, { id: 'recent-caption', caption: 'This subscription’s recent deliveries, newest first', empty: 'No deliveries yet.' })}
+  ${deliveriesTable(context, data.recent, { id: 'recent-caption', caption: 'This subscription’s recent deliveries, newest first', empty: 'No deliveries yet.' })}
   <p><a href="${context.base}/deliveries?subscription=${encodeURIComponent(s.id)}">All deliveries of this subscription</a></p>
 </section>`;
-  return layout(context, subscriptionName(s), content);
+  return layout(context, subscriptionLabel(s), content);
 }

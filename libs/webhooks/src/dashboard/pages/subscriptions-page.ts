@@ -1,7 +1,7 @@
 import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import { type DeliveryHealth, RECENT_ATTEMPTS } from '../delivery-health.js';
 import { html, type SafeHtml } from '../html.js';
-import { subscriptionName, subscriptionStatus, tableRegion, time } from './components.js';
+import { failingSince, subscriptionName, subscriptionStatus, tableRegion, time } from './components.js';
 import { layout, type PageContext } from './layout.js';
 
 /** A subscription on the overview, with its health. */
@@ -26,7 +26,7 @@ function row(context: PageContext, { subscription: s, health }: SubscriptionRow)
   <td>${subscriptionStatus(s)}</td>
   <td>${successRate(health)}</td>
   <td>${time(health.lastSuccessAt)}</td>
-  <td>${time(s.failingSince, 'Not failing')}</td>
+  <td>${failingSince(s)}</td>
   <td>${s.events.join(', ')}</td>
 </tr>`;
 }
@@ -53,7 +53,8 @@ function pagination(context: PageContext, { page, pages }: SubscriptionsPageData
 export function subscriptionsPage(context: PageContext, data: SubscriptionsPageData): SafeHtml {
   const { all } = data;
   const inactive = all.filter((s) => !s.active).length;
-  const failing = all.filter((s) => s.failingSince !== null).length;
+  // An inactive subscription gets no deliveries: its last failing-since time says nothing about now.
+  const failing = all.filter((s) => s.active && s.failingSince !== null).length;
   const summary =
     all.length === 0
       ? null
