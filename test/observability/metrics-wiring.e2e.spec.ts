@@ -5,8 +5,9 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import { register as globalRegistry, Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebhookDeliveryManager, WebhookPublisher, WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
+import { WebhookStore } from 'nest-webhooks/extensions';
 import { WebhookMetrics, WebhooksMetricsModule } from 'nest-webhooks/metrics';
 import { parsePrometheusText, sumOf } from '../support/prometheus.js';
 import { TestReceiver } from '../support/receiver.js';
@@ -118,11 +119,39 @@ describe('WebhooksMetricsModule in an application', () => {
     expect(samples.some((s) => s.name.startsWith('webhooks_'))).toBe(false);
   });
 
+  it('answers a scrape while the store hangs (store_up 0, the outbox gauges as last read), and reads the store again once it answers', async () => {
+    const { url } = await receiver();
+    const app = await appWith({ scrapeTimeoutMs: 200 });
+    await deliver(app, url, 1);
+    expect(sumOf(await scrape(app), 'webhooks_store_up')).toBe(1);
+
+    // The store stops answering (a pool exhausted, a partition): the outbox query neither resolves nor rejects.
+    const hung = vi.spyOn(app.get(WebhookStore), 'outboxStats').mockImplementation(() => new Promise(() => {}));
+    await app.get(WebhookPublisher).publish('order.created', { late: true });
+    await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
+    for (const _ of [1, 2]) {
+      const samples = await scrape(app);
+      expect(sumOf(samples, 'webhooks_store_up')).toBe(0);
+      expect(sumOf(samples, 'webhooks_outbox_pending')).toBe(0);
+      expect(sumOf(samples, 'webhooks_tries_total', { outcome: 'successful' })).toBe(2);
+    }
+    // Each scrape asked again instead of waiting on the hung query.
+    expect(hung).toHaveBeenCalledTimes(2);
+
+    hung.mockRestore();
+    const recovered = await scrape(app);
+    expect(sumOf(recovered, 'webhooks_store_up')).toBe(1);
+    expect(sumOf(recovered, 'webhooks_subscriptions', { state: 'active' })).toBe(1);
+  });
+
   it('says what is missing without WebhooksModule, and refuses a bad prefix or path', async () => {
     const alone = (await Test.createTestingModule({ imports: [WebhooksMetricsModule.forRoot({})] }).compile()).createNestApplication({ logger: false });
     await expect(alone.init()).rejects.toThrow(/WebhooksMetricsModule needs WebhooksModule\.forRoot\(\.\.\.\) in the same application/);
     await expect(createWebhooksApp({ imports: [WebhooksMetricsModule.forRoot({ prefix: 'web-hooks' }) as never] })).rejects.toThrow(
       /prefix "web-hooks" is not a valid start of a Prometheus metric name/,
+    );
+    await expect(createWebhooksApp({ imports: [WebhooksMetricsModule.forRoot({ scrapeTimeoutMs: 0 }) as never] })).rejects.toThrow(
+      /scrapeTimeoutMs must be a positive number of milliseconds, not 0/,
     );
     expect(() => WebhooksMetricsModule.forRoot({ path: 'metrics?x=1' })).toThrow(/path "metrics\?x=1" is not a route path/);
   });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { answerWithin } from '../core/answer-within.js';
 import { describeError } from '../core/describe-error.js';
 import { findWebhookServices, type WebhookServices } from '../operations/webhook-services.js';
 import type { OutboxStats } from '../storage/webhook-store.js';
@@ -49,18 +50,5 @@ export class WebhooksHealthIndicator {
       maxClaimAgeMs: options.maxClaimAgeMs ?? Math.max(30_000, 5 * webhooks.delivery.pollIntervalMs),
     });
     return problems.length === 0 ? indicator.up({ ...details }) : indicator.down({ message: problems.join('; '), ...details });
-  }
-}
-
-/** `work`, or a rejection once `timeoutMs` passed without an answer. */
-async function answerWithin<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { describeError } from '../core/describe-error.js';
+import { SharedRead } from '../core/shared-read.js';
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import type { WebhookServices } from '../operations/webhook-services.js';
 import type { OutboxStats } from '../storage/webhook-store.js';
@@ -7,7 +8,7 @@ import type { OutboxStats } from '../storage/webhook-store.js';
 /** A subscription's state as the metrics count it: `failing` is active with every delivery failing lately. */
 export type SubscriptionState = 'active' | 'failing' | 'inactive';
 
-/** What one scrape reads from the store; a part that could not be read is `null`. */
+/** What one scrape reads from the store; a part that could not be read in time is `null`. */
 export interface ScrapeSnapshot {
   outbox: OutboxStats | null;
   subscriptions: Record<SubscriptionState, number> | null;
@@ -25,14 +26,24 @@ export function subscriptionState(subscription: WebhookSubscription): Subscripti
 
 /**
  * The store reads behind the scrape-time gauges. Every gauge of one scrape shares one read (prom-client collects
- * them concurrently), so a scrape costs one outbox query and one pass over the subscriptions.
+ * them concurrently), so a scrape costs one outbox query and one pass over the subscriptions. Each read is bounded
+ * by `timeoutMs`: prom-client waits for every gauge, so a store that hangs would otherwise hang every scrape.
  */
 export class ScrapeReads {
   private readonly logger = new Logger('WebhookMetrics');
   private current: Promise<ScrapeSnapshot> | null = null;
+  private readonly outbox: SharedRead<OutboxStats>;
+  private readonly subscriptions: SharedRead<Record<SubscriptionState, number>>;
 
-  constructor(private readonly services: WebhookServices) {}
+  constructor(
+    private readonly services: WebhookServices,
+    private readonly timeoutMs: number,
+  ) {
+    this.outbox = new SharedRead(() => services.delivery.outboxStats());
+    this.subscriptions = new SharedRead(() => this.countSubscriptions());
+  }
 
+  /** This scrape's snapshot; it settles within `timeoutMs` whatever the store does. */
   read(): Promise<ScrapeSnapshot> {
     this.current ??= this.load().finally(() => {
       this.current = null;
@@ -42,8 +53,8 @@ export class ScrapeReads {
 
   private async load(): Promise<ScrapeSnapshot> {
     const [outbox, subscriptions] = await Promise.all([
-      this.services.delivery.outboxStats().catch((error: unknown) => this.failed('the outbox', error)),
-      this.countSubscriptions().catch((error: unknown) => this.failed('the subscriptions', error)),
+      this.outbox.read(this.timeoutMs).catch((error: unknown) => this.failed('the outbox', error)),
+      this.subscriptions.read(this.timeoutMs).catch((error: unknown) => this.failed('the subscriptions', error)),
     ]);
     return { outbox, subscriptions, now: this.services.clock.now() };
   }

@@ -64,7 +64,7 @@ export class WebhookMetricSet {
       for (const state of Object.keys(subscriptions) as SubscriptionState[]) this.set({ state }, subscriptions[state]);
     };
     this.gauge('subscriptions', 'Subscriptions by state: active, failing (active, every delivery failing lately) and inactive', states, ['state']);
-    this.gauge('store_up', '1 when the store answered the reads of this scrape, else 0 (the outbox and subscription gauges then keep their last values)', async function () {
+    this.gauge('store_up', '1 when the store answered the reads of this scrape in time (scrapeTimeoutMs), else 0 (the outbox and subscription gauges then keep their last values)', async function () {
       const { outbox, subscriptions } = await reads.read();
       this.set(outbox && subscriptions ? 1 : 0);
     });

@@ -24,6 +24,11 @@ export interface WebhooksMetricsOptions {
    * small fixed set, as every name is a time series of its own. @default false
    */
   eventLabel?: boolean;
+  /**
+   * How long a scrape waits for each store read behind its gauges (the outbox, the subscriptions). A read that takes
+   * longer leaves those gauges at their last values and `<prefix>store_up` at 0 for that scrape. @default 2000
+   */
+  scrapeTimeoutMs?: number;
 }
 
 /** The options with their defaults. */
@@ -48,5 +53,11 @@ export function resolveMetricsOptions(options: WebhooksMetricsOptions): Resolved
       deliveryLatency: options.buckets?.deliveryLatency ?? DELIVERY_LATENCY_BUCKETS,
     },
     eventLabel: options.eventLabel ?? false,
+    scrapeTimeoutMs: positive('scrapeTimeoutMs', options.scrapeTimeoutMs ?? 2000),
   };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`WebhooksMetricsModule: ${name} must be a positive number of milliseconds, not ${String(value)}`);
+  return value;
 }
