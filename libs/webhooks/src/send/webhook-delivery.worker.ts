@@ -76,13 +76,13 @@ export class WebhookDeliveryWorker {
     }
   }
 
-  /** A try in its span (when something traces). */
+  /** A try in its span, active while the try runs (when something traces; tracing never throws here). */
   private async sendTry(attempt: WebhookAttempt, subscription: WebhookSubscription, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     const span = this.tracing.startTry(attempt);
     if (!span) return this.trySend(attempt, subscription, null, signal, requestDone);
     let updated: WebhookAttempt | null;
     try {
-      updated = await this.trySend(attempt, subscription, span, signal, requestDone);
+      updated = await span.run(() => this.trySend(attempt, subscription, span, signal, requestDone));
     } catch (error) {
       span.end(null, error);
       throw error;
@@ -149,15 +149,10 @@ export class WebhookDeliveryWorker {
 
     if (request && !failure) {
       try {
-        response = await this.transport.send(
-          { method: request.method, url: request.url, headers: request.headers, body: request.body },
-          {
-            timeoutMs: this.options.delivery.timeoutMs,
-            connectTimeoutMs: this.options.delivery.connectTimeoutMs,
-            maxResponseBytes: this.options.delivery.maxStoredResponseBytes,
-            signal,
-          },
-        );
+        const { method, url, headers, body } = request;
+        const { timeoutMs, connectTimeoutMs, maxStoredResponseBytes: maxResponseBytes } = this.options.delivery;
+        const send = () => this.transport.send({ method, url, headers, body }, { timeoutMs, connectTimeoutMs, maxResponseBytes, signal });
+        response = await (span ? span.request(send) : send());
       } catch (error) {
         const code = error instanceof WebhookTransportError ? error.code : 'unknown';
         if (code === 'aborted') return null; // shutdown: the claim is released and the try happens later.
