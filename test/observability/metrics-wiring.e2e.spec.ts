@@ -144,6 +144,26 @@ describe('WebhooksMetricsModule in an application', () => {
     expect(sumOf(recovered, 'webhooks_subscriptions', { state: 'active' })).toBe(1);
   });
 
+  it('counts subscriptions by state with one grouped store query per scrape, static ones from memory', async () => {
+    const app = await createWebhooksApp({
+      webhooks: { subscriptions: [{ url: 'https://static.example.com/hook', events: ['order.*'] }] },
+      imports: [WebhooksMetricsModule.forRoot({}) as never],
+    });
+    cleanups.push(() => app.close());
+    const subscriptions = app.get(WebhookSubscriptionManager);
+    await subscriptions.create({ url: 'https://a.example.com/hook', events: ['order.*'] });
+    const { subscription } = await subscriptions.create({ url: 'https://b.example.com/hook', events: ['order.*'] });
+    await subscriptions.deactivate(subscription.id);
+    const store = app.get(WebhookStore);
+    const listed = vi.spyOn(store, 'listSubscriptions');
+    const counted = vi.spyOn(store, 'countSubscriptions');
+    const samples = await scrape(app);
+    expect(sumOf(samples, 'webhooks_subscriptions', { state: 'active' })).toBe(2);
+    expect(sumOf(samples, 'webhooks_subscriptions', { state: 'inactive' })).toBe(1);
+    expect(counted).toHaveBeenCalledTimes(1);
+    expect(listed).not.toHaveBeenCalled();
+  });
+
   it('says what is missing without WebhooksModule, and refuses a bad prefix or path', async () => {
     const alone = (await Test.createTestingModule({ imports: [WebhooksMetricsModule.forRoot({})] }).compile()).createNestApplication({ logger: false });
     await expect(alone.init()).rejects.toThrow(/WebhooksMetricsModule needs WebhooksModule\.forRoot\(\.\.\.\) in the same application/);
