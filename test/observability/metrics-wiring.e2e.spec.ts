@@ -7,10 +7,12 @@ import { Test } from '@nestjs/testing';
 import { register as globalRegistry, Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebhookDeliveryManager, WebhookPublisher, WebhooksModule, WebhookSubscriptionManager } from 'nest-webhooks';
-import { WebhookStore } from 'nest-webhooks/extensions';
+import { WebhookClock, WebhookStore } from 'nest-webhooks/extensions';
+import { SubscriptionRegistry } from '../../libs/webhooks/src/subscriptions/subscription-registry.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { WebhookMetrics, WebhooksMetricsModule } from 'nest-webhooks/metrics';
 import { parsePrometheusText, sumOf } from '../support/prometheus.js';
-import { TestReceiver } from '../support/receiver.js';
+import { ok, TestReceiver } from '../support/receiver.js';
 import { createWebhooksApp, loopbackDestinations } from '../support/webhooks-app.js';
 
 describe('WebhooksMetricsModule in an application', () => {
@@ -162,6 +164,41 @@ describe('WebhooksMetricsModule in an application', () => {
     expect(sumOf(samples, 'webhooks_subscriptions', { state: 'inactive' })).toBe(1);
     expect(counted).toHaveBeenCalledTimes(1);
     expect(listed).not.toHaveBeenCalled();
+  });
+
+  it('counts attempts cancelled by a deactivation or a delete apart, and resolves the ones a worker cancels', async () => {
+    const failing = await TestReceiver.start({ responder: ok(500) });
+    cleanups.push(() => failing.close());
+    const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
+    const app = await createWebhooksApp({
+      webhooks: { delivery: { retrySchedule: [1000, 1000], retryJitter: 0, overloadDelayMs: 0, pollIntervalMs: 60_000 } },
+      overrides: [{ provide: WebhookClock, useValue: clock }],
+      imports: [WebhooksMetricsModule.forRoot({}) as never],
+    });
+    cleanups.push(() => app.close());
+    const subscriptions = app.get(WebhookSubscriptionManager);
+    const delivery = app.get(WebhookDeliveryManager);
+    const [a, b, c] = await Promise.all(['/a', '/b', '/c'].map(async (path) => (await subscriptions.create({ url: failing.url + path, events: ['order.*'] })).subscription));
+    await app.get(WebhookPublisher).publish('order.created', { id: 1 });
+    await delivery.waitForPendingDeliveries();
+    // Each has a retry pending. a is deactivated and b deleted: their retries are cancelled without a try.
+    await subscriptions.deactivate(a!.id);
+    await subscriptions.delete(b!.id);
+    // c goes inactive where the worker sees it but its retry stays pending (as when another process deactivated it
+    // while this one held the attempt): the worker's try cancels it.
+    const store = app.get(WebhookStore);
+    app.get(SubscriptionRegistry).applyOwn((await store.updateSubscription(c!.id, { active: false }))!);
+    clock.advance(1000);
+    await delivery.processDueAttempts();
+    await delivery.waitForPendingDeliveries();
+
+    const samples = await scrape(app);
+    expect(sumOf(samples, 'webhooks_attempts_cancelled_total', { reason: 'manual' })).toBe(1);
+    expect(sumOf(samples, 'webhooks_attempts_cancelled_total', { reason: 'deleted' })).toBe(1);
+    expect(sumOf(samples, 'webhooks_tries_total', { outcome: 'failed', error_code: 'cancelled' })).toBe(1);
+    expect(sumOf(samples, 'webhooks_attempts_resolved_total', { status: 'failed' })).toBe(1);
+    expect(failing.requests).toHaveLength(3);
+    expect(sumOf(samples, 'webhooks_outbox_pending')).toBe(0);
   });
 
   it('says what is missing without WebhooksModule, and refuses a bad prefix or path', async () => {

@@ -26,7 +26,11 @@ export class WebhookAttemptTriedEvent {
 
 /** Payload of `webhooks.subscription.created/updated/deleted/activated`. */
 export class WebhookSubscriptionEvent {
-  constructor(readonly subscription: WebhookSubscription) {}
+  constructor(
+    readonly subscription: WebhookSubscription,
+    /** For `deleted`: the pending attempts that went with it, never sent (0 for the other events). */
+    readonly cancelledAttempts = 0,
+  ) {}
 }
 
 /**
@@ -48,6 +52,8 @@ export class WebhookSubscriptionDeactivatedEvent {
   constructor(
     readonly subscription: WebhookSubscription,
     readonly reason: WebhookDeactivationReason,
+    /** Pending attempts the deactivation cancelled: resolved as failed without a try (and without an attempt event). */
+    readonly cancelledAttempts = 0,
   ) {}
 }
 

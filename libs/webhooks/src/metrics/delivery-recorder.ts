@@ -1,4 +1,4 @@
-import type { WebhookAttemptResolvedEvent, WebhookAttemptTriedEvent, WebhookSubscriptionDeactivatedEvent } from '../core/webhook-events.js';
+import type { WebhookAttemptResolvedEvent, WebhookAttemptTriedEvent, WebhookSubscriptionDeactivatedEvent, WebhookSubscriptionEvent } from '../core/webhook-events.js';
 import { WebhookEvents } from '../core/webhooks.constants.js';
 import type { WebhookTransportErrorCode } from '../send/transport/webhook-transport.js';
 import type { WebhookMetricSet } from './webhook-metric-set.js';
@@ -38,8 +38,16 @@ export class DeliveryRecorder {
       case WebhookEvents.AttemptSucceeded:
       case WebhookEvents.AttemptFailed:
         return this.resolved(event as WebhookAttemptResolvedEvent);
-      case WebhookEvents.SubscriptionDeactivated:
-        this.metrics.deactivations.inc({ reason: (event as WebhookSubscriptionDeactivatedEvent).reason });
+      case WebhookEvents.SubscriptionDeactivated: {
+        const { reason, cancelledAttempts } = event as WebhookSubscriptionDeactivatedEvent;
+        this.metrics.deactivations.inc({ reason });
+        if (cancelledAttempts > 0) this.metrics.cancelled.inc({ reason }, cancelledAttempts);
+        return;
+      }
+      case WebhookEvents.SubscriptionDeleted: {
+        const { cancelledAttempts } = event as WebhookSubscriptionEvent;
+        if (cancelledAttempts > 0) this.metrics.cancelled.inc({ reason: 'deleted' }, cancelledAttempts);
+      }
     }
   }
 

@@ -20,6 +20,7 @@ export class WebhookMetricSet {
   readonly tryDuration: Histogram<string>;
   readonly deliveryLatency: Histogram<string>;
   readonly deactivations: Counter<string>;
+  readonly cancelled: Counter<string>;
   private readonly names: string[] = [];
 
   constructor(
@@ -39,6 +40,11 @@ export class WebhookMetricSet {
     this.tryDuration = this.histogram('try_duration_seconds', 'Duration of tries that sent a request, by HTTP status class (none: no answer)', ['status_class', ...event], tryDuration);
     this.deliveryLatency = this.histogram('delivery_latency_seconds', "From an attempt's creation (its event committed) to its successful try, retries included", event, deliveryLatency);
     this.deactivations = this.counter('subscription_deactivations_total', 'Subscriptions deactivated, by reason', ['reason']);
+    this.cancelled = this.counter(
+      'attempts_cancelled_total',
+      'Pending attempts cancelled without a try when their subscription was deactivated (by the reason) or deleted (reason="deleted")',
+      ['reason'],
+    );
 
     this.gauge('outbox_pending', 'Attempts waiting to be sent or retried, across every process sharing the store', async function () {
       const { outbox } = await reads.read();

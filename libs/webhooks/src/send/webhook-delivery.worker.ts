@@ -68,7 +68,12 @@ export class WebhookDeliveryWorker {
       // A static subscription inactive here may be active in another process sharing the store: leave it to that one
       // (the claim runs out; this process's claims leave it out).
       if (subscription?.source === 'static' && !subscription.active && this.store.shared) return null;
-      if (!subscription || !subscription.active) return await this.cancel(attempt, AttemptMessages.Cancelled, 'cancelled', null, subscription ?? undefined);
+      if (!subscription || !subscription.active) {
+        // A try that ends the attempt: announced as resolved like any other (a deleted subscription took its attempts).
+        const cancelled = await this.cancel(attempt, AttemptMessages.Cancelled, 'cancelled', null, subscription ?? undefined);
+        if (cancelled && subscription) this.announceResolved(cancelled, subscription);
+        return cancelled;
+      }
       return await this.sendTry(attempt, subscription, signal, requestDone);
     } catch (error) {
       this.logger.error(`Delivery bookkeeping of attempt ${attempt.id} failed: ${describeError(error)}`);
