@@ -21,6 +21,8 @@ export class WebhookAttemptTriedEvent {
     readonly tried: WebhookAttemptTry,
     readonly subscription: WebhookSubscription,
     readonly outcome: 'successful' | 'retrying' | 'failed',
+    /** Whether the try sent a request; `false` when it ended before any (a cancelled attempt, a refused address). */
+    readonly requestSent = true,
   ) {}
 }
 

@@ -152,8 +152,10 @@ export class WebhookDeliveryWorker {
           : { message: AttemptMessages.LocalError, errorCode: 'dialect', retryable: false, error };
     }
 
+    let requestSent = false;
     if (request && !failure) {
       try {
+        requestSent = true;
         const { method, url, headers, body } = request;
         const { timeoutMs, connectTimeoutMs, maxStoredResponseBytes: maxResponseBytes } = this.options.delivery;
         const send = () => this.transport.send({ method, url, headers, body }, { timeoutMs, connectTimeoutMs, maxResponseBytes, signal });
@@ -217,7 +219,7 @@ export class WebhookDeliveryWorker {
     };
     const updated = await this.store.recordTry(attempt, result, now);
     if (!updated) return null;
-    this.announceTried(updated, result, subscription);
+    this.announceTried(updated, result, subscription, requestSent);
 
     // A success with no failure streak to clear is the common case and needs no bookkeeping.
     if (!succeeded || subscription.failingSince !== null) await this.health.afterTry(subscription, succeeded);
@@ -234,9 +236,9 @@ export class WebhookDeliveryWorker {
     this.announceResolved(attempt, this.registry.active(subscription.id) ?? (await this.latest(subscription)));
   }
 
-  private announceTried(attempt: WebhookAttempt, result: AttemptTryResult, subscription: WebhookSubscription): void {
+  private announceTried(attempt: WebhookAttempt, result: AttemptTryResult, subscription: WebhookSubscription, requestSent: boolean): void {
     const outcome = result.status === 'successful' ? 'successful' : result.status === 'pending' ? 'retrying' : 'failed';
-    this.events.emit(WebhookEvents.AttemptTried, new WebhookAttemptTriedEvent(attempt, result.try, subscription, outcome));
+    this.events.emit(WebhookEvents.AttemptTried, new WebhookAttemptTriedEvent(attempt, result.try, subscription, outcome, requestSent));
   }
 
   private announceResolved(attempt: WebhookAttempt, subscription: WebhookSubscription): void {
@@ -266,7 +268,7 @@ export class WebhookDeliveryWorker {
       exception,
     };
     const updated = await this.store.recordTry(attempt, result, now);
-    if (updated && subscription) this.announceTried(updated, result, subscription);
+    if (updated && subscription) this.announceTried(updated, result, subscription, false);
     return updated;
   }
 }
