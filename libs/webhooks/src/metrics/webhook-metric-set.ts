@@ -46,6 +46,8 @@ export class WebhookMetricSet {
       ['reason'],
     );
 
+    if (!options.eventLabel) this.initializeSeries();
+
     this.gauge('outbox_pending', 'Attempts waiting to be sent or retried, across every process sharing the store', async function () {
       const { outbox } = await reads.read();
       if (outbox) this.set(outbox.pending);
@@ -74,6 +76,17 @@ export class WebhookMetricSet {
       const { outbox, subscriptions } = await reads.read();
       this.set(outbox && subscriptions ? 1 : 0);
     });
+  }
+
+  /**
+   * The series alerts divide by exist from the start at 0, so a rate over them is 0, not "no data", before the first
+   * delivery (with the event label, the series are the events', known only as they come).
+   */
+  private initializeSeries(): void {
+    for (const status of ['successful', 'failed']) this.resolved.inc({ status }, 0);
+    for (const [outcome, status_class] of [['successful', '2xx'], ['retrying', '5xx'], ['failed', '4xx']]) {
+      this.tries.inc({ outcome, status_class, error_code: 'none' }, 0);
+    }
   }
 
   /** Takes the metrics out of the registry (the application stops; a shared registry stays usable). */
