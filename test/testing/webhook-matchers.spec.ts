@@ -18,6 +18,7 @@ function webhook(type: string, data: unknown, verified = true): ReceivedWebhook 
     verified,
     verificationError: verified ? null : 'no signature matches the secrets',
     status: 200,
+    responderError: null,
     receivedAt: new Date(),
   };
 }
