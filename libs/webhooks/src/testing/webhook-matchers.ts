@@ -63,7 +63,11 @@ export function checkReceivedTimes(received: unknown, eventType: string, times: 
   const count = matching(webhooks, eventType).length;
   return {
     pass: count === times,
-    message: () => `expected ${eventType} ${times} time(s)${count === times ? ' not to be the count' : ''}, received it ${count} time(s):\n${summary(webhooks)}`,
+    // When it passes, the message is for `.not`.
+    message: () =>
+      count === times
+        ? `expected ${eventType} not to be received exactly ${times} time(s), but it was:\n${summary(webhooks)}`
+        : `expected ${eventType} ${times} time(s), received it ${count} time(s):\n${summary(webhooks)}`,
   };
 }
 
