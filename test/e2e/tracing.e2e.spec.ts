@@ -1,12 +1,14 @@
-import type { INestApplication } from '@nestjs/common';
+import { Injectable, type INestApplication, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncHooksContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { isTracingSuppressed } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebhookDeliveryManager, WebhookPublisher, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
-import { WebhookClock } from 'nest-webhooks/extensions';
+import { WebhookClock, WebhookTransport, type WebhookTransportResponse } from 'nest-webhooks/extensions';
 import { FakeClock } from '../support/fake-clock.js';
 import { FakeResolver } from '../support/fake-resolver.js';
 import { sequence, TestReceiver } from '../support/receiver.js';
@@ -37,10 +39,10 @@ describe('tracing through @opentelemetry/api', () => {
   });
 
   /** An app with one subscription on a receiver answering 503 then 200; one retry, a minute later on the clock. */
-  async function start(webhooks: WebhooksModuleOptions = {}, store: StoreKind = 'memory') {
+  async function start(webhooks: WebhooksModuleOptions = {}, store: StoreKind = 'memory', responder = sequence(503, 200)) {
     const database = await storeFor(store);
     if (database) cleanups.push(() => database.drop());
-    const receiver = await TestReceiver.start({ responder: sequence(503, 200) });
+    const receiver = await TestReceiver.start({ responder });
     cleanups.push(() => receiver.close());
     const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
     const resolver = new FakeResolver().set('receiver.test', ['127.0.0.1']);
@@ -49,7 +51,7 @@ describe('tracing through @opentelemetry/api', () => {
       webhooks: {
         ...webhooks,
         destinations: { lookup: resolver.lookup },
-        delivery: { retrySchedule: [60_000], retryJitter: 0, overloadDelayMs: 0, pollIntervalMs: 60_000 },
+        delivery: { retrySchedule: [60_000], retryJitter: 0, overloadDelayMs: 0, pollIntervalMs: 60_000, ...webhooks.delivery },
       },
       overrides: [{ provide: WebhookClock, useValue: clock }],
     });
@@ -111,7 +113,13 @@ describe('tracing through @opentelemetry/api', () => {
     // Sent later from the queue: its own trace, linked to the publish span (first try in this process only).
     expect(failed.parentSpanContext).toBeUndefined();
     expect(failed.links.map((link) => link.context.spanId)).toEqual([idOf(publish!)]);
-    expect(succeeded.attributes).toEqual({ ...common, 'webhooks.try': 2, 'http.response.status_code': 200, 'webhooks.outcome': 'successful' });
+    expect(succeeded.attributes).toEqual({
+      ...common,
+      'webhooks.try': 2,
+      'http.request.resend_count': 1,
+      'http.response.status_code': 200,
+      'webhooks.outcome': 'successful',
+    });
     expect(succeeded.status.code).toBe(SpanStatusCode.UNSET);
     expect(succeeded.parentSpanContext).toBeUndefined();
     expect(succeeded.links).toEqual([]);
@@ -172,6 +180,70 @@ describe('tracing through @opentelemetry/api', () => {
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]!.headers).not.toHaveProperty('traceparent');
     expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it.each([false, true])('the transport sends with the try span active, in a context of its own (propagate: %s; suppressed without it)', async (propagate) => {
+    const seen: Array<{ spanId: string | undefined; suppressed: boolean; baggage: boolean }> = [];
+    @Injectable()
+    class SpyTransport extends WebhookTransport {
+      async send(): Promise<WebhookTransportResponse> {
+        const active = context.active();
+        seen.push({ spanId: trace.getSpan(active)?.spanContext().spanId, suppressed: isTracingSuppressed(active), baggage: propagation.getBaggage(active) !== undefined });
+        return { statusCode: 204, reason: 'No Content', headers: {}, body: '', truncated: false, elapsedMs: 1 };
+      }
+    }
+    const { app, delivery } = await start({ tracing: { propagate }, delivery: { transport: SpyTransport } });
+    // The publishing request carries baggage, which is none of the receiver's business.
+    const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ tenant: { value: 'acme' } }));
+    await context.with(withBaggage, () => publishInRequest(app));
+    await delivery.waitForPendingDeliveries();
+
+    const [tried] = spansNamed('webhooks.deliver order.created');
+    expect(seen).toEqual([{ spanId: idOf(tried!), suppressed: !propagate, baggage: false }]);
+  });
+
+  it('a try abandoned at shutdown ends its span as abandoned', async () => {
+    const held: ServerResponse[] = [];
+    const { app, receiver } = await start({ delivery: { shutdownTimeoutMs: 100 } }, 'memory', (_request, res) => void held.push(res));
+    await app.get(WebhookPublisher).publish('order.created', { id: 'o-4' });
+    await receiver.waitForRequests(1);
+    await app.close();
+    held.splice(0).forEach((res) => res.destroy());
+
+    const [tried] = spansNamed('webhooks.deliver order.created');
+    expect(tried!.attributes).toMatchObject({ 'webhooks.outcome': 'abandoned', 'error.type': 'aborted' });
+    expect(tried!.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('a tracing SDK that throws never stops a publish or a delivery: it is logged once, and the work goes on untraced', async () => {
+    const broken: SpanProcessor = {
+      onStart: () => {
+        throw new Error('processor broke on start');
+      },
+      onEnd: () => {
+        throw new Error('processor broke on end');
+      },
+      forceFlush: async () => undefined,
+      shutdown: async () => undefined,
+    };
+    const brokenProvider = new BasicTracerProvider({ spanProcessors: [broken] });
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    const { app, receiver, delivery, retry } = await start({ tracing: { propagate: true } });
+    trace.disable();
+    trace.setGlobalTracerProvider(brokenProvider);
+    try {
+      await publishInRequest(app);
+      await delivery.waitForPendingDeliveries();
+      await retry();
+    } finally {
+      trace.disable();
+      trace.setGlobalTracerProvider(provider);
+    }
+    expect(receiver.requests).toHaveLength(2);
+    const [attempt] = await delivery.searchAttempts({});
+    expect(attempt).toMatchObject({ status: 'successful', tries: 2 });
+    const tracingWarnings = warn.mock.calls.filter(([message]) => String(message).startsWith('Tracing failed'));
+    expect(tracingWarnings).toEqual([[expect.stringMatching(/^Tracing failed \(.+\): Error: processor broke on start\. Webhooks go on untraced/)]]);
   });
 
   it('tracing.propagate must be a boolean', async () => {

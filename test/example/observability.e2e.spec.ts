@@ -80,7 +80,7 @@ describe('example app: /metrics and /health', () => {
     expect(sumOf(samples, 'webhooks_store_up')).toBe(1);
   }, 30_000);
 
-  it('/metrics is open without WEBHOOKS_METRICS_TOKEN; /health goes 503 while a delivery waits past WEBHOOKS_HEALTH_MAX_OUTBOX_LAG', async () => {
+  it('/metrics is open without WEBHOOKS_METRICS_TOKEN; on a delivering process /health goes 503 while a delivery waits past WEBHOOKS_HEALTH_MAX_OUTBOX_LAG', async () => {
     const held: ServerResponse[] = [];
     const target = await receiver((_request, res) => void held.push(res));
     const api = await start({ WEBHOOKS_HEALTH_MAX_OUTBOX_LAG: '50ms' });
@@ -105,6 +105,24 @@ describe('example app: /metrics and /health', () => {
 
     held.splice(0).forEach((res) => res.writeHead(200).end());
     await eventually(async () => expect(await api.request('GET', '/health', { key: null })).toMatchObject({ status: 200, body: { status: 'ok' } }));
+  });
+
+  it('/health of an API-only process is the database and the store answering: a backlog past WEBHOOKS_HEALTH_MAX_OUTBOX_LAG keeps it up', async () => {
+    const target = await receiver();
+    const api = await start({ WEBHOOKS_ROLE: 'api', WEBHOOKS_HEALTH_MAX_OUTBOX_LAG: '50ms' });
+    await api.request('POST', '/webhooks/subscriptions', { body: { url: target.url, events: ['order.*'] } });
+    await api.request('POST', '/orders', { body: { item: 'book', quantity: 1 } });
+    // No worker runs: the delivery waits, longer and longer past the 50 ms.
+    const health = await eventually(async () => {
+      const answer = await api.request('GET', '/health', { key: null });
+      expect(answer.body.info?.webhooks?.outboxLagMs).toBeGreaterThan(100);
+      return answer;
+    });
+    expect(health).toMatchObject({
+      status: 200,
+      body: { status: 'ok', info: { database: { status: 'up' }, webhooks: { status: 'up', pending: 1, worker: false, maxOutboxLagMs: null } } },
+    });
+    expect(target.requests).toHaveLength(0);
   });
 
   it('/health is 503 with both checks down when the database is gone', async () => {

@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebhookDeliveryManager, WebhookPublisher, WebhookSubscriptionManager } from 'nest-webhooks';
 import { WebhookClock, WebhookStore } from 'nest-webhooks/extensions';
 import { WebhooksHealthIndicator } from 'nest-webhooks/health';
@@ -119,6 +119,49 @@ describe('WebhooksHealthIndicator on terminus', () => {
       expect(after).toMatchObject({ status: 200, body: { info: { webhooks: { status: 'up', pending: 0 } } } });
       expect(Date.parse(after.body.info.webhooks.lastClaimAt)).toBe(clock.now().getTime());
     });
+  });
+
+  it('on a process that only publishes, checks the lag only when given maxOutboxLagMs: its readiness is the store answering', async () => {
+    const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
+    const app = await createWebhooksApp({ webhooks: { delivery: { worker: false } }, overrides: [{ provide: WebhookClock, useValue: clock }], imports: [HealthModule] });
+    cleanups.push(() => app.close());
+    const target = await receiver();
+    await app.get(WebhookSubscriptionManager).create({ url: target.url, events: ['order.*'] });
+    await app.get(WebhookPublisher).publish('order.created', {});
+    // No worker anywhere: the attempt waits far past the default 5 minutes.
+    clock.advance(60 * 60_000);
+    const indicator = app.get(WebhooksHealthIndicator);
+    expect(await indicator.isHealthy('webhooks')).toEqual({
+      webhooks: expect.objectContaining({ status: 'up', pending: 1, outboxLagMs: 60 * 60_000, maxOutboxLagMs: null, worker: false }),
+    });
+    // Given explicitly (the controller here asks for 60 s), the lag counts wherever the check runs.
+    const { status, body } = await (await listen(app))();
+    expect(status).toBe(503);
+    expect(body.error.webhooks).toMatchObject({ status: 'down', worker: false, maxOutboxLagMs: MAX_LAG_MS });
+    expect(target.requests).toHaveLength(0);
+  });
+
+  it('shares one store read among probes that arrive together', async () => {
+    const { app } = await start('memory', await receiver());
+    const store = app.get(WebhookStore);
+    const read = vi.spyOn(store, 'outboxStats');
+    const indicator = app.get(WebhooksHealthIndicator);
+    const results = await Promise.all([1, 2, 3].map(() => indicator.isHealthy('webhooks')));
+    expect(results.map((r) => r.webhooks.status)).toEqual(['up', 'up', 'up']);
+    expect(read).toHaveBeenCalledTimes(1);
+    await indicator.isHealthy('webhooks');
+    expect(read).toHaveBeenCalledTimes(2);
+  });
+
+  it('is down when the store hangs, and up once it answers again', async () => {
+    const { app } = await start('memory', await receiver());
+    const hung = vi.spyOn(app.get(WebhookStore), 'outboxStats').mockImplementation(() => new Promise(() => {}));
+    const indicator = app.get(WebhooksHealthIndicator);
+    expect(await indicator.isHealthy('webhooks', { timeoutMs: 100 })).toEqual({
+      webhooks: expect.objectContaining({ status: 'down', message: 'the webhook store does not answer: NoAnswerError: no answer within 100 ms' }),
+    });
+    hung.mockRestore();
+    expect((await indicator.isHealthy('webhooks', { timeoutMs: 100 })).webhooks.status).toBe('up');
   });
 
   it.each(DATABASES)('is down with 503 when the store cannot be reached (%s)', async (kind) => {

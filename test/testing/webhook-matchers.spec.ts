@@ -18,6 +18,7 @@ function webhook(type: string, data: unknown, verified = true): ReceivedWebhook 
     verified,
     verificationError: verified ? null : 'no signature matches the secrets',
     status: 200,
+    responderError: null,
     receivedAt: new Date(),
   };
 }
@@ -56,6 +57,8 @@ describe('the expect matchers', () => {
     expect(received).toHaveReceivedTimes('order.created', 2);
     expect(received).toHaveReceivedTimes('order.cancelled', 0);
     expect(() => expect(received).toHaveReceivedTimes('order.created', 1)).toThrow(/expected order.created 1 time\(s\), received it 2 time\(s\)/);
+    expect(received).not.toHaveReceivedTimes('order.created', 1);
+    expect(() => expect(received).not.toHaveReceivedTimes('order.created', 2)).toThrow(/^expected order.created not to be received exactly 2 time\(s\), but it was:\n/);
   });
 
   it('the plain functions throw AssertionErrors for other runners', () => {

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookTestClock, WebhookTestReceiver, type WebhookTestReceiverOptions } from 'nest-webhooks/testing';
@@ -113,5 +114,51 @@ describe('WebhookTestReceiver', () => {
     receiver.clear();
     expect(receiver.webhooks).toEqual([]);
     await expect(receiver.waitFor((w) => w.type === 'order.created', 20)).rejects.toThrow('received nothing');
+  });
+
+  it('verifies a signature sent in repeated webhook-signature headers (one list, not joined with a comma)', async () => {
+    const receiver = await start();
+    const { headers, body } = signed({ type: 'order.created' });
+    const other = new Webhook(OTHER_SECRET).sign('msg_1', new Date(Number(headers['webhook-timestamp']) * 1000), body);
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${receiver.url}/hooks`);
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'webhook-signature': [other, headers['webhook-signature']!] } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    const [webhook] = receiver.webhooks;
+    expect(webhook).toMatchObject({ verified: true, verificationError: null, headers: { 'webhook-signature': `${other} ${headers['webhook-signature']}` } });
+  });
+
+  it('answers 500 and records why when the responder throws or its answer cannot be sent', async () => {
+    const receiver = await start();
+    receiver.respondWith(() => {
+      throw new Error('the test responder broke');
+    });
+    expect((await post(receiver, signed({ type: 'x' }))).status).toBe(500);
+    receiver.respondWith({ status: 200, headers: { 'bad header': 'x' } });
+    expect((await post(receiver, signed({ type: 'x' }))).status).toBe(500);
+    receiver.respondWith(99);
+    expect((await post(receiver, signed({ type: 'x' }))).status).toBe(500);
+    expect(receiver.webhooks.map((w) => [w.status, w.responderError])).toEqual([
+      [500, 'the responder threw: the test responder broke'],
+      [500, expect.stringMatching(/^answering 200 failed: Header name must be a valid HTTP token/)],
+      [500, expect.stringMatching(/^answering 99 failed: Invalid status code: 99/)],
+    ]);
+    receiver.respondWith(200);
+    await post(receiver, signed({ type: 'x' }));
+    expect(receiver.webhooks.at(-1)).toMatchObject({ status: 200, responderError: null });
+  });
+
+  it('close() rejects a waitFor still waiting, and drops kept-alive connections', async () => {
+    const receiver = await WebhookTestReceiver.start({ secret: SECRET });
+    await post(receiver, signed({ type: 'x' }));
+    const waiting = receiver.waitFor(2, 60_000);
+    await receiver.close();
+    await expect(waiting).rejects.toThrow('WebhookTestReceiver: closed while waiting; received 1 (x ✓)');
   });
 });

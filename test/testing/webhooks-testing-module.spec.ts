@@ -98,4 +98,25 @@ describe('createWebhooksTestingModule', () => {
     await app.get(WebhookDeliveryManager).waitForPendingDeliveries();
     expect(receiver.webhooks.map((w) => [w.path, w.type, w.verified])).toEqual([['/orders', 'order.placed', true]]);
   });
+
+  it('closes what did start when the application fails to start, and says why', async () => {
+    const hooks: string[] = [];
+    @Injectable()
+    class Tracker {
+      onModuleInit() {
+        hooks.push('init');
+      }
+      onModuleDestroy() {
+        hooks.push('destroy');
+      }
+    }
+    @Injectable()
+    class Broken {
+      onApplicationBootstrap() {
+        throw new Error('bootstrap broke');
+      }
+    }
+    await expect(createWebhooksTestingModule({ providers: [Tracker, Broken], logger: false })).rejects.toThrow('bootstrap broke');
+    expect(hooks).toEqual(['init', 'destroy']);
+  });
 });

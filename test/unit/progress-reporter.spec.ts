@@ -51,4 +51,41 @@ describe('progress of long operations', () => {
     expect(reporter.describe(0, 10)).toBe('Items: 0/10 (0 %), 0/s, time left unknown');
     expect(reporter.describe(0, 0)).toBe('Items: 0/0 (100 %) in 1 s');
   });
+
+  it('rounds before splitting minutes and hours: never "1 min 60 s" or "1 h 60 min"', () => {
+    const { reporter } = setup(false);
+    // 10 s in, 100 done: 10/s.
+    const at = 1_000_000 + 10_000;
+    expect(reporter.describe(100, 100 + 1_196, at)).toBe('Items: 100/1,296 (7 %), 10/s, about 2 min 0 s left'); // 119.6 s
+    expect(reporter.describe(100, 100 + 35_995, at)).toBe('Items: 100/36,095 (0 %), 10/s, about 1 h 0 min left'); // 3599.5 s
+    expect(reporter.describe(100, 100 + 71_700, at)).toBe('Items: 100/71,800 (0 %), 10/s, about 2 h 0 min left'); // 7170 s
+    expect(reporter.describe(100, 100 + 595, at)).toBe('Items: 100/695 (14 %), 10/s, about 1 min 0 s left'); // 59.5 s
+  });
+
+  it('CI=false, CI=0 or an empty CI is not CI: a terminal keeps its redrawn line', () => {
+    for (const CI of ['false', '0', '']) {
+      const { written, reporter } = setup(true, { CI });
+      reporter.update(1, 10);
+      expect(written).toEqual(['\r\u001b[2KItems: 1/10 (10 %), 1,000/s, about 1 s left']);
+    }
+    for (const CI of ['true', '1', 'woodpecker']) {
+      const { written, reporter } = setup(true, { CI });
+      reporter.update(1, 10);
+      expect(written).toEqual(['Items: 1/10 (10 %), 1,000/s, about 1 s left\n']);
+    }
+  });
+
+  it('abort() ends an open terminal line, and only then', () => {
+    const { written, reporter } = setup(true);
+    reporter.abort();
+    expect(written).toEqual([]);
+    reporter.update(1, 10);
+    reporter.abort();
+    reporter.abort();
+    expect(written).toEqual(['\r\u001b[2KItems: 1/10 (10 %), 1,000/s, about 1 s left', '\n']);
+    const plain = setup(false);
+    plain.reporter.update(1, 10);
+    plain.reporter.abort();
+    expect(plain.written).toEqual(['Items: 1/10 (10 %), 1,000/s, about 1 s left\n']);
+  });
 });

@@ -1,5 +1,7 @@
 import { createTraceState, TraceFlags, type SpanContext } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { describe, expect, it, vi } from 'vitest';
+import { loadOpenTelemetryApi } from '../../libs/webhooks/src/tracing/opentelemetry.js';
 import { PublishLinks } from '../../libs/webhooks/src/tracing/publish-links.js';
 import { traceContextHeaders } from '../../libs/webhooks/src/tracing/trace-context-headers.js';
 
@@ -30,5 +32,23 @@ describe('W3C trace context headers', () => {
       traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00',
       tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7',
     });
+  });
+});
+
+describe('loading @opentelemetry/api', () => {
+  const failing = (code: string | undefined) => () => Promise.reject(Object.assign(new Error(`cannot load (${code})`), { code }));
+
+  it('turns tracing off quietly when the package is not installed, and says why when it fails otherwise', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      expect(await loadOpenTelemetryApi(failing('ERR_MODULE_NOT_FOUND'))).toBeNull();
+      expect(await loadOpenTelemetryApi(failing('MODULE_NOT_FOUND'))).toBeNull();
+      expect(warn).not.toHaveBeenCalled();
+      expect(await loadOpenTelemetryApi(failing(undefined))).toBeNull();
+      expect(warn.mock.calls).toEqual([['@opentelemetry/api could not be loaded, so webhooks are not traced: Error: cannot load (undefined)']]);
+      expect(await loadOpenTelemetryApi()).toHaveProperty('trace');
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

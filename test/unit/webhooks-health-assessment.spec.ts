@@ -18,6 +18,16 @@ describe('assessing the webhooks health', () => {
     ]);
   });
 
+  it('gives a worker that has not claimed yet maxClaimAgeMs from its start', () => {
+    const starting = { ...IDLE_WORKER, lastClaimAt: null, startedAt: ago(29_000) };
+    expect(assessWebhooksHealth(DUE, starting, NOW, LIMITS).problems).toEqual([]);
+    expect(assessWebhooksHealth(DUE, { ...starting, startedAt: ago(31_000) }, NOW, LIMITS).problems).toEqual([
+      'webhook attempts are due but this worker has not claimed in the 31000 ms since it started (maxClaimAgeMs: 30000)',
+    ]);
+    // Once it has claimed, its last claim counts, not its start.
+    expect(assessWebhooksHealth(DUE, { ...IDLE_WORKER, startedAt: ago(1000) }, NOW, LIMITS).problems).toHaveLength(1);
+  });
+
   it.each([
     ['a process that only publishes', { ...IDLE_WORKER, worker: false }],
     ['a busy worker (a full queue claims nothing)', { ...IDLE_WORKER, active: 3 }],
@@ -44,11 +54,14 @@ describe('assessing the webhooks health', () => {
     });
   });
 
-  it('flags the outbox lag whoever the process is, and both problems at once', () => {
+  it('flags the outbox lag whoever the process is when there is a limit, and both problems at once', () => {
     const late = { pending: 1, oldestPendingAt: ago(90_000), oldestDueAt: ago(61_000) };
     expect(assessWebhooksHealth(late, { ...IDLE_WORKER, worker: false }, NOW, LIMITS).problems).toEqual([
       'a due webhook attempt has waited 61000 ms for a worker (maxOutboxLagMs: 60000)',
     ]);
+    const unchecked = assessWebhooksHealth(late, { ...IDLE_WORKER, worker: false }, NOW, { ...LIMITS, maxOutboxLagMs: null });
+    expect(unchecked.problems).toEqual([]);
+    expect(unchecked.details).toMatchObject({ outboxLagMs: 61_000, maxOutboxLagMs: null });
     expect(assessWebhooksHealth(late, IDLE_WORKER, NOW, LIMITS).problems).toHaveLength(2);
     expect(assessWebhooksHealth({ pending: 0, oldestPendingAt: null, oldestDueAt: null }, IDLE_WORKER, NOW, LIMITS).problems).toEqual([]);
   });

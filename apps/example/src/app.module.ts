@@ -96,6 +96,7 @@ export class AppModule implements NestModule {
     const { config } = settings;
     const serves = config.role !== 'worker';
     const observes = serves || config.workerPort !== null;
+    const delivers = config.role !== 'api' && settings.delivery?.worker !== false;
     return {
       module: AppModule,
       imports: [
@@ -124,7 +125,7 @@ export class AppModule implements NestModule {
           },
           // An `api` process publishes only: its attempts are written unleased and the workers send them. So do the
           // operator commands, which ask for `worker: false`.
-          delivery: { ...config.delivery, ...settings.delivery, worker: config.role !== 'api' && settings.delivery?.worker !== false },
+          delivery: { ...config.delivery, ...settings.delivery, worker: delivers },
           authorizer: OrderOwnerAuthorizer,
           // An order lives in its owner's tenant scope: it reaches that scope's subscriptions and its ancestors'.
           scopes: { resolve: (payload) => (payload instanceof Order ? (config.ownerScopes.get(payload.ownerId) ?? null) : null) },
@@ -152,7 +153,8 @@ export class AppModule implements NestModule {
       ],
       providers: [
         ...(observes ? [WebhooksHealthIndicator] : []),
-        { provide: HEALTH_SETTINGS, useValue: { maxOutboxLagMs: config.healthMaxOutboxLagMs } },
+        // The outbox lag is a worker's readiness; an API process is ready when its database and store answer.
+        { provide: HEALTH_SETTINGS, useValue: { maxOutboxLagMs: delivers ? config.healthMaxOutboxLagMs : undefined } },
         { provide: METRICS_TOKEN, useValue: config.metricsToken },
         OrdersService,
         OwnedSubscriptions,

@@ -32,6 +32,7 @@ export {
   type SubscriptionChanges,
   type SubscriptionCredentials,
   type SubscriptionPatch,
+  type SubscriptionCounts,
   type SubscriptionPosition,
   type SubscriptionQuery,
   type SubscriptionUpdateOptions,

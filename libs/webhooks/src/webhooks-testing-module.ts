@@ -106,11 +106,17 @@ export async function createWebhooksTestingModule(options: WebhooksTestingModule
     const moduleRef = await (options.configure?.(builder) ?? builder).compile();
     const logger = options.logger ?? ['error', 'warn'];
     let app: INestApplicationContext;
-    if (options.http) {
-      app = await moduleRef.createNestApplication({ logger }).init();
-    } else {
-      moduleRef.useLogger(logger);
-      app = await moduleRef.init();
+    try {
+      if (options.http) {
+        app = await moduleRef.createNestApplication({ logger }).init();
+      } else {
+        moduleRef.useLogger(logger);
+        app = await moduleRef.init();
+      }
+    } catch (error) {
+      // Compiled but failed to start: what did start (a store's connections, timers) is closed too.
+      await moduleRef.close().catch(() => undefined);
+      throw error;
     }
     clock.attach(app);
     return {

@@ -16,6 +16,12 @@ export interface WebhooksModuleExtras {
   providers?: Provider[];
 }
 
+/**
+ * What Nest's `ConfigurableModuleBuilder` makes of the options: `ConfigurableWebhooksModule`, the base class giving
+ * `WebhooksModule` its `forRoot`/`forRootAsync` (with the extras above); `WEBHOOKS_MODULE_OPTIONS`, the token of
+ * the options as given (resolved into `WEBHOOKS_OPTIONS` by the module); and `WEBHOOKS_OPTIONS_TYPE` /
+ * `WEBHOOKS_ASYNC_OPTIONS_TYPE`, type carriers of what `forRoot` and `forRootAsync` accept (for `typeof`, not values).
+ */
 export const {
   ConfigurableModuleClass: ConfigurableWebhooksModule,
   MODULE_OPTIONS_TOKEN: WEBHOOKS_MODULE_OPTIONS,

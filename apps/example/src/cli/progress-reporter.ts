@@ -7,23 +7,34 @@ export interface ProgressOutput {
 const REDRAW_MS = 100;
 const PLAIN_LINE_MS = 5_000;
 
+/** Whole seconds, rounded up before they are split, so 119.6 s reads "2 min 0 s", never "1 min 60 s". */
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.ceil((seconds % 3600) / 60)} min`;
+  const whole = Math.ceil(seconds);
+  if (whole < 60) return `${whole} s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  const minutes = Math.ceil(whole / 60);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** CI systems set `CI` to `true` or `1`; `CI=false` or `CI=0` (or empty) is not CI. */
+function isCI(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== 'false' && value !== '0';
 }
 
 /**
  * Reports how a long operation advances: count, rate and time left. On a terminal the line is redrawn at most ten
  * times a second; elsewhere (CI=true, a pipe) a plain line is written every 5 s and at each tenth of the way, so
- * logs stay readable.
+ * logs stay readable. When the operation fails, `abort()` ends the redrawn line so the error starts on a line of its
+ * own.
  */
 export class ProgressReporter {
   private readonly startedAt: number;
   private lastWrite = Number.NEGATIVE_INFINITY;
   private lastTenth = 0;
   private readonly interactive: boolean;
+  /** A redrawn line is on the terminal, not yet ended. */
+  private lineOpen = false;
 
   constructor(
     private readonly label: string,
@@ -32,7 +43,7 @@ export class ProgressReporter {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.startedAt = now();
-    this.interactive = output.isTTY === true && !env.CI;
+    this.interactive = output.isTTY === true && !isCI(env.CI);
   }
 
   /** `done` of `total` items are through (the last figures are `finish`'s to write). */
@@ -42,6 +53,7 @@ export class ProgressReporter {
     if (this.interactive) {
       if (now - this.lastWrite < REDRAW_MS && done < total) return;
       this.output.write(`\r\u001b[2K${this.describe(done, total, now)}`);
+      this.lineOpen = true;
     } else {
       const tenth = total > 0 ? Math.floor((done / total) * 10) : 10;
       if (now - this.lastWrite < PLAIN_LINE_MS && tenth === this.lastTenth) return;
@@ -55,6 +67,14 @@ export class ProgressReporter {
   finish(done: number, total: number): void {
     const line = this.describe(done, total, this.now());
     this.output.write(this.interactive ? `\r\u001b[2K${line}\n` : `${line}\n`);
+    this.lineOpen = false;
+  }
+
+  /** The operation failed: ends the redrawn line (on a terminal) so what is printed next starts on its own line. */
+  abort(): void {
+    if (!this.lineOpen) return;
+    this.output.write('\n');
+    this.lineOpen = false;
   }
 
   /** "label: 1,200/5,000 (24 %), 400/s, about 10 s left" */

@@ -41,12 +41,18 @@ async function main(): Promise<void> {
     for (const id of ids) {
       const progress = new ProgressReporter(`Subscription ${id}`);
       let last = { done: 0, total: 0 };
-      const recovered = await delivery.recoverFailedAttempts(id, since, {
-        onProgress: (p) => {
-          last = p;
-          progress.update(p.done, p.total);
-        },
-      });
+      let recovered: Awaited<ReturnType<typeof delivery.recoverFailedAttempts>>;
+      try {
+        recovered = await delivery.recoverFailedAttempts(id, since, {
+          onProgress: (p) => {
+            last = p;
+            progress.update(p.done, p.total);
+          },
+        });
+      } catch (error) {
+        progress.abort();
+        throw error;
+      }
       progress.finish(last.done, last.total);
       total += recovered.length;
     }

@@ -20,10 +20,16 @@ async function main(): Promise<void> {
   try {
     const progress = new ProgressReporter('Subscriptions checked');
     let last = { done: 0, total: 0 };
-    const changed = await context.get(WebhookStore).reencryptSecrets((p) => {
-      last = p;
-      progress.update(p.done, p.total);
-    });
+    let changed: number;
+    try {
+      changed = await context.get(WebhookStore).reencryptSecrets((p) => {
+        last = p;
+        progress.update(p.done, p.total);
+      });
+    } catch (error) {
+      progress.abort();
+      throw error;
+    }
     progress.finish(last.done, last.total);
     console.log(`Re-encrypted the signing secrets of ${changed} subscription(s) with the current key.`);
   } finally {

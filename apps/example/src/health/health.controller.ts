@@ -9,12 +9,15 @@ export const HEALTH_SETTINGS = Symbol('HEALTH_SETTINGS');
 
 /** What `GET /health` tolerates (`WEBHOOKS_HEALTH_MAX_OUTBOX_LAG`). */
 export interface HealthSettings {
-  maxOutboxLagMs: number;
+  /** On delivery workers only; `undefined` on API processes, whose readiness does not depend on the backlog. */
+  maxOutboxLagMs: number | undefined;
 }
 
 /**
- * Readiness: the database answers, due deliveries do not wait too long for a worker, and this process keeps
- * claiming them when it is a worker. Terminus' shape: `{ status, info, error, details }`, 503 when anything is down.
+ * Readiness: the database and the webhook store answer; on a delivery worker, due deliveries also do not wait too
+ * long and this process keeps claiming them. A slow customer endpoint's backlog never takes API processes out of a
+ * load balancer (alert on `webhooks_outbox_lag_seconds` instead). Terminus' shape: `{ status, info, error, details }`,
+ * 503 when anything is down.
  */
 @ApiTags('health')
 @Controller('health')
@@ -31,10 +34,11 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     operationId: 'getHealth',
-    summary: 'Database, outbox and delivery-worker state',
+    summary: 'Database, webhook store and delivery-worker state',
     description:
-      'For load balancers and orchestrators: no API key needed. 503 when the database does not answer, when a due delivery ' +
-      'has waited longer than WEBHOOKS_HEALTH_MAX_OUTBOX_LAG, or when this worker stopped claiming due deliveries.',
+      'For load balancers and orchestrators: no API key needed. 503 when the database or the webhook store does not answer; ' +
+      'on a delivery worker also when a due delivery has waited longer than WEBHOOKS_HEALTH_MAX_OUTBOX_LAG, or when it ' +
+      'stopped claiming due deliveries.',
   })
   @ApiErrorResponses(QUERY_ERRORS)
   check() {

@@ -21,12 +21,18 @@ export class WebhookAttemptTriedEvent {
     readonly tried: WebhookAttemptTry,
     readonly subscription: WebhookSubscription,
     readonly outcome: 'successful' | 'retrying' | 'failed',
+    /** Whether the try sent a request; `false` when it ended before any (a cancelled attempt, a refused address). */
+    readonly requestSent = true,
   ) {}
 }
 
 /** Payload of `webhooks.subscription.created/updated/deleted/activated`. */
 export class WebhookSubscriptionEvent {
-  constructor(readonly subscription: WebhookSubscription) {}
+  constructor(
+    readonly subscription: WebhookSubscription,
+    /** For `deleted`: the pending attempts that went with it, never sent (0 for the other events). */
+    readonly cancelledAttempts = 0,
+  ) {}
 }
 
 /**
@@ -48,6 +54,8 @@ export class WebhookSubscriptionDeactivatedEvent {
   constructor(
     readonly subscription: WebhookSubscription,
     readonly reason: WebhookDeactivationReason,
+    /** Pending attempts the deactivation cancelled: resolved as failed without a try (and without an attempt event). */
+    readonly cancelledAttempts = 0,
   ) {}
 }
 

@@ -1,22 +1,6 @@
-import type { WebhookAttemptResolvedEvent, WebhookAttemptTriedEvent, WebhookSubscriptionDeactivatedEvent } from '../core/webhook-events.js';
+import type { WebhookAttemptResolvedEvent, WebhookAttemptTriedEvent, WebhookSubscriptionDeactivatedEvent, WebhookSubscriptionEvent } from '../core/webhook-events.js';
 import { WebhookEvents } from '../core/webhooks.constants.js';
-import type { WebhookTransportErrorCode } from '../send/transport/webhook-transport.js';
 import type { WebhookMetricSet } from './webhook-metric-set.js';
-
-// Tries ending with one of these went out as a request and got no answer; every other code ends a try before any
-// request (a cancelled attempt, no signing secret, a refused URL), which has no duration worth a histogram.
-const NO_ANSWER: Record<WebhookTransportErrorCode, true> = {
-  timeout: true,
-  'connect-timeout': true,
-  'connection-refused': true,
-  'connection-reset': true,
-  unresolvable: true,
-  'blocked-address': true,
-  tls: true,
-  aborted: true,
-  protocol: true,
-  unknown: true,
-};
 
 /** `2xx` … `5xx` for an HTTP answer, `none` without one. */
 export function statusClass(statusCode: number | null): string {
@@ -38,18 +22,25 @@ export class DeliveryRecorder {
       case WebhookEvents.AttemptSucceeded:
       case WebhookEvents.AttemptFailed:
         return this.resolved(event as WebhookAttemptResolvedEvent);
-      case WebhookEvents.SubscriptionDeactivated:
-        this.metrics.deactivations.inc({ reason: (event as WebhookSubscriptionDeactivatedEvent).reason });
+      case WebhookEvents.SubscriptionDeactivated: {
+        const { reason, cancelledAttempts } = event as WebhookSubscriptionDeactivatedEvent;
+        this.metrics.deactivations.inc({ reason });
+        if (cancelledAttempts > 0) this.metrics.cancelled.inc({ reason }, cancelledAttempts);
+        return;
+      }
+      case WebhookEvents.SubscriptionDeleted: {
+        const { cancelledAttempts } = event as WebhookSubscriptionEvent;
+        if (cancelledAttempts > 0) this.metrics.cancelled.inc({ reason: 'deleted' }, cancelledAttempts);
+      }
     }
   }
 
-  private tried({ attempt, tried, outcome }: WebhookAttemptTriedEvent): void {
+  private tried({ attempt, tried, outcome, requestSent }: WebhookAttemptTriedEvent): void {
     const status_class = statusClass(tried.statusCode);
     const eventName = this.eventOf(attempt.eventName);
     this.metrics.tries.inc({ outcome, status_class, error_code: tried.errorCode ?? 'none', ...eventName });
-    if (tried.statusCode !== null || (tried.errorCode !== null && Object.hasOwn(NO_ANSWER, tried.errorCode))) {
-      this.metrics.tryDuration.observe({ status_class, ...eventName }, Math.max(0, tried.elapsedMs) / 1000);
-    }
+    // A try that ended before any request (a cancelled attempt, no signing secret, a refused address) has no duration worth a histogram.
+    if (requestSent) this.metrics.tryDuration.observe({ status_class, ...eventName }, Math.max(0, tried.elapsedMs) / 1000);
   }
 
   private resolved({ attempt, succeeded }: WebhookAttemptResolvedEvent): void {

@@ -20,6 +20,7 @@ export class WebhookMetricSet {
   readonly tryDuration: Histogram<string>;
   readonly deliveryLatency: Histogram<string>;
   readonly deactivations: Counter<string>;
+  readonly cancelled: Counter<string>;
   private readonly names: string[] = [];
 
   constructor(
@@ -39,6 +40,13 @@ export class WebhookMetricSet {
     this.tryDuration = this.histogram('try_duration_seconds', 'Duration of tries that sent a request, by HTTP status class (none: no answer)', ['status_class', ...event], tryDuration);
     this.deliveryLatency = this.histogram('delivery_latency_seconds', "From an attempt's creation (its event committed) to its successful try, retries included", event, deliveryLatency);
     this.deactivations = this.counter('subscription_deactivations_total', 'Subscriptions deactivated, by reason', ['reason']);
+    this.cancelled = this.counter(
+      'attempts_cancelled_total',
+      'Pending attempts cancelled without a try when their subscription was deactivated (by the reason) or deleted (reason="deleted")',
+      ['reason'],
+    );
+
+    if (!options.eventLabel) this.initializeSeries();
 
     this.gauge('outbox_pending', 'Attempts waiting to be sent or retried, across every process sharing the store', async function () {
       const { outbox } = await reads.read();
@@ -64,10 +72,21 @@ export class WebhookMetricSet {
       for (const state of Object.keys(subscriptions) as SubscriptionState[]) this.set({ state }, subscriptions[state]);
     };
     this.gauge('subscriptions', 'Subscriptions by state: active, failing (active, every delivery failing lately) and inactive', states, ['state']);
-    this.gauge('store_up', '1 when the store answered the reads of this scrape, else 0 (the outbox and subscription gauges then keep their last values)', async function () {
+    this.gauge('store_up', '1 when the store answered the reads of this scrape in time (scrapeTimeoutMs), else 0 (the outbox and subscription gauges then keep their last values)', async function () {
       const { outbox, subscriptions } = await reads.read();
       this.set(outbox && subscriptions ? 1 : 0);
     });
+  }
+
+  /**
+   * The series alerts divide by exist from the start at 0, so a rate over them is 0, not "no data", before the first
+   * delivery (with the event label, the series are the events', known only as they come).
+   */
+  private initializeSeries(): void {
+    for (const status of ['successful', 'failed']) this.resolved.inc({ status }, 0);
+    for (const [outcome, status_class] of [['successful', '2xx'], ['retrying', '5xx'], ['failed', '4xx']]) {
+      this.tries.inc({ outcome, status_class, error_code: 'none' }, 0);
+    }
   }
 
   /** Takes the metrics out of the registry (the application stops; a shared registry stays usable). */

@@ -40,7 +40,7 @@ export class WebhookMetrics implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     const services = findWebhookServices(this.moduleRef, 'WebhooksMetricsModule');
-    this.metricSet = new WebhookMetricSet(this.registry, this.options, new ScrapeReads(services), () => services.delivery.stats);
+    this.metricSet = new WebhookMetricSet(this.registry, this.options, new ScrapeReads(services, this.options.scrapeTimeoutMs), () => services.delivery.stats);
     const recorder = new DeliveryRecorder(this.metricSet, this.options.eventLabel);
     this.stopObserving = services.events.observe((name, event) => recorder.record(name, event));
   }

@@ -13,6 +13,11 @@ export interface WebhooksMetricsModuleExtras {
   isGlobal?: boolean;
 }
 
+/**
+ * The base class giving `WebhooksMetricsModule` its `forRoot`/`forRootAsync` (Nest's `ConfigurableModuleBuilder`):
+ * the options go to `WEBHOOKS_METRICS_OPTIONS`; the extras decide whether the module is global and whether it
+ * serves the metrics through a controller of its own at `path`.
+ */
 export const { ConfigurableModuleClass: ConfigurableWebhooksMetricsModule } = new ConfigurableModuleBuilder<WebhooksMetricsOptions>({
   moduleName: 'WebhooksMetrics',
   optionsInjectionToken: WEBHOOKS_METRICS_OPTIONS,

@@ -16,7 +16,7 @@ export interface WebhooksMetricsOptions {
   buckets?: {
     /** Of `<prefix>try_duration_seconds`. @default 5 ms to 30 s */
     tryDuration?: number[];
-    /** Of `<prefix>delivery_latency_seconds`. @default 50 ms to 1 day */
+    /** Of `<prefix>delivery_latency_seconds`. @default 50 ms to 2 days (the default retry schedule ends after about 28 h) */
     deliveryLatency?: number[];
   };
   /**
@@ -24,6 +24,11 @@ export interface WebhooksMetricsOptions {
    * small fixed set, as every name is a time series of its own. @default false
    */
   eventLabel?: boolean;
+  /**
+   * How long a scrape waits for each store read behind its gauges (the outbox, the subscriptions). A read that takes
+   * longer leaves those gauges at their last values and `<prefix>store_up` at 0 for that scrape. @default 2000
+   */
+  scrapeTimeoutMs?: number;
 }
 
 /** The options with their defaults. */
@@ -33,8 +38,9 @@ export type ResolvedWebhooksMetricsOptions = Required<Omit<WebhooksMetricsOption
 };
 
 const TRY_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30];
-// A delivery waits through its retries: from a first try that succeeds to the last retry of the schedule, a day later.
-const DELIVERY_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400];
+// A delivery waits through its retries: from a first try that succeeds to the last retry of the default schedule,
+// about 28 hours later (27.6 h of delays, plus jitter and the tries themselves: up to ~33 h), so up to 2 days.
+const DELIVERY_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400, 129_600, 172_800];
 
 /** Fills in the defaults and refuses a prefix Prometheus would not accept. */
 export function resolveMetricsOptions(options: WebhooksMetricsOptions): ResolvedWebhooksMetricsOptions {
@@ -48,5 +54,11 @@ export function resolveMetricsOptions(options: WebhooksMetricsOptions): Resolved
       deliveryLatency: options.buckets?.deliveryLatency ?? DELIVERY_LATENCY_BUCKETS,
     },
     eventLabel: options.eventLabel ?? false,
+    scrapeTimeoutMs: positive('scrapeTimeoutMs', options.scrapeTimeoutMs ?? 2000),
   };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`WebhooksMetricsModule: ${name} must be a positive number of milliseconds, not ${String(value)}`);
+  return value;
 }

@@ -178,11 +178,11 @@ export class WebhookDeliveryManager implements OnApplicationBootstrap, BeforeApp
   /**
    * Work this process holds: attempts waiting for a slot, requests in flight, outcomes being recorded, and background
    * tasks; and when its queue last asked the store for due attempts (`null` before the first; `undefined` when the
-   * queue does not say).
+   * queue does not say), and when the queue started taking work (`null` before; `undefined` when it does not say).
    */
-  get stats(): { queued: number; active: number; recording: number; background: number; lastClaimAt: Date | null | undefined } {
-    const { queued, active, recording = 0, lastClaimAt } = this.queue.stats;
-    return { queued, active, recording, background: this.shipments.backgroundTasks, lastClaimAt };
+  get stats(): { queued: number; active: number; recording: number; background: number; lastClaimAt: Date | null | undefined; startedAt: Date | null | undefined } {
+    const { queued, active, recording = 0, lastClaimAt, startedAt } = this.queue.stats;
+    return { queued, active, recording, background: this.shipments.backgroundTasks, lastClaimAt, startedAt };
   }
 
   onApplicationBootstrap(): void {

@@ -22,11 +22,12 @@ export interface WebhookServices {
  * it reaches them even when WebhooksModule is not global. Throws a clear error when there is none.
  */
 export function findWebhookServices(moduleRef: ModuleRef, by: string): WebhookServices {
-  const find = <T>(token: unknown): T => {
+  // `Function`: abstract classes (WebhookStore) are tokens too.
+  const find = <T>(token: Function | string | symbol): T => {
     try {
-      return moduleRef.get<T>(token as never, { strict: false });
+      return moduleRef.get<T>(token, { strict: false });
     } catch {
-      throw new Error(`${by} needs WebhooksModule.forRoot(...) in the same application (it found no ${String((token as { name?: string }).name ?? token)})`);
+      throw new Error(`${by} needs WebhooksModule.forRoot(...) in the same application (it found no ${typeof token === 'function' ? token.name : String(token)})`);
     }
   };
   return {

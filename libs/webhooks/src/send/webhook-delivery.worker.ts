@@ -68,7 +68,12 @@ export class WebhookDeliveryWorker {
       // A static subscription inactive here may be active in another process sharing the store: leave it to that one
       // (the claim runs out; this process's claims leave it out).
       if (subscription?.source === 'static' && !subscription.active && this.store.shared) return null;
-      if (!subscription || !subscription.active) return await this.cancel(attempt, AttemptMessages.Cancelled, 'cancelled', null, subscription ?? undefined);
+      if (!subscription || !subscription.active) {
+        // A try that ends the attempt: announced as resolved like any other (a deleted subscription took its attempts).
+        const cancelled = await this.cancel(attempt, AttemptMessages.Cancelled, 'cancelled', null, subscription ?? undefined);
+        if (cancelled && subscription) this.announceResolved(cancelled, subscription);
+        return cancelled;
+      }
       return await this.sendTry(attempt, subscription, signal, requestDone);
     } catch (error) {
       this.logger.error(`Delivery bookkeeping of attempt ${attempt.id} failed: ${describeError(error)}`);
@@ -76,13 +81,13 @@ export class WebhookDeliveryWorker {
     }
   }
 
-  /** A try in its span (when something traces). */
+  /** A try in its span, active while the try runs (when something traces; tracing never throws here). */
   private async sendTry(attempt: WebhookAttempt, subscription: WebhookSubscription, signal?: AbortSignal, requestDone?: () => void): Promise<WebhookAttempt | null> {
     const span = this.tracing.startTry(attempt);
     if (!span) return this.trySend(attempt, subscription, null, signal, requestDone);
     let updated: WebhookAttempt | null;
     try {
-      updated = await this.trySend(attempt, subscription, span, signal, requestDone);
+      updated = await span.run(() => this.trySend(attempt, subscription, span, signal, requestDone));
     } catch (error) {
       span.end(null, error);
       throw error;
@@ -147,17 +152,14 @@ export class WebhookDeliveryWorker {
           : { message: AttemptMessages.LocalError, errorCode: 'dialect', retryable: false, error };
     }
 
+    let requestSent = false;
     if (request && !failure) {
       try {
-        response = await this.transport.send(
-          { method: request.method, url: request.url, headers: request.headers, body: request.body },
-          {
-            timeoutMs: this.options.delivery.timeoutMs,
-            connectTimeoutMs: this.options.delivery.connectTimeoutMs,
-            maxResponseBytes: this.options.delivery.maxStoredResponseBytes,
-            signal,
-          },
-        );
+        requestSent = true;
+        const { method, url, headers, body } = request;
+        const { timeoutMs, connectTimeoutMs, maxStoredResponseBytes: maxResponseBytes } = this.options.delivery;
+        const send = () => this.transport.send({ method, url, headers, body }, { timeoutMs, connectTimeoutMs, maxResponseBytes, signal });
+        response = await (span ? span.request(send) : send());
       } catch (error) {
         const code = error instanceof WebhookTransportError ? error.code : 'unknown';
         if (code === 'aborted') return null; // shutdown: the claim is released and the try happens later.
@@ -217,7 +219,7 @@ export class WebhookDeliveryWorker {
     };
     const updated = await this.store.recordTry(attempt, result, now);
     if (!updated) return null;
-    this.announceTried(updated, result, subscription);
+    this.announceTried(updated, result, subscription, requestSent);
 
     // A success with no failure streak to clear is the common case and needs no bookkeeping.
     if (!succeeded || subscription.failingSince !== null) await this.health.afterTry(subscription, succeeded);
@@ -234,9 +236,9 @@ export class WebhookDeliveryWorker {
     this.announceResolved(attempt, this.registry.active(subscription.id) ?? (await this.latest(subscription)));
   }
 
-  private announceTried(attempt: WebhookAttempt, result: AttemptTryResult, subscription: WebhookSubscription): void {
+  private announceTried(attempt: WebhookAttempt, result: AttemptTryResult, subscription: WebhookSubscription, requestSent: boolean): void {
     const outcome = result.status === 'successful' ? 'successful' : result.status === 'pending' ? 'retrying' : 'failed';
-    this.events.emit(WebhookEvents.AttemptTried, new WebhookAttemptTriedEvent(attempt, result.try, subscription, outcome));
+    this.events.emit(WebhookEvents.AttemptTried, new WebhookAttemptTriedEvent(attempt, result.try, subscription, outcome, requestSent));
   }
 
   private announceResolved(attempt: WebhookAttempt, subscription: WebhookSubscription): void {
@@ -266,7 +268,7 @@ export class WebhookDeliveryWorker {
       exception,
     };
     const updated = await this.store.recordTry(attempt, result, now);
-    if (updated && subscription) this.announceTried(updated, result, subscription);
+    if (updated && subscription) this.announceTried(updated, result, subscription, false);
     return updated;
   }
 }

@@ -10,8 +10,10 @@ import type {
 import type { WebhookSubscription } from '../core/webhook-subscription.js';
 import type { WebhookProgressListener } from '../core/operation-progress.js';
 import type { AttemptCounts, AttemptQuery, AttemptSearch, OutboxStats } from './attempt-queries.js';
+import { countSubscriptionsByPage, type SubscriptionCounts, type SubscriptionQuery } from './subscription-queries.js';
 
 export type { AttemptCounts, AttemptQuery, AttemptSearch, OutboxStats } from './attempt-queries.js';
+export type { SubscriptionCounts, SubscriptionPosition, SubscriptionQuery } from './subscription-queries.js';
 
 /** A stored signing secret of a subscription. `expiresAt` is set on old secrets during a rotation overlap. */
 export interface StoredSigningSecret {
@@ -86,23 +88,6 @@ export interface EndpointLease {
 
 /** What a store tells the processes that share it: new unleased attempts, or a subscription change. */
 export type StoreSignal = 'attempts' | 'registry';
-
-/** Where a subscription sits in the listing order: creation time, then id (ids alone need not follow the clock). */
-export interface SubscriptionPosition {
-  createdAt: Date;
-  id: string;
-}
-
-/** Which stored subscriptions to list, in creation order (`createdAt`, then `id`). */
-export interface SubscriptionQuery {
-  ownerId?: string;
-  /** Exactly this scope (`null`: global subscriptions only). */
-  scope?: string | null;
-  limit?: number;
-  offset?: number;
-  /** Only those after this position (keyset paging: the last one of the previous page). */
-  after?: SubscriptionPosition;
-}
 
 /** The outcome of one try, written back by the delivery worker. */
 export interface AttemptTryResult {
@@ -192,6 +177,13 @@ export abstract class WebhookStore {
   abstract deleteSubscription(id: string): Promise<number | null>;
   abstract findSubscription(id: string): Promise<WebhookSubscription | null>;
   abstract listSubscriptions(query?: SubscriptionQuery): Promise<WebhookSubscription[]>;
+  /**
+   * How many stored subscriptions are active, failing (active, with `failingSince` set) and inactive. Stores
+   * override it with one grouped query; this default reads every subscription page by page.
+   */
+  countSubscriptions(): Promise<SubscriptionCounts> {
+    return countSubscriptionsByPage((query) => this.listSubscriptions(query));
+  }
   /** Adds one to the subscription's precondition-failure counter and returns the new value (not a registry change). */
   abstract incrementPreconditionFailures(id: string): Promise<number>;
 

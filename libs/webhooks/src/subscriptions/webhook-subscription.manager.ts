@@ -4,12 +4,7 @@ import { WebhookClock } from '../core/clock.js';
 import type { CreateWebhookSubscriptionInput, UpdateWebhookSubscriptionInput } from '../core/subscription-input.js';
 import { InvalidWebhookSubscriptionError, WebhookSubscriptionNotFoundError, WebhookSubscriptionOperationError } from '../core/subscription.errors.js';
 import { WebhookEventPublisher } from '../core/webhook-event-publisher.js';
-import {
-  type WebhookDeactivationReason,
-  WebhookPreconditionFailureLimitReachedEvent,
-  WebhookSubscriptionDeactivatedEvent,
-  WebhookSubscriptionEvent,
-} from '../core/webhook-events.js';
+import { type WebhookDeactivationReason, WebhookPreconditionFailureLimitReachedEvent, WebhookSubscriptionDeactivatedEvent, WebhookSubscriptionEvent } from '../core/webhook-events.js';
 import type { WebhookSubscription, WebhookSubscriptionSource, WebhookSubscriptionWithSecret } from '../core/webhook-subscription.js';
 import { AttemptMessages, SubscriptionStatusMessages, WEBHOOKS_OPTIONS, WebhookEvents } from '../core/webhooks.constants.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
@@ -163,6 +158,8 @@ export class WebhookSubscriptionManager implements OnModuleInit {
       return false;
     }
     const now = this.clock.now();
+    // What the update below cancels, for the metrics (counted first: the store cancels within the update).
+    let cancelled = current.source === 'persistent' ? (await this.store.countAttempts(id)).pending : 0;
     const updated = await this.patch(
       current,
       { active: false, statusMessage: statusMessage ?? (reason === 'manual' ? SubscriptionStatusMessages.Deactivated : current.statusMessage) },
@@ -171,8 +168,8 @@ export class WebhookSubscriptionManager implements OnModuleInit {
     );
     // A static subscription is each process's own: with a shared store, its attempts are left to the processes
     // where it is still active.
-    if (current.source === 'static' && !this.store.shared) await this.store.cancelPending(id, AttemptMessages.Cancelled, now);
-    this.events.emit(WebhookEvents.SubscriptionDeactivated, new WebhookSubscriptionDeactivatedEvent(subscriptionSnapshot(updated), reason));
+    if (current.source === 'static' && !this.store.shared) cancelled = (await this.store.cancelPending(id, AttemptMessages.Cancelled, now)).length;
+    this.events.emit(WebhookEvents.SubscriptionDeactivated, new WebhookSubscriptionDeactivatedEvent(subscriptionSnapshot(updated), reason, cancelled));
     return true;
   }
 
@@ -180,18 +177,20 @@ export class WebhookSubscriptionManager implements OnModuleInit {
   async delete(id: string): Promise<boolean> {
     const current = await this.find(id);
     if (!current) return false;
+    let cancelled: number;
     if (current.source === 'static') {
       this.registry.deleteStatic(id);
       // Deleting is asked for explicitly: its attempts go, also those other processes published for it.
-      await this.store.cancelPending(id, AttemptMessages.Cancelled, this.clock.now());
+      cancelled = (await this.store.cancelPending(id, AttemptMessages.Cancelled, this.clock.now())).length;
       await this.store.clearAttempts(id);
     } else {
+      cancelled = (await this.store.countAttempts(id)).pending;
       // One transaction deletes the subscription with its attempts (pending ones included) and records the delete.
       const version = await this.store.deleteSubscription(id);
       if (version === null) return false;
       this.registry.applyOwnDelete(id, version);
     }
-    this.events.emit(WebhookEvents.SubscriptionDeleted, new WebhookSubscriptionEvent(subscriptionSnapshot({ ...current, active: false })));
+    this.events.emit(WebhookEvents.SubscriptionDeleted, new WebhookSubscriptionEvent(subscriptionSnapshot({ ...current, active: false }), cancelled));
     return true;
   }
 

@@ -15,14 +15,19 @@ export interface ReceivedWebhook {
   readonly method: string;
   /** The path and query of the request, such as `/hooks?tenant=acme`. */
   readonly path: string;
-  /** The request headers, names in lower case (repeated ones joined with `, `). */
+  /**
+   * The request headers, names in lower case (repeated ones joined with `, `, but repeated `webhook-signature` headers
+   * with a space, as one list of signatures).
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** Whether the signature matched one of the receiver's secrets, within the timestamp tolerance. */
   readonly verified: boolean;
   /** Why it did not verify (`null` when it did). */
   readonly verificationError: string | null;
-  /** The status the receiver answered with. */
+  /** The status the receiver answered with (500 when the responder threw or its answer could not be sent). */
   readonly status: number;
+  /** What went wrong answering: the responder threw, or its status or headers could not be sent (`null`: nothing). */
+  readonly responderError: string | null;
   /** When it arrived, in real time. */
   readonly receivedAt: Date;
 }

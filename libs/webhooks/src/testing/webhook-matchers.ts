@@ -20,8 +20,10 @@ export interface WebhookMatcherResult {
 
 /**
  * The matchers' types, for the test runner's `expect` (see `webhookMatchers`). Vitest:
- * `declare module 'vitest' { interface Matchers<T = any> extends WebhookReceiverMatchers<T> {} }`; Jest:
- * `declare global { namespace jest { interface Matchers<R> extends WebhookReceiverMatchers<R> {} } }`.
+ * `declare module 'vitest' { interface Matchers<T = any> extends WebhookReceiverMatchers<T> {} }`; Jest with
+ * `@jest/globals`: `declare module 'expect' { interface Matchers<R extends void | Promise<void>, T = unknown> extends
+ * WebhookReceiverMatchers<R> {} }` (with `@types/jest`: `declare global { namespace jest { interface Matchers<R> extends
+ * WebhookReceiverMatchers<R> {} } }`). docs/testing.md shows Jest's ESM set-up.
  */
 export interface WebhookReceiverMatchers<R = unknown> {
   /** The receiver got at least one webhook of `eventType` (signed, and holding `data` when given). */
@@ -63,7 +65,11 @@ export function checkReceivedTimes(received: unknown, eventType: string, times: 
   const count = matching(webhooks, eventType).length;
   return {
     pass: count === times,
-    message: () => `expected ${eventType} ${times} time(s)${count === times ? ' not to be the count' : ''}, received it ${count} time(s):\n${summary(webhooks)}`,
+    // When it passes, the message is for `.not`.
+    message: () =>
+      count === times
+        ? `expected ${eventType} not to be received exactly ${times} time(s), but it was:\n${summary(webhooks)}`
+        : `expected ${eventType} ${times} time(s), received it ${count} time(s):\n${summary(webhooks)}`,
   };
 }
 

@@ -8,8 +8,8 @@ import { StandardWebhooksVerifier } from './standard-webhooks-verifier.js';
 /** An answer of the receiver: a status, or a status with headers (`retry-after`, say) and a body. */
 export type WebhookTestResponse = number | { status: number; headers?: Record<string, string>; body?: string };
 
-/** Decides the answer to one request from what it carried. */
-export type WebhookTestResponder = (webhook: Omit<ReceivedWebhook, 'status'>) => WebhookTestResponse;
+/** Decides the answer to one request from what it carried; one that throws gets 500 (see `responderError`). */
+export type WebhookTestResponder = (webhook: Omit<ReceivedWebhook, 'status' | 'responderError'>) => WebhookTestResponse;
 
 /** Options of `WebhookTestReceiver.start`. */
 export interface WebhookTestReceiverOptions {
@@ -50,7 +50,7 @@ export class WebhookTestReceiver {
   private readonly sockets = new Set<Socket>();
   private responses: WebhookTestResponse[] = [200];
   private responder: WebhookTestResponder | null = null;
-  private waiters = new Set<() => void>();
+  private readonly waiters = new Map<() => void, (error: Error) => void>();
 
   private constructor(
     private readonly server: http.Server,
@@ -115,20 +115,19 @@ export class WebhookTestReceiver {
     };
     const now = check();
     if (now) return Promise.resolve(now);
+    const wanted = typeof condition === 'number' ? `${condition} request(s)` : 'a request passing the predicate';
     return new Promise((resolve, reject) => {
-      const waiter = () => {
-        const done = check();
-        if (!done) return;
+      const settle = (outcome: () => void) => {
         this.waiters.delete(waiter);
         clearTimeout(timer);
-        resolve(done);
+        outcome();
       };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        const wanted = typeof condition === 'number' ? `${condition} request(s)` : 'a request passing the predicate';
-        reject(new Error(`WebhookTestReceiver: waited ${timeoutMs} ms for ${wanted}; received ${this.describe()}`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
+      const waiter = () => {
+        const done = check();
+        if (done) settle(() => resolve(done));
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(`WebhookTestReceiver: waited ${timeoutMs} ms for ${wanted}; received ${this.describe()}`))), timeoutMs);
+      this.waiters.set(waiter, (error) => settle(() => reject(error)));
     });
   }
 
@@ -137,10 +136,13 @@ export class WebhookTestReceiver {
     this.received.length = 0;
   }
 
-  /** Stops the server, dropping open connections. */
+  /** Stops the server, dropping open connections; a `waitFor` still waiting rejects. */
   async close(): Promise<void> {
+    for (const fail of [...this.waiters.values()]) fail(new Error(`WebhookTestReceiver: closed while waiting; received ${this.describe()}`));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closed;
   }
 
   /** The received requests in a line, for error messages: `2 (order.created ✓, order.created ✗)`. */
@@ -158,7 +160,8 @@ export class WebhookTestReceiver {
     }
     const body = Buffer.concat(chunks).toString('utf8');
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    // Signatures are one space-separated list: repeated headers joined with ", " would not verify.
+    for (const [name, values] of Object.entries(req.headersDistinct)) if (values) headers[name] = values.join(name === 'webhook-signature' ? ' ' : ', ');
     const { verified, error } = this.verifier.verify(headers, body);
     const seconds = Number(headers['webhook-timestamp']);
     const request = {
@@ -174,15 +177,28 @@ export class WebhookTestReceiver {
       receivedAt: new Date(),
     };
     let response: WebhookTestResponse;
+    let responderError: string | null = null;
     try {
       response = this.responder ? this.responder(request) : this.responses.length > 1 ? this.responses.shift()! : this.responses[0]!;
-    } catch {
+    } catch (error) {
+      responderError = `the responder threw: ${messageOf(error)}`;
       response = 500;
     }
-    const { status, headers: responseHeaders = {}, body: responseBody = '' } = typeof response === 'number' ? { status: response } : response;
-    this.received.push(Object.freeze({ ...request, status }));
-    res.writeHead(status, { 'content-type': 'text/plain', ...responseHeaders });
+    let { status, headers: responseHeaders = {}, body: responseBody = '' } = typeof response === 'number' ? { status: response } : response;
+    try {
+      res.writeHead(status, { 'content-type': 'text/plain', ...responseHeaders });
+    } catch (error) {
+      // A status out of range or a header Node refuses: the request still gets an answer, and the test sees why.
+      responderError = `answering ${status} failed: ${messageOf(error)}`;
+      [status, responseBody] = [500, ''];
+      res.writeHead(status, { 'content-type': 'text/plain' });
+    }
+    this.received.push(Object.freeze({ ...request, status, responderError }));
     res.end(responseBody);
-    for (const waiter of [...this.waiters]) waiter();
+    for (const waiter of [...this.waiters.keys()]) waiter();
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -10,6 +10,7 @@ export const SpanAttributes = {
   Outcome: 'webhooks.outcome',
   HttpMethod: 'http.request.method',
   HttpStatusCode: 'http.response.status_code',
+  HttpResendCount: 'http.request.resend_count',
   ServerAddress: 'server.address',
   ServerPort: 'server.port',
   ErrorType: 'error.type',

@@ -4,6 +4,7 @@ import type { PublishedWebhookEvent, WebhookDelivery, WebhookShipment } from '..
 import type { OpenTelemetryApi } from './opentelemetry.js';
 import type { PublishLinks } from './publish-links.js';
 import { MAX_LISTED_ATTEMPT_IDS, SpanAttributes } from './span-attributes.js';
+import type { TracingFaults } from './tracing-faults.js';
 import type { PublishSpans } from './webhook-spans.js';
 
 /**
@@ -16,9 +17,18 @@ export class WebhookPublishSpans implements PublishSpans {
     private readonly spans: ReadonlyMap<PublishedWebhookEvent, Span>,
     /** Where the pending attempts' publish spans are kept for their first try, or `null` when this process sends none. */
     private readonly links: PublishLinks | null,
+    private readonly faults: TracingFaults,
   ) {}
 
   written(deliveries: readonly WebhookDelivery[], created: readonly WebhookAttempt[], shipment: WebhookShipment): void {
+    this.faults.guard('publish span end', () => this.endWritten(deliveries, created, shipment), undefined);
+  }
+
+  failed(error: unknown): void {
+    this.faults.guard('publish span end', () => this.endFailed(error), undefined);
+  }
+
+  private endWritten(deliveries: readonly WebhookDelivery[], created: readonly WebhookAttempt[], shipment: WebhookShipment): void {
     const written = new Set<string>();
     for (const attempt of shipment.pending) written.add(attempt.id);
     const pending = this.links ? new Set(written) : null;
@@ -43,7 +53,7 @@ export class WebhookPublishSpans implements PublishSpans {
     }
   }
 
-  failed(error: unknown): void {
+  private endFailed(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     for (const span of this.spans.values()) {
       if (span.isRecording()) {

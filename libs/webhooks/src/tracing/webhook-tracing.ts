@@ -1,4 +1,4 @@
-import type { Context, TracerProvider } from '@opentelemetry/api';
+import type { Context, SpanContext, TracerProvider } from '@opentelemetry/api';
 import type { WebhookAttempt } from '../core/webhook-attempt.js';
 import type { PublishedWebhookEvent } from '../core/webhook-shipment.js';
 import type { ResolvedWebhooksOptions } from '../core/webhooks.options.js';
@@ -6,6 +6,7 @@ import { WEBHOOKS_VERSION } from '../core/version.js';
 import { loadOpenTelemetryApi, type OpenTelemetryApi } from './opentelemetry.js';
 import { PublishLinks } from './publish-links.js';
 import { SpanAttributes, TRACER_NAME } from './span-attributes.js';
+import { TracingFaults } from './tracing-faults.js';
 import { WebhookPublishSpans } from './webhook-publish-spans.js';
 import type { PublishSpans, TraceParent, TrySpan } from './webhook-spans.js';
 import { WebhookTrySpan } from './webhook-try-span.js';
@@ -14,7 +15,8 @@ import { WebhookTrySpan } from './webhook-try-span.js';
  * The library's OpenTelemetry spans, through `@opentelemetry/api` only: nothing when the application has not
  * installed it, and next to nothing while no SDK is registered (the API's no-op tracer is not even called).
  * Spans: one per published event (`webhooks.publish <event>`) and one per try (`webhooks.deliver <event>`), the
- * first try in this process linked to its publish span.
+ * first try in this process linked to its publish span. A tracing call that throws is logged once and the work goes
+ * on untraced (`TracingFaults`).
  */
 export class WebhookTracing {
   private readonly api: OpenTelemetryApi | null;
@@ -22,6 +24,7 @@ export class WebhookTracing {
   private readonly links: PublishLinks | null;
   /** What `trace.getTracerProvider()` delegates to while no SDK is registered (the API's no-op provider). */
   private readonly noop: TracerProvider | null;
+  private readonly faults = new TracingFaults();
 
   private constructor(api: OpenTelemetryApi | null, options: Pick<ResolvedWebhooksOptions, 'tracing' | 'delivery'>) {
     this.api = api;
@@ -45,7 +48,7 @@ export class WebhookTracing {
 
   /** The active context (in `emit()`, say), to parent the event's publish span; `undefined` when nothing traces. */
   captureParent(): TraceParent | undefined {
-    return this.active ? this.api!.context.active() : undefined;
+    return this.faults.guard('context', () => (this.active ? this.api!.context.active() : undefined), undefined);
   }
 
   /**
@@ -53,6 +56,20 @@ export class WebhookTracing {
    * nothing traces.
    */
   startPublish(events: ReadonlyArray<{ event: PublishedWebhookEvent; traceParent?: TraceParent }>): PublishSpans | null {
+    return this.faults.guard('publish span start', () => this.publishSpans(events), null);
+  }
+
+  /**
+   * Starts the span of one try: a root span, linked to the attempt's publish span when this process wrote the
+   * attempt and this is its first try here (the try runs later, from the queue: not inside the publish span).
+   * `null` when nothing traces.
+   */
+  startTry(attempt: WebhookAttempt): TrySpan | null {
+    const publish = this.links?.take(attempt.id);
+    return this.faults.guard('try span start', () => this.trySpan(attempt, publish), null);
+  }
+
+  private publishSpans(events: ReadonlyArray<{ event: PublishedWebhookEvent; traceParent?: TraceParent }>): PublishSpans | null {
     if (!this.active) return null;
     const api = this.api!;
     const tracer = api.trace.getTracer(TRACER_NAME, WEBHOOKS_VERSION);
@@ -64,16 +81,10 @@ export class WebhookTracing {
         return [event, span] as const;
       }),
     );
-    return new WebhookPublishSpans(api, spans, this.links);
+    return new WebhookPublishSpans(api, spans, this.links, this.faults);
   }
 
-  /**
-   * Starts the span of one try: a root span, linked to the attempt's publish span when this process wrote the
-   * attempt and this is its first try here (the try runs later, from the queue: not inside the publish span).
-   * `null` when nothing traces.
-   */
-  startTry(attempt: WebhookAttempt): TrySpan | null {
-    const publish = this.links?.take(attempt.id);
+  private trySpan(attempt: WebhookAttempt, publish: SpanContext | undefined): TrySpan | null {
     if (!this.active) return null;
     const api = this.api!;
     const span = api.trace
@@ -87,7 +98,8 @@ export class WebhookTracing {
         [SpanAttributes.Event]: attempt.eventName,
         [SpanAttributes.TryNumber]: attempt.tries + 1,
       });
+      if (attempt.tries > 0) span.setAttribute(SpanAttributes.HttpResendCount, attempt.tries);
     }
-    return new WebhookTrySpan(api, span, this.propagate);
+    return new WebhookTrySpan(api, span, this.propagate, this.faults);
   }
 }

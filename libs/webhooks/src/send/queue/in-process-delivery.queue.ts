@@ -49,6 +49,7 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   /** The endpoints this worker serves (one worker per endpoint when processes share the store). */
   private readonly leases: EndpointLeases;
   private unwatch: (() => void) | null = null;
+  private startedAt: Date | null = null;
 
   constructor(
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
@@ -97,12 +98,19 @@ export class InProcessDeliveryQueue extends WebhookDeliveryQueue {
   }
 
   get stats(): WebhookDeliveryQueueStats {
-    return { queued: this.scheduler.queued, active: this.scheduler.active, recording: this.scheduler.finishing, lastClaimAt: this.claims.lastClaimAt };
+    return {
+      queued: this.scheduler.queued,
+      active: this.scheduler.active,
+      recording: this.scheduler.finishing,
+      lastClaimAt: this.claims.lastClaimAt,
+      startedAt: this.startedAt,
+    };
   }
 
   start(consume: WebhookDeliveryConsumer): void {
     if (this.consume) return;
     this.consume = consume;
+    this.startedAt = this.clock.now();
     this.polls.schedule(0);
     // Another process handed attempts back, or wrote some it will not send: claim them now, not at the next poll.
     this.unwatch = this.store.watch((signal) => {

@@ -10,6 +10,8 @@ export interface WebhookDeliveryQueueStats {
   recording?: number;
   /** When this process last asked the store for due attempts (whether or not it found any); `null` before the first. */
   lastClaimAt?: Date | null;
+  /** When the queue started taking work (the library clock's time); `null` before. */
+  startedAt?: Date | null;
 }
 
 /** Sends one try of an attempt and records it; never throws. Returns the attempt as stored afterwards. */

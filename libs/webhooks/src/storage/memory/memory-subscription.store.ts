@@ -4,6 +4,7 @@ import type { WebhookSubscription } from '../../core/webhook-subscription.js';
 import {
   type StoredSigningSecret,
   type SubscriptionChanges,
+  type SubscriptionCounts,
   type SubscriptionCredentials,
   type SubscriptionPatch,
   type SubscriptionPosition,
@@ -11,6 +12,7 @@ import {
   type SubscriptionUpdateOptions,
   WebhookStore,
 } from '../webhook-store.js';
+import { subscriptionState } from '../subscription-queries.js';
 
 /** Creation order, as the TypeORM store lists: `createdAt`, then `id`. */
 function byPosition(a: SubscriptionPosition, b: SubscriptionPosition): number {
@@ -88,6 +90,12 @@ export abstract class MemorySubscriptionStore extends WebhookStore {
     if (after !== undefined) all = all.filter((s) => byPosition(s, after) > 0);
     const offset = query.offset ?? 0;
     return all.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
+  }
+
+  override async countSubscriptions(): Promise<SubscriptionCounts> {
+    const counts: SubscriptionCounts = { active: 0, failing: 0, inactive: 0 };
+    for (const subscription of this.subscriptions.values()) counts[subscriptionState(subscription)]++;
+    return counts;
   }
 
   async incrementPreconditionFailures(id: string): Promise<number> {

@@ -4,6 +4,7 @@ import type {
   StoredSigningSecret,
   StoreWriteContext,
   SubscriptionChanges,
+  SubscriptionCounts,
   SubscriptionCredentials,
   SubscriptionPatch,
   SubscriptionQuery,
@@ -130,6 +131,24 @@ export abstract class TypeOrmSubscriptionStore extends TypeOrmConnection {
       }),
     );
     return entities.map((e) => toSubscription(e));
+  }
+
+  /** One grouped query: by `active`, and whether `failing_since` is set. */
+  override async countSubscriptions(): Promise<SubscriptionCounts> {
+    const rows = await this.run((ds) =>
+      this.subscriptions(ds)
+        .createQueryBuilder('s')
+        .select('s.active', 'active')
+        .addSelect('CASE WHEN s.failingSince IS NULL THEN 0 ELSE 1 END', 'failing')
+        .addSelect('COUNT(*)', 'count')
+        .groupBy('s.active')
+        .addGroupBy('CASE WHEN s.failingSince IS NULL THEN 0 ELSE 1 END')
+        .getRawMany<{ active: boolean | number; failing: number | string; count: number | string }>(),
+    );
+    const counts: SubscriptionCounts = { active: 0, failing: 0, inactive: 0 };
+    // SQLite answers 0/1 and numbers, PostgreSQL booleans and COUNT as text.
+    for (const row of rows) counts[!row.active ? 'inactive' : Number(row.failing) ? 'failing' : 'active'] += Number(row.count);
+    return counts;
   }
 
   async incrementPreconditionFailures(id: string): Promise<number> {
