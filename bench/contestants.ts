@@ -16,6 +16,10 @@ import { Column, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm
 import { Pool } from 'undici';
 import { WebhookDeliveryManager, WebhookEvents, WebhooksModule, type WebhooksModuleOptions, WebhookSubscriptionManager } from 'nest-webhooks';
 import { WebhookStore } from 'nest-webhooks/extensions';
+import { WebhooksMetricsModule } from 'nest-webhooks/metrics';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { payload, type Receiver, sleep } from './harness.js';
 import { benchPostgresDatabase, type BenchPostgres } from './postgres-database.js';
 import { benchSqliteDatabase } from './sqlite-database.js';
@@ -124,6 +128,24 @@ export function usePostgres(server: BenchPostgres | null): void {
  */
 export interface LibraryRun {
   registryChecks?: boolean;
+  /** `metrics`: `WebhooksMetricsModule`; `tracing`: an OpenTelemetry SDK (batched spans to an exporter that drops them). */
+  observed?: 'metrics' | 'tracing';
+}
+
+/** An exporter that accepts and drops spans: the SDK's own cost, without any I/O. */
+const droppingExporter = { export: (_spans: unknown[], done: (result: { code: number }) => void) => done({ code: 0 }), shutdown: async () => undefined };
+
+/** Registers a tracing SDK as an application would (batched spans, AsyncLocalStorage context); returns its removal. */
+function registerTracing(): () => Promise<void> {
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(droppingExporter as never)] });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  trace.setGlobalTracerProvider(provider);
+  return async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  };
 }
 
 export interface LibraryApp {
@@ -141,6 +163,8 @@ export async function startLibrary(store: Store, options: WebhooksModuleOptions 
     if (!postgres) throw new Error('no PostgreSQL server for the benchmark');
     imports.push(TypeOrmModule.forRoot(benchPostgresDatabase(await postgres.freshDatabase())));
   }
+  const removeTracing = run.observed === 'tracing' ? registerTracing() : undefined;
+  if (run.observed === 'metrics') imports.push(WebhooksMetricsModule.forRoot({}));
   imports.push(
     WebhooksModule.forRoot({
       ...options,
@@ -161,6 +185,7 @@ export async function startLibrary(store: Store, options: WebhooksModuleOptions 
     emitter: app.get(EventEmitter2),
     async close() {
       await app.close();
+      await removeTracing?.();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     'raw undici': () => rawUndici(receiver, window),
     'raw axios': () => rawAxios(receiver, window),
     'library, memory store': () => library(receiver, window, 'memory'),
+    'library, memory store, metrics on': () => library(receiver, window, 'memory', {}, { observed: 'metrics' }),
+    'library, memory store, tracing SDK on': () => library(receiver, window, 'memory', {}, { observed: 'tracing' }),
     'library, SQLite store': () => library(receiver, window, 'sqlite'),
     'library, SQLite store, registry checks off': () => library(receiver, window, 'sqlite', {}, { registryChecks: false }),
     ...(postgres
@@ -100,6 +102,13 @@ async function main(): Promise<void> {
     const ratios = on.map((v, i) => v / off[i]!);
     log(`| ${store} | ${median(ratios).toFixed(3)} | ${ratios.map((r) => r.toFixed(3)).join(', ')} |`);
   }
+  log('');
+  const cost = (name: string) => results[`library, memory store, ${name}`]!.map((v, i) => v / results['library, memory store']![i]!);
+  const [metricsCost, tracingCost] = [cost('metrics on'), cost('tracing SDK on')];
+  log(
+    `What observing costs, memory store, with ÷ without: \`WebhooksMetricsModule\` ${median(metricsCost).toFixed(3)} (${metricsCost.map((r) => r.toFixed(3)).join(', ')}); ` +
+      `a tracing SDK (batched spans dropped by its exporter, AsyncLocalStorage context) ${median(tracingCost).toFixed(3)} (${tracingCost.map((r) => r.toFixed(3)).join(', ')}).`,
+  );
   log('');
 
   // 2. latency at 50 % of the raw ceiling (the goal's load), and at 50 % of each store's own ceiling
