@@ -32,3 +32,6 @@ export class ApiError {
   @ApiPropertyOptional({ type: [ApiErrorDetail], description: 'Every problem found, when the request was refused by validation' })
   details?: ApiErrorDetail[];
 }
+
+/** An error answer before its reason phrase is added. */
+export type ApiErrorAnswer = Omit<ApiError, 'error'>;

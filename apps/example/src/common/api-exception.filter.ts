@@ -2,10 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { webhookErrorAnswer } from '../webhooks/webhook-errors.js';
-import type { ApiError, ApiErrorDetail } from './api-error.js';
-
-/** An error answer before its reason phrase is added. */
-export type ApiErrorAnswer = Omit<ApiError, 'error'>;
+import type { ApiError, ApiErrorAnswer, ApiErrorDetail } from './api-error.js';
 
 /** An error of the http-errors kind (body-parser, Express) that Nest left as it was. */
 interface HttpError extends Error {

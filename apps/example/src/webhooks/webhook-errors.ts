@@ -7,7 +7,7 @@ import {
   WebhookSubscriptionNotFoundError,
   WebhookSubscriptionOperationError,
 } from 'nest-webhooks';
-import type { ApiErrorAnswer } from '../common/api-exception.filter.js';
+import type { ApiErrorAnswer } from '../common/api-error.js';
 
 /**
  * A library error as the API answers it, or `null` for anything else. Messages meant for the developer are not
