@@ -6,6 +6,7 @@ import type { AppConfig } from './config/app-config.js';
 import { isJsonBody } from './common/json-content-type.js';
 import { verifyJsonBody } from './common/json-body-guard.js';
 import { validationException } from './common/validation-errors.js';
+import { isSignInForm } from './dashboard/dashboard-session.js';
 import { setupOpenApi } from './openapi.js';
 import { developmentCredentials } from './config/development-credentials.js';
 
@@ -76,6 +77,7 @@ export async function createExampleApp(config: AppConfig, options: ExampleAppOpt
   if (!config.metricsToken) new Logger('ExampleApp').log('GET /metrics is open: set WEBHOOKS_METRICS_TOKEN to require a bearer token');
   // JSON bodies of POST, PUT and PATCH only; any other body is refused with 415 (JsonContentTypeGuard) or never read.
   app.useBodyParser('json', { limit: '100kb', type: isJsonBody, verify: verifyJsonBody } as Parameters<typeof app.useBodyParser>[1]);
+  app.useBodyParser('urlencoded', { limit: '4kb', extended: false, type: isSignInForm } as Parameters<typeof app.useBodyParser>[1]);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, Inject, PayloadTooLargeException, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DashboardCsrf } from 'nest-webhooks/dashboard';
@@ -7,7 +7,6 @@ import { DASHBOARD_PATH, endSession, LOGOUT_PATH, sessionKey, startSession } fro
 import { loginPage } from './login-page.js';
 
 const HOME = `/${DASHBOARD_PATH}`;
-const MAX_FORM_BYTES = 4096;
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** Only a page of the dashboard may be the target after signing in (no open redirect). */
@@ -15,15 +14,10 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && (next === HOME || next.startsWith(`${HOME}/`) || next.startsWith(`${HOME}?`)) ? next : HOME;
 }
 
-async function readForm(request: Request): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) throw new PayloadTooLargeException('The form is too large');
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+/** A field of the form Express parsed (`isSignInForm`); anything else reads as absent. */
+function field(request: Request, name: string): string | undefined {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function sendPage(response: Response, status: number, html: string): void {
@@ -54,11 +48,10 @@ export class DashboardLoginController {
 
   /** Another site may not sign a browser in (to an account of its choosing): such a form is refused. */
   @Post('login')
-  async login(@Req() request: Request, @Res() response: Response): Promise<void> {
+  login(@Req() request: Request, @Res() response: Response): void {
     if (fromAnotherSite(request)) return refused(response, 'This form was sent from another site. Sign in here.');
-    const form = await readForm(request);
-    const key = form.get('apiKey')?.trim() ?? '';
-    const next = safeNext(form.get('next'));
+    const key = field(request, 'apiKey')?.trim() ?? '';
+    const next = safeNext(field(request, 'next'));
     if (!key || !this.keys.ownerOf(key)) {
       sendPage(response, HttpStatus.UNAUTHORIZED, loginPage({ next, error: 'That API key is not valid.' }));
       return;
@@ -73,12 +66,11 @@ export class DashboardLoginController {
    * below the dashboard's path, where the browser sends the session and the token's cookie.
    */
   @Post(LOGOUT_PATH)
-  async logout(@Req() request: Request, @Res() response: Response): Promise<void> {
-    const form = await readForm(request);
+  logout(@Req() request: Request, @Res() response: Response): void {
     const key = sessionKey(request);
     const owner = key ? this.keys.ownerOf(key) : undefined;
     // Without a valid session there is nothing to protect: the cookie is cleared all the same.
-    if (owner && !this.csrf.verify(request, { id: owner }, form.get(this.csrf.field))) {
+    if (owner && !this.csrf.verify(request, { id: owner }, field(request, this.csrf.field))) {
       return refused(response, 'The sign-out form’s security token is missing or out of date, or it came from another site. Open the dashboard and sign out there.');
     }
     endSession(request, response);

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import { parseCookie } from 'cookie';
 import type { Request, Response } from 'express';
 
 /** Where the example mounts the dashboard, and where its session cookie is sent. */
@@ -13,17 +15,14 @@ const SESSION_SECONDS = 8 * 60 * 60;
  * navigate, so the cookie stands in for it; an application with its own sign-in uses its session instead.
  */
 export function sessionKey(request: Request): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === SESSION_COOKIE) {
-      try {
-        return decodeURIComponent(part.slice(at + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
+  return parseCookie(request.headers.cookie ?? '')[SESSION_COOKIE];
+}
+
+/** The sign-in and sign-out forms, which Express's URL-encoded parser reads (the JSON API refuses forms with 415). */
+export function isSignInForm(request: IncomingMessage): boolean {
+  const path = (request.url ?? '').split('?', 1)[0];
+  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  return request.method === 'POST' && type === 'application/x-www-form-urlencoded' && (path === '/login' || path === `/${LOGOUT_PATH}`);
 }
 
 export function startSession(request: Request, response: Response, apiKey: string): void {
