@@ -88,4 +88,26 @@ describe('progress of long operations', () => {
     plain.reporter.abort();
     expect(plain.written).toEqual(['Items: 1/10 (10 %), 1,000/s, about 1 s left\n']);
   });
+
+  it('track() reports what the operation hears and ends with its last figures; a failure ends the line and is rethrown', async () => {
+    const { written, reporter, advance } = setup(true);
+    const result = await reporter.track(async (onProgress) => {
+      advance(1_000);
+      onProgress({ done: 4, total: 8 });
+      advance(1_000);
+      onProgress({ done: 8, total: 8 });
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(written).toEqual(['\r\u001b[2KItems: 4/8 (50 %), 4/s, about 1 s left', '\r\u001b[2KItems: 8/8 (100 %) in 2 s\n']);
+
+    const failing = setup(true);
+    const failure = failing.reporter.track(async (onProgress) => {
+      failing.advance(1_000);
+      onProgress({ done: 1, total: 8 });
+      throw new Error('store gone');
+    });
+    await expect(failure).rejects.toThrow('store gone');
+    expect(failing.written).toEqual(['\r\u001b[2KItems: 1/8 (12 %), 1/s, about 7 s left', '\n']);
+  });
 });

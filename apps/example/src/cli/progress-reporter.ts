@@ -77,6 +77,26 @@ export class ProgressReporter {
     this.lineOpen = false;
   }
 
+  /**
+   * Runs `operation`, reporting what its listener hears, and finishes the line with the last figures; when it
+   * fails, ends the line and rethrows.
+   */
+  async track<T>(operation: (onProgress: (progress: { done: number; total: number }) => void) => Promise<T>): Promise<T> {
+    let last = { done: 0, total: 0 };
+    let result: T;
+    try {
+      result = await operation((progress) => {
+        last = progress;
+        this.update(progress.done, progress.total);
+      });
+    } catch (error) {
+      this.abort();
+      throw error;
+    }
+    this.finish(last.done, last.total);
+    return result;
+  }
+
   /** "label: 1,200/5,000 (24 %), 400/s, about 10 s left" */
   describe(done: number, total: number, now = this.now()): string {
     const seconds = Math.max(now - this.startedAt, 1) / 1000;
