@@ -1,14 +1,8 @@
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
-import { MemoryWebhookStore } from '../../libs/webhooks/src/storage/memory/memory-webhook.store.js';
-import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
 import type { WebhookStore } from '../../libs/webhooks/src/storage/webhook-store.js';
-import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
 import type { WebhookAttempt } from '../../libs/webhooks/src/core/webhook-attempt.js';
 import { pendingAttempt } from '../support/attempts.js';
-import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
-import { TEST_SECRET_KEY } from '../support/sqlite.js';
+import { openStore, STORE_ENGINES } from '../support/stores.js';
 
 const T0 = new Date('2026-12-01T00:00:00.000Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
@@ -25,22 +19,13 @@ function history(): WebhookAttempt[] {
   );
 }
 
-const STORES = ['memory', ...DATABASES] as const;
-
-describe.each(STORES)('attempts across subscriptions (%s store)', (kind) => {
+describe.each(STORE_ENGINES)('attempts across subscriptions (%s store)', (kind) => {
   let store: WebhookStore;
-  let database: TestDatabase | undefined;
-  let dataSource: DataSource | undefined;
+  let close: (() => Promise<void>) | undefined;
   let attempts: WebhookAttempt[];
 
   beforeAll(async () => {
-    if (kind === 'memory') store = new MemoryWebhookStore();
-    else {
-      database = await createTestDatabase(kind);
-      dataSource = await new DataSource({ ...database.connection, entities: WEBHOOK_ENTITIES, migrations: WEBHOOK_MIGRATIONS, migrationsRun: true }).initialize();
-      store = new TypeOrmWebhookStore(() => dataSource!, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
-      await store.initialize();
-    }
+    ({ store, close } = await openStore(kind));
     attempts = [];
     // One at a time, so ids (which sort by creation) follow the creation times.
     for (const attempt of history()) {
@@ -50,9 +35,7 @@ describe.each(STORES)('attempts across subscriptions (%s store)', (kind) => {
   });
 
   afterAll(async () => {
-    await store?.close();
-    await dataSource?.destroy();
-    await database?.drop();
+    await close?.();
   });
 
   const ids = (list: WebhookAttempt[]) => list.map((a) => a.id);

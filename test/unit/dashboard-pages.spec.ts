@@ -7,36 +7,13 @@ import { html } from '../../libs/webhooks/src/dashboard/html.js';
 import { deliveriesPage } from '../../libs/webhooks/src/dashboard/pages/deliveries-page.js';
 import { subscriptionPage } from '../../libs/webhooks/src/dashboard/pages/subscription-page.js';
 import { subscriptionsPage } from '../../libs/webhooks/src/dashboard/pages/subscriptions-page.js';
+import { subscriptionRecord } from '../support/stores.js';
 
 const context: PageContext = { title: 'Webhooks', base: '/dash', csrf: 'token', flash: null, logoutUrl: null, section: 'subscriptions' };
 const noHealth: DeliveryHealth = { recent: [], successful: 0, failed: 0, pending: 0, successRate: null, lastSuccessAt: null };
 
 function subscription(changes: Partial<WebhookSubscription> = {}): WebhookSubscription {
-  return {
-    id: 'sub-1',
-    source: 'persistent',
-    url: 'https://receiver.example/hooks',
-    events: ['order.*'],
-    payloadType: null,
-    scope: null,
-    ownerId: 'alice',
-    permission: null,
-    dialect: null,
-    active: true,
-    statusMessage: 'Active',
-    description: null,
-    metadata: {},
-    headerNames: [],
-    retrySchedule: null,
-    attemptLimit: null,
-    preconditionFailureLimit: null,
-    preconditionFailures: 0,
-    failingSince: null,
-    createdAt: new Date('2026-01-01T00:00:00Z'),
-    updatedAt: new Date('2026-01-01T00:00:00Z'),
-    revision: 1,
-    ...changes,
-  };
+  return subscriptionRecord({ id: 'sub-1', url: 'https://receiver.example/hooks', events: ['order.*'], revision: 1, ...changes });
 }
 
 const overview = (all: WebhookSubscription[]) => subscriptionsPage(context, { all, rows: all.map((s) => ({ subscription: s, health: noHealth })), page: 1, pages: 1 }).markup;

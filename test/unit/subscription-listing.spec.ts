@@ -1,41 +1,12 @@
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WEBHOOK_ENTITIES, WEBHOOK_MIGRATIONS } from 'nest-webhooks/typeorm';
-import { MemoryWebhookStore } from '../../libs/webhooks/src/storage/memory/memory-webhook.store.js';
-import { TypeOrmWebhookStore } from '../../libs/webhooks/src/storage/typeorm/typeorm-webhook.store.js';
 import type { SubscriptionPosition, WebhookStore } from '../../libs/webhooks/src/storage/webhook-store.js';
-import type { ResolvedWebhooksOptions } from '../../libs/webhooks/src/core/webhooks.options.js';
 import type { WebhookSubscription } from '../../libs/webhooks/src/core/webhook-subscription.js';
-import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
-import { TEST_SECRET_KEY } from '../support/sqlite.js';
+import { openStore, STORE_ENGINES, subscriptionRecord } from '../support/stores.js';
 
 const T0 = new Date('2026-12-01T00:00:00.000Z');
 
 function subscription(id: string, createdAt: Date, ownerId: string): WebhookSubscription {
-  return {
-    id,
-    source: 'persistent',
-    url: 'https://example.com/hook',
-    events: ['**'],
-    payloadType: null,
-    scope: null,
-    ownerId,
-    permission: null,
-    dialect: null,
-    active: true,
-    statusMessage: 'Active',
-    description: null,
-    metadata: {},
-    headerNames: [],
-    retrySchedule: null,
-    attemptLimit: null,
-    preconditionFailureLimit: null,
-    preconditionFailures: 0,
-    failingSince: null,
-    createdAt,
-    updatedAt: createdAt,
-    revision: 0,
-  };
+  return subscriptionRecord({ id, createdAt, ownerId });
 }
 
 /**
@@ -56,30 +27,19 @@ const ROWS: Array<[id: string, minute: number, owner: string]> = [
 /** The listing order: creation time, then id. */
 const ORDER = ['d-4', 'a-1', 'b-2', 'c-3', 'e-5', 'f-6', 'g-7', 'h-8', '0-last'];
 
-const STORES = ['memory', ...DATABASES] as const;
-
-describe.each(STORES)('listing stored subscriptions in creation order, by keyset (%s store)', (kind) => {
+describe.each(STORE_ENGINES)('listing stored subscriptions in creation order, by keyset (%s store)', (kind) => {
   let store: WebhookStore;
-  let database: TestDatabase | undefined;
-  let dataSource: DataSource | undefined;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    if (kind === 'memory') store = new MemoryWebhookStore();
-    else {
-      database = await createTestDatabase(kind);
-      dataSource = await new DataSource({ ...database.connection, entities: WEBHOOK_ENTITIES, migrations: WEBHOOK_MIGRATIONS, migrationsRun: true }).initialize();
-      store = new TypeOrmWebhookStore(() => dataSource!, { secrets: { encryptionKeys: [{ id: 'k', key: TEST_SECRET_KEY }] } } as ResolvedWebhooksOptions);
-      await store.initialize();
-    }
+    ({ store, close } = await openStore(kind));
     for (const [id, minute, owner] of ROWS) {
       await store.insertSubscription(subscription(id, new Date(T0.getTime() + minute * 60_000), owner), { secrets: [], headers: {} });
     }
   });
 
   afterAll(async () => {
-    await store?.close();
-    await dataSource?.destroy();
-    await database?.drop();
+    await close?.();
   });
 
   const ids = (list: WebhookSubscription[]) => list.map((s) => s.id);
